@@ -1,0 +1,26 @@
+// Package migrator is the storage foundation of TeleCart: the SQL dialects
+// (MySQL/MariaDB and SQLite) that every store shares, and the migration
+// runner that creates and evolves their tables.
+//
+// Each feature package embeds its own migrations as
+// migrations/mysql/*.sql and migrations/sqlite/*.sql (the same file names in
+// both) and hands them to the runner as a Source. Table names in the files
+// are written with the {prefix} placeholder, replaced by the configured
+// prefix (Defaults to "telecart_"), because hosts share one database.
+//
+//	db, dialect, err := dbopen.Open(ctx, "sqlite:shop.db")
+//	m, err := migrator.New(db, migrator.Config{
+//		Dialect: dialect,
+//		Sources: []migrator.Source{{Name: "telegram", FS: telegram.Migrations}},
+//	})
+//	applied, err := m.Up(ctx)
+//
+// The runner sorts files by name within each source and runs the sources in
+// the order given; it records every file in <prefix>migrations with its
+// batch, checksum and executed_at (UTC, microseconds), refuses to run when an
+// applied file was edited, and holds a lock so that two processes never
+// migrate at once (GET_LOCK on MySQL, BEGIN IMMEDIATE on SQLite). MySQL
+// commits DDL implicitly, so there the history also records how many
+// statements of a file were applied: a failed file can be fixed and the next
+// run goes on from where it stopped.
+package migrator

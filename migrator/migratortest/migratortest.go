@@ -1,0 +1,137 @@
+// Package migratortest gives tests a fresh database on every dialect in one
+// call: SQLite in a temporary directory, and MariaDB/MySQL as a uniquely
+// named database created and dropped per test from the DSN in
+// TELECART_TEST_MYSQL_DSN (for example root@tcp(127.0.0.1:3306)/test).
+// Without that variable the MySQL cases skip, saying how to enable them;
+// TELECART_TEST_REQUIRE=mysql turns the skip into a failure.
+package migratortest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/telecart-go/telecart/internal/testenv"
+	"github.com/telecart-go/telecart/migrator"
+	"github.com/telecart-go/telecart/migrator/mysql"
+	"github.com/telecart-go/telecart/migrator/sqlite"
+)
+
+// MySQLDSNVar names the variable holding the MariaDB/MySQL DSN for tests.
+const MySQLDSNVar = "TELECART_TEST_MYSQL_DSN"
+
+// Dialects lists the dialects every storage test runs on.
+var Dialects = []migrator.Dialect{migrator.SQLite, migrator.MySQL}
+
+// Each runs fn as the subtests "sqlite" and "mysql", each on a fresh database
+// migrated with sources.
+func Each(t *testing.T, sources []migrator.Source, fn func(t *testing.T, db migrator.DB)) {
+	t.Helper()
+	for _, d := range Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			fn(t, MustOpenDB(t, d, sources...))
+		})
+	}
+}
+
+// MustOpenDB returns a fresh database of dialect d with the default prefix,
+// migrated with sources, closed (and dropped on MySQL) when the test ends.
+func MustOpenDB(tb testing.TB, d migrator.Dialect, sources ...migrator.Source) migrator.DB {
+	tb.Helper()
+	db := MustOpenEmpty(tb, d)
+	if len(sources) > 0 {
+		MustMigrate(tb, db, sources...)
+	}
+	return db
+}
+
+// MustMigrate applies sources to db or fails the test.
+func MustMigrate(tb testing.TB, db migrator.DB, sources ...migrator.Source) {
+	tb.Helper()
+	m, err := migrator.New(db.DB, migrator.Config{Dialect: db.Dialect, Prefix: db.Prefix, NoPrefix: db.Prefix == "", Sources: sources})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := m.Up(context.Background()); err != nil {
+		tb.Fatalf("migrating: %v", err)
+	}
+}
+
+// MustOpenEmpty returns a fresh, unmigrated database of dialect d.
+func MustOpenEmpty(tb testing.TB, d migrator.Dialect) migrator.DB {
+	tb.Helper()
+	dsn := FreshDSN(tb, d)
+	return MustOpenDSN(tb, d, dsn)
+}
+
+// MustOpenDSN opens another handle on a database made by FreshDSN (as a
+// second process would), closed when the test ends.
+func MustOpenDSN(tb testing.TB, d migrator.Dialect, dsn string) migrator.DB {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var db migrator.DB
+	var err error
+	switch d {
+	case migrator.SQLite:
+		db.DB, err = sqlite.Open(ctx, dsn)
+	case migrator.MySQL:
+		db.DB, err = mysql.Open(ctx, dsn)
+	default:
+		tb.Fatalf("unknown dialect %q", d)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db.Dialect, db.Prefix = d, migrator.PrefixDefault
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// FreshDSN creates an empty database of dialect d and returns its DSN
+// without the scheme (a file path for SQLite, a go-sql-driver DSN for
+// MySQL). It is removed when the test ends. Use it to hand a database to a
+// subprocess; Scheme(d)+":"+dsn is the form the demo server's -db flag takes.
+func FreshDSN(tb testing.TB, d migrator.Dialect) string {
+	tb.Helper()
+	if d == migrator.SQLite {
+		return filepath.Join(tb.TempDir(), "test.db")
+	}
+	base := testenv.Lookup(tb, MySQLDSNVar, "mysql",
+		"Set it to a MariaDB/MySQL DSN whose user may create databases, e.g. "+MySQLDSNVar+"='root@tcp(127.0.0.1:3306)/test'.")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admin, err := mysql.Open(ctx, base)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer admin.Close()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "telecart_t_" + hex.EncodeToString(b[:])
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+		tb.Fatalf("creating test database: %v", err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		admin, err := mysql.Open(ctx, base)
+		if err != nil {
+			tb.Errorf("dropping test database %s: %v", name, err)
+			return
+		}
+		defer admin.Close()
+		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
+			tb.Errorf("dropping test database %s: %v", name, err)
+		}
+	})
+	cfg, err := mysql.Config(base)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.DBName = name
+	return cfg.FormatDSN()
+}

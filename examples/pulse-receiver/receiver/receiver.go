@@ -1,0 +1,516 @@
+// Package receiver is the reference Pulse API server of
+// spec/pulse-protocol.md: it checks the API key and the payload signature,
+// deduplicates events by idempotency key, and answers per-event results. Its
+// faults (errors, 429, latency, timeouts, dropped connections, outages,
+// rejections) can be switched at run time, so tests of the Pulse sender can
+// prove that no event is lost and none is counted twice.
+//
+// The demo shop embeds it as its default Pulse endpoint; tests embed it in
+// an httptest.Server:
+//
+//	rv, err := receiver.New(receiver.Config{APIKey: "k", Secret: "s"})
+//	if err != nil { ... }
+//	srv := httptest.NewServer(rv)
+//	defer srv.Close()
+//	defer rv.Close()
+//	rv.SetFaults(receiver.Faults{ErrorRate: 0.3})
+//	// … run the sender against srv.URL, then:
+//	st := rv.Stats() // st.Unique == events tracked, whatever the faults
+package receiver
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/telecart-go/telecart/internal/httpx"
+	"github.com/telecart-go/telecart/pulse"
+)
+
+// MaxBodyDefault is the largest request body accepted before answering 413:
+// the spec's default batch limit of 1 MiB.
+const MaxBodyDefault = 1 << 20
+
+// MaxIdempotencyKeyLen is the spec's upper bound on idempotency_key.
+const MaxIdempotencyKeyLen = 128
+
+// Config configures a Receiver.
+type Config struct {
+	// APIKey is expected as "Authorization: Bearer {APIKey}". Required.
+	APIKey string
+
+	// Secret is the shared signing secret (pulse.PayloadSigner). Required.
+	Secret string
+
+	// Now is the clock for signature timestamps and outage windows.
+	// Defaults to time.Now.
+	Now func() time.Time
+
+	// Logger receives one debug line per request and warnings for
+	// authentication failures. Defaults to discarding.
+	Logger *slog.Logger
+
+	// MaxBody is the largest body accepted; larger ones get 413.
+	// Defaults to MaxBodyDefault.
+	MaxBody int64
+
+	// Window is how far X-Pulse-Timestamp may be from Now.
+	// Defaults to pulse.SignatureWindowDefault.
+	Window time.Duration
+
+	// Seed seeds the random source that decides which requests the rate
+	// faults hit, so a test run is reproducible. Defaults to 0 (a fixed
+	// seed, not a random one).
+	Seed uint64
+
+	// OnRequest, when set, is called once for every POST /v1/events after
+	// the answer is decided (before a timeout fault starts hanging). It
+	// must be safe for concurrent use. Defaults to nil.
+	OnRequest func(Request)
+}
+
+// Request describes one POST /v1/events as the receiver saw it.
+type Request struct {
+	BatchID string // X-Pulse-Batch-Id as sent
+	Attempt string // X-Pulse-Attempt as sent
+	Events  int    // events in the body; 0 when it was not parsed
+	Status  int    // the HTTP status answered; 0 when the fault never answers
+	Fault   string // the fault that decided the answer ("" for none), e.g. FaultTimeout
+}
+
+// Names of faults in Request.Fault.
+const (
+	FaultUnauthorized = "unauthorized"
+	FaultOutage       = "outage"
+	FaultError        = "error"
+	FaultTooMany      = "too_many"
+	FaultTooLarge     = "too_large"
+	FaultBadBatch     = "bad_batch"
+	FaultRejectAll    = "reject_all_400"
+	FaultTimeout      = "timeout"
+	FaultDrop         = "drop"
+	FaultClientGone   = "client_gone" // the client left during Latency
+)
+
+// Stats are the receiver's counters since New or the last Reset.
+type Stats struct {
+	Received     int64 `json:"received"`     // events in recorded batches, repeats included
+	Unique       int64 `json:"unique"`       // distinct idempotency keys accepted
+	Duplicates   int64 `json:"duplicates"`   // events answered "duplicate"
+	Rejected     int64 `json:"rejected"`     // events answered "rejected"
+	Batches      int64 `json:"batches"`      // batches whose events were recorded
+	Requests     int64 `json:"requests"`     // POST /v1/events requests, faulted ones included
+	Faulted      int64 `json:"faulted"`      // requests whose answer a fault decided
+	Unauthorized int64 `json:"unauthorized"` // requests answered 401
+}
+
+// keyHash is the stored form of an idempotency key: 16 bytes of SHA-256. A
+// map of pointer-free arrays costs a third of a map of strings and is never
+// scanned by the garbage collector, which matters at a million keys; a
+// collision needs about 2^64 keys.
+type keyHash [16]byte
+
+func hashKey(k string) keyHash {
+	sum := sha256.Sum256([]byte(k))
+	return keyHash(sum[:16])
+}
+
+// Receiver is an http.Handler serving POST /v1/events and GET /stats.
+type Receiver struct {
+	apiKey    []byte
+	signer    *pulse.PayloadSigner
+	now       func() time.Time
+	logger    *slog.Logger
+	maxBody   int64
+	onRequest func(Request)
+	mux       *http.ServeMux
+
+	mu    sync.Mutex // guards seen and stats
+	seen  map[keyHash]struct{}
+	stats Stats
+
+	faultsMu sync.Mutex // guards faults and rand
+	faults   Faults
+	rand     *rand.Rand
+
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+func (c Config) withDefaults() Config {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MaxBody == 0 {
+		c.MaxBody = MaxBodyDefault
+	}
+	if c.Window == 0 {
+		c.Window = pulse.SignatureWindowDefault
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	if c.APIKey == "" {
+		return errors.New("receiver: APIKey is empty; set it to the API key the sender uses")
+	}
+	if c.Secret == "" {
+		return errors.New("receiver: Secret is empty; set it to the shared secret the sender signs with")
+	}
+	if c.MaxBody < 0 {
+		return fmt.Errorf("receiver: MaxBody must not be negative, got %d", c.MaxBody)
+	}
+	return nil
+}
+
+// New returns a Receiver for cfg.
+func New(cfg Config) (*Receiver, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	signer, err := pulse.NewPayloadSigner(pulse.SignerConfig{Secret: cfg.Secret, Window: cfg.Window, Now: cfg.Now})
+	if err != nil {
+		return nil, fmt.Errorf("receiver: %w", err)
+	}
+	rv := &Receiver{
+		apiKey:    []byte(cfg.APIKey),
+		signer:    signer,
+		now:       cfg.Now,
+		logger:    cfg.Logger,
+		maxBody:   cfg.MaxBody,
+		onRequest: cfg.OnRequest,
+		seen:      make(map[keyHash]struct{}),
+		rand:      rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+		closed:    make(chan struct{}),
+	}
+	rv.mux = http.NewServeMux()
+	rv.mux.HandleFunc("POST /v1/events", rv.handleEvents)
+	rv.mux.HandleFunc("GET /stats", rv.handleStats)
+	return rv, nil
+}
+
+// Handler returns the receiver's routes: POST /v1/events and GET /stats.
+func (rv *Receiver) Handler() http.Handler { return rv.mux }
+
+// ServeHTTP serves the receiver's routes.
+func (rv *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) { rv.mux.ServeHTTP(w, r) }
+
+// Close releases requests held by the timeout fault (their connections are
+// aborted) so that a server can shut down. It may be called more than once.
+func (rv *Receiver) Close() error {
+	rv.closeOnce.Do(func() { close(rv.closed) })
+	return nil
+}
+
+// Stats returns a snapshot of the counters.
+func (rv *Receiver) Stats() Stats {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	st := rv.stats
+	st.Unique = int64(len(rv.seen))
+	return st
+}
+
+// Seen reports whether an event with idempotency key key was accepted.
+func (rv *Receiver) Seen(key string) bool {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	_, ok := rv.seen[hashKey(key)]
+	return ok
+}
+
+// Reset forgets every key and zeroes the counters. Faults stay as they are.
+func (rv *Receiver) Reset() {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	rv.seen = make(map[keyHash]struct{})
+	rv.stats = Stats{}
+}
+
+// handleStats serves GET /stats.
+func (rv *Receiver) handleStats(w http.ResponseWriter, r *http.Request) {
+	httpx.WriteJSON(w, http.StatusOK, rv.Stats())
+}
+
+// handleEvents serves POST /v1/events. Faults that model the network or a
+// load balancer (latency, outage, 5xx, 429) come before authentication, as
+// they would in front of a real service; faults that model the API itself
+// come after the body is authenticated and parsed.
+func (rv *Receiver) handleEvents(w http.ResponseWriter, r *http.Request) {
+	info := Request{BatchID: r.Header.Get(pulse.HeaderBatchID), Attempt: r.Header.Get(pulse.HeaderAttempt)}
+	f, d := rv.roll()
+	rv.count(func(st *Stats) { st.Requests++ })
+
+	if f.Latency > 0 {
+		t := time.NewTimer(f.Latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			info.Fault = FaultClientGone
+			rv.done(r, info)
+			return
+		case <-rv.closed:
+			t.Stop()
+		}
+	}
+
+	switch {
+	case f.Unauthorized:
+		rv.fail(w, r, &info, FaultUnauthorized, httpx.Errorf(http.StatusUnauthorized, "unauthorized", "API key rejected (fault injected)"))
+		return
+	case f.outageAt(rv.now()):
+		rv.setRetryAfter(w, f)
+		rv.fail(w, r, &info, FaultOutage, httpx.Errorf(http.StatusServiceUnavailable, "unavailable", "Pulse is down for maintenance (fault injected)"))
+		return
+	case d.serverError:
+		rv.fail(w, r, &info, FaultError, httpx.Errorf(d.errorStatus, "unavailable", "%s (fault injected)", http.StatusText(d.errorStatus)))
+		return
+	case d.tooMany:
+		rv.setRetryAfter(w, f)
+		rv.fail(w, r, &info, FaultTooMany, httpx.Errorf(http.StatusTooManyRequests, "rate_limited", "too many requests (fault injected)"))
+		return
+	}
+
+	if !rv.authorized(r.Header.Get("Authorization")) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="pulse"`)
+		rv.fail(w, r, &info, "", httpx.Errorf(http.StatusUnauthorized, "unauthorized", "missing or wrong API key in Authorization: Bearer"))
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+		rv.fail(w, r, &info, "", httpx.Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json"))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, rv.maxBody))
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			rv.fail(w, r, &info, "", httpx.Errorf(http.StatusRequestEntityTooLarge, "body_too_large", "request body exceeds %d bytes", maxErr.Limit))
+			return
+		}
+		rv.fail(w, r, &info, "", httpx.BadRequest("reading the body: %v", err))
+		return
+	}
+	if err := rv.signer.Verify(r.Header.Get(pulse.HeaderTimestamp), r.Header.Get(pulse.HeaderSignature), body); err != nil {
+		code := "bad_signature"
+		if errors.Is(err, pulse.ErrStaleTimestamp) {
+			code = "stale_timestamp"
+		}
+		rv.fail(w, r, &info, "", httpx.Errorf(http.StatusUnauthorized, code, "%s", strings.TrimPrefix(err.Error(), "pulse: ")))
+		return
+	}
+	if err := checkBatchHeaders(r.Header); err != nil {
+		rv.fail(w, r, &info, "", err)
+		return
+	}
+	events, err := parseBatch(body)
+	if err != nil {
+		rv.fail(w, r, &info, "", err)
+		return
+	}
+	info.Events = len(events)
+
+	switch {
+	case f.MaxEvents > 0 && len(events) > f.MaxEvents:
+		rv.fail(w, r, &info, FaultTooLarge, httpx.Errorf(http.StatusRequestEntityTooLarge, "too_many_events", "a batch holds at most %d events (fault injected)", f.MaxEvents))
+		return
+	case f.RejectAll400:
+		rv.fail(w, r, &info, FaultRejectAll, httpx.BadRequest("batch rejected (fault injected)"))
+		return
+	case f.BadBatchPattern != nil:
+		if i := matchIndex(events, f.BadBatchPattern); i >= 0 {
+			rv.fail(w, r, &info, FaultBadBatch, httpx.BadRequest("event %d (%s) is malformed (fault injected)", i, events[i].IdempotencyKey))
+			return
+		}
+	}
+
+	results := rv.record(events, f)
+
+	switch {
+	case d.timeout:
+		info.Fault = FaultTimeout
+		rv.done(r, info)
+		// Hang until the client gives up; the events stay recorded, as
+		// when a real server commits but its answer is lost.
+		select {
+		case <-r.Context().Done():
+			return
+		case <-rv.closed:
+			panic(http.ErrAbortHandler)
+		}
+	case d.drop:
+		info.Fault = FaultDrop
+		rv.done(r, info)
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler) // HTTP/2 or a wrapped writer: abort the stream instead
+	}
+
+	info.Status = http.StatusOK
+	rv.done(r, info)
+	httpx.WriteJSON(w, http.StatusOK, pulse.WireResponse{Results: results})
+}
+
+// fail answers err (an *httpx.Error) and reports the request.
+func (rv *Receiver) fail(w http.ResponseWriter, r *http.Request, info *Request, fault string, err error) {
+	var e *httpx.Error
+	if errors.As(err, &e) {
+		info.Status = e.Status
+	}
+	info.Fault = fault
+	if info.Status == http.StatusUnauthorized {
+		rv.count(func(st *Stats) { st.Unauthorized++ })
+		if fault == "" {
+			rv.logger.WarnContext(r.Context(), "pulse receiver: unauthenticated request", "remote", r.RemoteAddr, "err", err)
+		}
+	}
+	rv.done(r, *info)
+	// No logger: injected 5xx answers are expected, not errors to report.
+	httpx.WriteError(w, r, nil, err)
+}
+
+// done counts a faulted request, logs it and calls OnRequest.
+func (rv *Receiver) done(r *http.Request, info Request) {
+	if info.Fault != "" {
+		rv.count(func(st *Stats) { st.Faulted++ })
+	}
+	rv.logger.DebugContext(r.Context(), "pulse receiver: request",
+		"batch_id", info.BatchID, "attempt", info.Attempt, "events", info.Events, "status", info.Status, "fault", info.Fault)
+	if rv.onRequest != nil {
+		rv.onRequest(info)
+	}
+}
+
+func (rv *Receiver) count(f func(*Stats)) {
+	rv.mu.Lock()
+	f(&rv.stats)
+	rv.mu.Unlock()
+}
+
+// authorized compares the Authorization header with the API key in constant
+// time (only the key's length can leak). The scheme is case-insensitive.
+func (rv *Receiver) authorized(header string) bool {
+	const scheme = "bearer "
+	if len(header) < len(scheme) || !strings.EqualFold(header[:len(scheme)], scheme) {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(header[len(scheme):]), rv.apiKey) == 1
+}
+
+// record dedupes events and returns their results, in order. A key seen
+// before is a duplicate even when it matches RejectPattern: it was valid
+// when accepted. A rejected key is not remembered, so a later event with the
+// same key is judged afresh.
+func (rv *Receiver) record(events []pulse.WireEvent, f Faults) []pulse.WireResult {
+	rejected := make([]bool, len(events))
+	if f.RejectPattern != nil {
+		for i, e := range events {
+			rejected[i] = matches(e, f.RejectPattern)
+		}
+	}
+	keys := make([]keyHash, len(events))
+	for i, e := range events {
+		keys[i] = hashKey(e.IdempotencyKey)
+	}
+	results := make([]pulse.WireResult, len(events))
+
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	rv.stats.Batches++
+	rv.stats.Received += int64(len(events))
+	for i, e := range events {
+		results[i].IdempotencyKey = e.IdempotencyKey
+		switch _, seen := rv.seen[keys[i]]; {
+		case seen:
+			results[i].Status = pulse.ResultDuplicate
+			rv.stats.Duplicates++
+		case rejected[i]:
+			results[i].Status = pulse.ResultRejected
+			results[i].Error = fmt.Sprintf("event matches the reject pattern %q", f.RejectPattern.String())
+			rv.stats.Rejected++
+		default:
+			results[i].Status = pulse.ResultAccepted
+			rv.seen[keys[i]] = struct{}{}
+		}
+	}
+	return results
+}
+
+// checkBatchHeaders requires the spec's X-Pulse-Batch-Id (a UUID) and
+// X-Pulse-Attempt (a positive integer): a reference receiver should make a
+// sender's protocol mistake loud.
+func checkBatchHeaders(h http.Header) error {
+	if id := h.Get(pulse.HeaderBatchID); !isUUID(id) {
+		return httpx.BadRequest("%s must be a UUID", pulse.HeaderBatchID)
+	}
+	if n, err := strconv.Atoi(h.Get(pulse.HeaderAttempt)); err != nil || n < 1 {
+		return httpx.BadRequest("%s must be a positive integer", pulse.HeaderAttempt)
+	}
+	return nil
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// parseBatch decodes and checks a body; errors are 400 *httpx.Error values
+// naming the first bad event, so a splitting sender can find it.
+func parseBatch(body []byte) ([]pulse.WireEvent, error) {
+	var batch struct {
+		Events *[]pulse.WireEvent `json:"events"`
+	}
+	if err := json.Unmarshal(body, &batch); err != nil {
+		return nil, httpx.BadRequest("malformed JSON: %v", err)
+	}
+	if batch.Events == nil {
+		return nil, httpx.BadRequest(`body must be {"events": [...]}`)
+	}
+	events := *batch.Events
+	for i, e := range events {
+		switch {
+		case e.IdempotencyKey == "":
+			return nil, httpx.BadRequest("event %d: idempotency_key is missing", i)
+		case len(e.IdempotencyKey) > MaxIdempotencyKeyLen:
+			return nil, httpx.BadRequest("event %d: idempotency_key is longer than %d bytes", i, MaxIdempotencyKeyLen)
+		case e.Event == "":
+			return nil, httpx.BadRequest("event %d (%s): event is missing", i, e.IdempotencyKey)
+		case len(e.Payload) > 0 && e.Payload[0] != '{' && string(e.Payload) != "null":
+			return nil, httpx.BadRequest("event %d (%s): payload must be a JSON object", i, e.IdempotencyKey)
+		}
+	}
+	return events, nil
+}

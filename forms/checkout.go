@@ -1,0 +1,76 @@
+package forms
+
+// CheckoutAlias is the alias of the checkout form, which always exists.
+const CheckoutAlias = "checkout"
+
+// PredefinedFields are the node names that map to the order's own fields
+// (customer name, phone, e-mail, address and comment). Values of other
+// nodes are kept with the order as metadata.
+var PredefinedFields = []string{"name", "phone", "email", "address", "comment"}
+
+// IsPredefined reports whether name is one of PredefinedFields.
+func IsPredefined(name string) bool {
+	switch name {
+	case "name", "phone", "email", "address", "comment":
+		return true
+	}
+	return false
+}
+
+// DefaultCheckout returns the checkout form a new shop starts with. Each
+// call returns a fresh copy, so callers may change it.
+func DefaultCheckout() Form {
+	return Form{
+		Alias: CheckoutAlias,
+		Title: "Checkout",
+		Schema: []Node{
+			{
+				Type:        TypeText,
+				Name:        "name",
+				Label:       "Name",
+				Placeholder: "Your name",
+				Validation:  "required|length:2,64",
+			},
+			{
+				Type:        TypeTel,
+				Name:        "phone",
+				Label:       "Phone",
+				Placeholder: "+7 900 000-00-00",
+				Validation:  "required|length:5,20|matches:/^[+0-9 ()-]+$/",
+			},
+			{
+				Type:        TypeEmail,
+				Name:        "email",
+				Label:       "Email",
+				Placeholder: "you@example.com",
+				Help:        "Optional; we send the receipt here.",
+				Validation:  "email",
+			},
+			{
+				Type:       TypeSelect,
+				Name:       "delivery",
+				Label:      "Delivery",
+				Validation: "required",
+				Options: []Option{
+					{Label: "Courier", Value: "courier"},
+					{Label: "Pickup", Value: "pickup"},
+				},
+				Value: "courier",
+			},
+			{
+				Type:        TypeTextarea,
+				Name:        "address",
+				Label:       "Address",
+				Placeholder: "Street, house, apartment",
+				Help:        "Needed for courier delivery.",
+				Validation:  "length:0,500",
+			},
+			{
+				Type:       TypeTextarea,
+				Name:       "comment",
+				Label:      "Comment",
+				Validation: "length:0,1000",
+			},
+		},
+	}
+}

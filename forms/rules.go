@@ -1,0 +1,381 @@
+package forms
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"regexp/syntax"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Rule is one parsed validation rule of a node's validation string, such as
+// length:2,64. The hints are FormKit's prefix modifiers ("*+?(200)length:2").
+type Rule struct {
+	Name string   // rule name, such as "length"
+	Args []string // arguments after the colon, split on "," and trimmed
+
+	Force    bool // "*": the client runs it even after an earlier rule failed
+	Empty    bool // "+": run it even when the value is empty
+	Optional bool // "?": non-blocking; the client still submits, so Validate does not enforce it
+	Debounce int  // "(200)": client-side debounce in milliseconds; Validate ignores it
+
+	// Arguments parsed once by ParseRules.
+	lenMin, lenMax int // length; lenMax < 0 means no maximum
+	num            float64
+	date           time.Time
+	latin          bool
+	patterns       []*regexp.Regexp // matches; nil entries are literal arguments
+}
+
+// String formats r in FormKit's string syntax; ParseRules reads it back.
+func (r Rule) String() string {
+	var b strings.Builder
+	if r.Force {
+		b.WriteByte('*')
+	}
+	if r.Empty {
+		b.WriteByte('+')
+	}
+	if r.Optional {
+		b.WriteByte('?')
+	}
+	if r.Debounce > 0 {
+		fmt.Fprintf(&b, "(%d)", r.Debounce)
+	}
+	b.WriteString(r.Name)
+	if len(r.Args) > 0 {
+		b.WriteByte(':')
+		b.WriteString(strings.Join(r.Args, ","))
+	}
+	return b.String()
+}
+
+// ruleSpec describes one rule: how many arguments it takes, which node
+// types it makes sense on, and how to check its arguments.
+type ruleSpec struct {
+	minArgs, maxArgs int
+	types            []string
+	parse            func(r *Rule) error // nil: arguments need no checks
+}
+
+var (
+	textTypes   = []string{TypeText, TypeEmail, TypeTel, TypeTextarea}
+	stringTypes = []string{TypeText, TypeEmail, TypeTel, TypeTextarea, TypeSelect, TypeRadio, TypeDate}
+)
+
+var ruleSpecs = map[string]ruleSpec{
+	"required":     {0, 1, nodeTypes, parseOneOf("default", "trim")},
+	"accepted":     {0, 0, []string{TypeCheckbox}, nil},
+	"email":        {0, 0, textTypes, nil},
+	"length":       {1, 2, textTypes, parseLength},
+	"min":          {1, 1, []string{TypeNumber}, parseNum},
+	"max":          {1, 1, []string{TypeNumber}, parseNum},
+	"number":       {0, 0, append([]string{TypeNumber}, textTypes...), nil},
+	"matches":      {1, 10, stringTypes, parseMatches},
+	"alpha":        {0, 1, textTypes, parseAlpha},
+	"alphanumeric": {0, 1, textTypes, parseAlpha},
+	"date_after":   {1, 1, []string{TypeDate, TypeText}, parseDateArg},
+	"date_before":  {1, 1, []string{TypeDate, TypeText}, parseDateArg},
+	"in":           {1, 100, append([]string{TypeNumber}, stringTypes...), nil},
+	"is":           {1, 100, append([]string{TypeNumber}, stringTypes...), nil}, // FormKit's name for "in"
+}
+
+// RuleNames lists the rule names ParseRules accepts, sorted.
+func RuleNames() []string {
+	names := make([]string, 0, len(ruleSpecs))
+	for name := range ruleSpecs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func appliesTo(rule, nodeType string) bool {
+	for _, t := range ruleSpecs[rule].types {
+		if t == nodeType {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseRules parses a FormKit validation string such as
+// "required|length:2,64|matches:/^[0-9]+$/". It follows FormKit's string
+// syntax: rules are split on "|" and arguments on ",", so a pattern cannot
+// contain either (FormKit would split it too). Empty segments are skipped;
+// unknown rules and bad arguments are errors.
+func ParseRules(s string) ([]Rule, error) {
+	rules, err := parseRules(s)
+	if err != nil {
+		return nil, fmt.Errorf("forms: %w", err)
+	}
+	return rules, nil
+}
+
+func parseRules(s string) ([]Rule, error) {
+	if len(s) > MaxValidationLength {
+		return nil, fmt.Errorf("the validation string is %d bytes long; at most %d are allowed", len(s), MaxValidationLength)
+	}
+	var rules []Rule
+	for _, seg := range strings.Split(s, "|") {
+		seg = strings.TrimSpace(seg)
+		if seg == "" {
+			continue
+		}
+		r, err := parseRule(seg)
+		if err != nil {
+			return nil, err
+		}
+		rules = append(rules, r)
+	}
+	return rules, nil
+}
+
+func parseRule(seg string) (Rule, error) {
+	var r Rule
+	head, args, hasArgs := strings.Cut(seg, ":")
+	name, err := parseHints(&r, head)
+	if err != nil {
+		return r, err
+	}
+	r.Name = name
+	spec, ok := ruleSpecs[name]
+	if !ok {
+		return r, fmt.Errorf("unknown rule %q; known rules are %s", name, strings.Join(RuleNames(), ", "))
+	}
+	if hasArgs && strings.TrimSpace(args) != "" {
+		for _, a := range strings.Split(args, ",") {
+			a = strings.TrimSpace(a)
+			if a == "" {
+				return r, fmt.Errorf("rule %q has an empty argument", name)
+			}
+			r.Args = append(r.Args, a)
+		}
+	}
+	if n := len(r.Args); n < spec.minArgs || n > spec.maxArgs {
+		return r, fmt.Errorf("rule %q takes %s, not %d", name, argCount(spec), n)
+	}
+	if spec.parse != nil {
+		if err := spec.parse(&r); err != nil {
+			return r, fmt.Errorf("rule %q: %w", name, err)
+		}
+	}
+	return r, nil
+}
+
+// parseHints reads FormKit's hint prefix ("*", "+", "?" and "(ms)" in any
+// order) into r and returns the rule name that follows.
+func parseHints(r *Rule, head string) (string, error) {
+	i := 0
+loop:
+	for i < len(head) {
+		switch head[i] {
+		case '*':
+			r.Force = true
+		case '+':
+			r.Empty = true
+		case '?':
+			r.Optional = true
+		case '(':
+			end := strings.IndexByte(head[i:], ')')
+			if end < 0 {
+				return "", fmt.Errorf("rule %q: unclosed debounce hint", head)
+			}
+			ms, err := strconv.Atoi(head[i+1 : i+end])
+			if err != nil || ms < 0 || ms > 60000 || r.Debounce != 0 {
+				return "", fmt.Errorf("rule %q: the debounce hint must be one (milliseconds) between 0 and 60000", head)
+			}
+			r.Debounce = ms
+			i += end
+		default:
+			break loop
+		}
+		i++
+	}
+	name := head[i:]
+	if !validRuleName(name) {
+		return "", fmt.Errorf("invalid rule %q: a rule is a name such as required or length:2,64, optionally after the hints *, +, ? or (ms)", head)
+	}
+	return name, nil
+}
+
+func validRuleName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		letter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		if !letter && (i == 0 || c != '_' && (c < '0' || c > '9')) {
+			return false
+		}
+	}
+	return true
+}
+
+func argCount(s ruleSpec) string {
+	plural := func(n int) string {
+		if n == 1 {
+			return "1 argument"
+		}
+		return strconv.Itoa(n) + " arguments"
+	}
+	switch {
+	case s.minArgs == s.maxArgs:
+		if s.maxArgs == 0 {
+			return "no arguments"
+		}
+		return plural(s.maxArgs)
+	case s.minArgs == 0 && s.maxArgs == 1:
+		return "at most 1 argument"
+	case s.maxArgs == s.minArgs+1:
+		return fmt.Sprintf("%d or %s", s.minArgs, plural(s.maxArgs))
+	}
+	return fmt.Sprintf("%d to %s", s.minArgs, plural(s.maxArgs))
+}
+
+func parseOneOf(allowed ...string) func(r *Rule) error {
+	return func(r *Rule) error {
+		for _, a := range r.Args {
+			ok := false
+			for _, v := range allowed {
+				ok = ok || a == v
+			}
+			if !ok {
+				return fmt.Errorf("argument %q must be one of %s", a, strings.Join(allowed, ", "))
+			}
+		}
+		return nil
+	}
+}
+
+func parseLength(r *Rule) error {
+	r.lenMax = -1
+	for i, a := range r.Args {
+		n, err := strconv.Atoi(a)
+		if err != nil || n < 0 || n > 1_000_000 {
+			return fmt.Errorf("%q is not a whole number between 0 and 1000000", a)
+		}
+		if i == 0 {
+			r.lenMin = n
+		} else {
+			r.lenMax = n
+		}
+	}
+	if r.lenMax >= 0 && r.lenMin > r.lenMax {
+		return fmt.Errorf("the minimum %d is greater than the maximum %d", r.lenMin, r.lenMax)
+	}
+	return nil
+}
+
+func parseNum(r *Rule) error {
+	f, ok := parseNumber(r.Args[0])
+	if !ok {
+		return fmt.Errorf("%q is not a number", r.Args[0])
+	}
+	r.num = f
+	return nil
+}
+
+func parseAlpha(r *Rule) error {
+	if err := parseOneOf("default", "latin")(r); err != nil {
+		return err
+	}
+	r.latin = len(r.Args) == 1 && r.Args[0] == "latin"
+	return nil
+}
+
+func parseDateArg(r *Rule) error {
+	t, ok := parseDate(r.Args[0])
+	if !ok {
+		return fmt.Errorf("%q is not a date in the form YYYY-MM-DD", r.Args[0])
+	}
+	r.date = t
+	return nil
+}
+
+// parseMatches compiles /pattern/ arguments as Go regular expressions; other
+// arguments are literal values, as in FormKit.
+func parseMatches(r *Rule) error {
+	r.patterns = make([]*regexp.Regexp, len(r.Args))
+	for i, a := range r.Args {
+		if a[0] != '/' {
+			continue
+		}
+		if len(a) < 2 || a[len(a)-1] != '/' {
+			return fmt.Errorf("pattern %q must end with \"/\" (flags are not supported, and FormKit splits rules on \"|\" and arguments on \",\", so a pattern cannot contain them)", a)
+		}
+		body := a[1 : len(a)-1]
+		if len(body) > MaxPatternLength {
+			return fmt.Errorf("pattern is %d bytes long; at most %d are allowed", len(body), MaxPatternLength)
+		}
+		re, err := regexp.Compile(body)
+		if err != nil {
+			var se *syntax.Error
+			if errors.As(err, &se) {
+				return fmt.Errorf("pattern %q is not a valid Go regular expression: %s", a, se.Code)
+			}
+			return fmt.Errorf("pattern %q is not a valid Go regular expression", a)
+		}
+		r.patterns[i] = re
+	}
+	return nil
+}
+
+// parseNumber accepts decimal numbers as JSON writes them (with an optional
+// leading "+"), and nothing else that strconv.ParseFloat would take: no
+// hexadecimal, underscores, Inf or NaN.
+func parseNumber(s string) (float64, bool) {
+	if s == "" || len(s) > 64 {
+		return 0, false
+	}
+	i := 0
+	if s[0] == '+' || s[0] == '-' {
+		i++
+	}
+	digits := 0
+	for ; i < len(s) && '0' <= s[i] && s[i] <= '9'; i++ {
+		digits++
+	}
+	if i < len(s) && s[i] == '.' {
+		for i++; i < len(s) && '0' <= s[i] && s[i] <= '9'; i++ {
+			digits++
+		}
+	}
+	if digits == 0 {
+		return 0, false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		exp := 0
+		for ; i < len(s) && '0' <= s[i] && s[i] <= '9'; i++ {
+			exp++
+		}
+		if exp == 0 {
+			return 0, false
+		}
+	}
+	if i != len(s) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
+}
+
+func parseDate(s string) (time.Time, bool) {
+	if len(s) != len("2006-01-02") {
+		return time.Time{}, false
+	}
+	t, err := time.Parse("2006-01-02", s)
+	return t, err == nil
+}

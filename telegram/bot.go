@@ -1,0 +1,619 @@
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/time/rate"
+)
+
+// Defaults of BotConfig.
+const (
+	// BotBaseURLDefault is the Bot API server used when BotConfig.BaseURL is empty.
+	BotBaseURLDefault = "https://api.telegram.org"
+	// BotHTTPTimeoutDefault is the timeout of the HTTP client NewBot builds
+	// when BotConfig.HTTPClient is nil.
+	BotHTTPTimeoutDefault = 10 * time.Second
+	// BotGlobalRateDefault is Telegram's documented broadcast limit, in
+	// messages per second across all chats.
+	BotGlobalRateDefault = 30.0
+	// BotPerChatIntervalDefault is Telegram's advice for one chat: no more
+	// than one message per second.
+	BotPerChatIntervalDefault = time.Second
+	// BotMaxRetriesDefault is how many times a message answered 429 is sent again.
+	BotMaxRetriesDefault = 3
+	// BotMaxRetryAfterDefault bounds one wait asked for by a 429 answer.
+	BotMaxRetryAfterDefault = time.Minute
+)
+
+// MaxMessageLength is the longest text sendMessage accepts, in characters.
+const MaxMessageLength = 4096
+
+// Parse modes for SendMessageParams.ParseMode.
+const (
+	ParseModeHTML       = "HTML"
+	ParseModeMarkdownV2 = "MarkdownV2"
+	// ParseModeNone sends the text as is, without any parse_mode.
+	ParseModeNone = "none"
+)
+
+// botMaxAnswer bounds how much of an answer is read: a sendMessage answer is
+// a few KiB, and a misbehaving proxy must not make us buffer megabytes.
+const botMaxAnswer = 1 << 20
+
+var (
+	// ErrMessageEmpty is returned, before anything is sent, for a text that is
+	// empty or only white space.
+	ErrMessageEmpty = errors.New("telegram: message text is empty")
+	// ErrMessageTooLong is returned, before anything is sent, for a text of
+	// more than MaxMessageLength runes.
+	ErrMessageTooLong = fmt.Errorf("telegram: message text is longer than %d characters", MaxMessageLength)
+
+	// ErrRecipientUnreachable matches every error that means the user cannot
+	// receive messages from the bot until they act: ErrBotBlocked,
+	// ErrUserDeactivated and ErrCantInitiate. Mark the customer unreachable
+	// instead of retrying.
+	ErrRecipientUnreachable = errors.New("telegram: recipient unreachable")
+	// ErrBotBlocked is a 403 "bot was blocked by the user".
+	ErrBotBlocked error = &botUnreachableError{"telegram: bot was blocked by the user"}
+	// ErrUserDeactivated is a 403 "user is deactivated" (the account was deleted).
+	ErrUserDeactivated error = &botUnreachableError{"telegram: user is deactivated"}
+	// ErrCantInitiate is a 403 "bot can't initiate conversation with a user":
+	// the user never pressed Start in the bot's chat.
+	ErrCantInitiate error = &botUnreachableError{"telegram: bot can't initiate conversation with a user"}
+)
+
+// botUnreachableError is the type of the three 403 sentinels, so that each
+// also matches ErrRecipientUnreachable.
+type botUnreachableError struct{ msg string }
+
+func (e *botUnreachableError) Error() string { return e.msg }
+
+func (e *botUnreachableError) Is(target error) bool { return target == ErrRecipientUnreachable }
+
+// botForbidden maps a 403 description (lower case) to its sentinel.
+var botForbidden = []struct {
+	substr string
+	err    error
+}{
+	{"bot was blocked by the user", ErrBotBlocked},
+	{"user is deactivated", ErrUserDeactivated},
+	{"bot can't initiate conversation with a user", ErrCantInitiate},
+}
+
+// APIError is an answer of the Bot API with "ok": false, or an HTTP error
+// status without a Bot API body. A 403 that means the recipient is
+// unreachable also matches ErrBotBlocked, ErrUserDeactivated or
+// ErrCantInitiate (and ErrRecipientUnreachable) with errors.Is.
+type APIError struct {
+	Method      string // Bot API method, e.g. "sendMessage"
+	Code        int    // error_code, or the HTTP status when the body had none
+	Description string // description, e.g. "Forbidden: bot was blocked by the user"
+	// RetryAfter is parameters.retry_after of a 429 answer (flood control):
+	// how long to wait before the request may be repeated.
+	RetryAfter time.Duration
+	// MigrateToChatID is parameters.migrate_to_chat_id: the group became a
+	// supergroup with this ID.
+	MigrateToChatID int64
+
+	kind error // a sentinel for classified answers, or nil
+}
+
+func (e *APIError) Error() string {
+	s := fmt.Sprintf("telegram: %s: %d %s", e.Method, e.Code, e.Description)
+	if e.RetryAfter > 0 {
+		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
+	}
+	return s
+}
+
+// Unwrap returns the sentinel the answer was classified as, if any.
+func (e *APIError) Unwrap() error { return e.kind }
+
+// BotConfig configures a Bot. Only Token is required.
+type BotConfig struct {
+	// Token is the bot token from @BotFather. It is never logged nor put in
+	// an error message. Change it at run time with Bot.SetToken.
+	Token string
+
+	// BaseURL is the Bot API server, e.g. a local telegram-bot-api server or
+	// a fake one in tests. Defaults to BotBaseURLDefault.
+	BaseURL string
+
+	// HTTPClient sends the requests. Defaults to a client with a
+	// BotHTTPTimeoutDefault (10 s) timeout.
+	HTTPClient *http.Client
+
+	// GlobalRate is the most messages per second sent across all chats, with
+	// no burst. Defaults to BotGlobalRateDefault (30).
+	GlobalRate float64
+
+	// PerChatInterval is the shortest time between two messages to one chat,
+	// counted from the answer to the previous one. Defaults to
+	// BotPerChatIntervalDefault (1 s).
+	PerChatInterval time.Duration
+
+	// MaxRetries is how many times a message answered 429 (flood control) is
+	// sent again after waiting retry_after. Defaults to BotMaxRetriesDefault
+	// (3); set -1 to never retry.
+	MaxRetries int
+
+	// MaxRetryAfter bounds one wait asked for by a 429 answer; a longer
+	// retry_after is clamped to it. Defaults to BotMaxRetryAfterDefault (1 min).
+	MaxRetryAfter time.Duration
+
+	// Logger receives retries and refused recipients; never the token.
+	// Defaults to slog.Default().
+	Logger *slog.Logger
+
+	// Now is the clock for pacing. Defaults to time.Now.
+	Now func() time.Time
+
+	// Sleep waits d or until ctx is done, whichever comes first, and returns
+	// ctx.Err() in the latter case. Pacing and 429 waits go through it, so
+	// tests can replace it together with Now. Defaults to a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+func (c BotConfig) withDefaults() BotConfig {
+	if c.BaseURL == "" {
+		c.BaseURL = BotBaseURLDefault
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{Timeout: BotHTTPTimeoutDefault}
+	}
+	if c.GlobalRate == 0 {
+		c.GlobalRate = BotGlobalRateDefault
+	}
+	if c.PerChatInterval == 0 {
+		c.PerChatInterval = BotPerChatIntervalDefault
+	}
+	if c.MaxRetries == 0 {
+		c.MaxRetries = BotMaxRetriesDefault
+	} else if c.MaxRetries == -1 {
+		c.MaxRetries = 0
+	}
+	if c.MaxRetryAfter == 0 {
+		c.MaxRetryAfter = BotMaxRetryAfterDefault
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Sleep == nil {
+		c.Sleep = botSleep
+	}
+	return c
+}
+
+func (c BotConfig) validate() error {
+	if err := botCheckToken(c.Token); err != nil {
+		return err
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("telegram: BaseURL %q is not an absolute http(s) URL", c.BaseURL)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("telegram: BaseURL %q must not have a query or fragment", c.BaseURL)
+	}
+	if c.GlobalRate < 0 {
+		return errors.New("telegram: GlobalRate must not be negative")
+	}
+	if c.PerChatInterval < 0 {
+		return errors.New("telegram: PerChatInterval must not be negative")
+	}
+	if c.MaxRetries < 0 {
+		return errors.New("telegram: MaxRetries must be -1 (never retry) or more")
+	}
+	if c.MaxRetryAfter < 0 {
+		return errors.New("telegram: MaxRetryAfter must not be negative")
+	}
+	return nil
+}
+
+// botCheckToken refuses tokens that would change the request URL's meaning.
+// It never quotes the token.
+func botCheckToken(token string) error {
+	if token == "" {
+		return errors.New("telegram: Token is empty; set BotConfig.Token to the bot token from @BotFather")
+	}
+	if strings.ContainsAny(token, "/?#%") || strings.IndexFunc(token, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		return errors.New("telegram: Token has a character a bot token cannot have (/, ?, #, %, space or control); copy it again from @BotFather")
+	}
+	return nil
+}
+
+// Bot is a Telegram Bot API client that sends messages at a pace Telegram
+// accepts. It is safe for concurrent use; it starts no goroutines.
+type Bot struct {
+	cfg    BotConfig
+	token  atomic.Pointer[string]
+	global *rate.Limiter
+
+	mu        sync.Mutex
+	chats     map[int64]*botChat
+	lastSweep time.Time
+}
+
+// botChat paces one chat. sem (capacity 1) serializes the chat's sends;
+// last is only touched by the holder of sem. refs counts holders and
+// waiters, under Bot.mu, so an idle entry can be evicted safely.
+type botChat struct {
+	sem  chan struct{}
+	last time.Time
+	refs int
+}
+
+// NewBot validates cfg, fills in its defaults and returns a Bot.
+func NewBot(cfg BotConfig) (*Bot, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	b := &Bot{
+		cfg:    cfg,
+		global: rate.NewLimiter(rate.Limit(cfg.GlobalRate), 1),
+		chats:  make(map[int64]*botChat),
+	}
+	b.token.Store(&cfg.Token)
+	return b, nil
+}
+
+// SetToken replaces the bot token; requests started afterwards use it. It is
+// safe to call while messages are being sent.
+func (b *Bot) SetToken(token string) error {
+	if err := botCheckToken(token); err != nil {
+		return err
+	}
+	b.token.Store(&token)
+	return nil
+}
+
+// Message is the part of a sent Bot API Message that callers need.
+type Message struct {
+	MessageID int64       `json:"message_id"`
+	Date      int64       `json:"date"` // Unix time, seconds
+	Chat      MessageChat `json:"chat"`
+	Text      string      `json:"text,omitempty"` // as Telegram stored it, markup removed
+}
+
+// Time returns Date as a UTC time.
+func (m Message) Time() time.Time { return time.Unix(m.Date, 0).UTC() }
+
+// MessageChat is the chat a Message was sent to.
+type MessageChat struct {
+	ID        int64  `json:"id"`
+	Type      string `json:"type"` // "private", "group", "supergroup" or "channel"
+	Title     string `json:"title,omitempty"`
+	Username  string `json:"username,omitempty"`
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+}
+
+// SendMessageParams are the arguments of sendMessage.
+type SendMessageParams struct {
+	ChatID int64
+	// Text is 1 to MaxMessageLength characters. With ParseModeHTML, escape
+	// untrusted parts with EscapeHTML.
+	Text string
+	// ParseMode is ParseModeHTML, ParseModeMarkdownV2 or ParseModeNone.
+	// Defaults to ParseModeHTML.
+	ParseMode string
+	// DisableWebPagePreview hides the link preview (sent as
+	// link_preview_options.is_disabled).
+	DisableWebPagePreview bool
+	// DisableNotification delivers the message silently.
+	DisableNotification bool
+	// ReplyMarkup is marshalled to JSON as is, e.g. an inline keyboard
+	// map[string]any{"inline_keyboard": ...}. Nil sends none.
+	ReplyMarkup any
+}
+
+type botSendMessageRequest struct {
+	ChatID              int64                  `json:"chat_id"`
+	Text                string                 `json:"text"`
+	ParseMode           string                 `json:"parse_mode,omitempty"`
+	LinkPreviewOptions  *botLinkPreviewOptions `json:"link_preview_options,omitempty"`
+	DisableNotification bool                   `json:"disable_notification,omitempty"`
+	ReplyMarkup         any                    `json:"reply_markup,omitempty"`
+}
+
+type botLinkPreviewOptions struct {
+	IsDisabled bool `json:"is_disabled"`
+}
+
+// SendMessage sends text to chatID with ParseModeHTML. See Send.
+func (b *Bot) SendMessage(ctx context.Context, chatID int64, text string) (Message, error) {
+	return b.Send(ctx, SendMessageParams{ChatID: chatID, Text: text})
+}
+
+// Send sends a text message and returns it as Telegram stored it.
+//
+// The text is refused before anything is sent when it is empty or white
+// space (ErrMessageEmpty) or longer than MaxMessageLength runes
+// (ErrMessageTooLong). Telegram counts characters after parsing the markup,
+// so counting the raw text's runes refuses some texts Telegram would take
+// (markup counts) and, for texts of many characters outside the Basic
+// Multilingual Plane, may let through one Telegram then refuses with a 400.
+//
+// Send waits, honouring ctx, until the chat's PerChatInterval has passed and
+// the GlobalRate allows one more message. A 429 answer is retried after its
+// retry_after (clamped to MaxRetryAfter) up to MaxRetries times; when ctx
+// would expire before that wait ends, the 429 *APIError is returned at once.
+// Messages to one chat are sent one at a time, in about the order Send was
+// called, so later ones also wait out a 429 of an earlier one.
+// Network errors and 5xx answers are not retried: Telegram may have delivered
+// the message already, and sending it again would duplicate it.
+//
+// Errors: *APIError for Bot API answers; a 403 from a user who blocked the
+// bot, deleted the account or never started it also matches
+// ErrRecipientUnreachable.
+func (b *Bot) Send(ctx context.Context, p SendMessageParams) (Message, error) {
+	if strings.TrimSpace(p.Text) == "" {
+		return Message{}, ErrMessageEmpty
+	}
+	if utf8.RuneCountInString(p.Text) > MaxMessageLength {
+		return Message{}, ErrMessageTooLong
+	}
+	req := botSendMessageRequest{
+		ChatID:              p.ChatID,
+		Text:                p.Text,
+		ParseMode:           p.ParseMode,
+		DisableNotification: p.DisableNotification,
+		ReplyMarkup:         p.ReplyMarkup,
+	}
+	switch req.ParseMode {
+	case "":
+		req.ParseMode = ParseModeHTML
+	case ParseModeNone:
+		req.ParseMode = ""
+	}
+	if p.DisableWebPagePreview {
+		req.LinkPreviewOptions = &botLinkPreviewOptions{IsDisabled: true}
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return Message{}, fmt.Errorf("telegram: sendMessage: encoding ReplyMarkup: %w", err)
+	}
+
+	chat, err := b.acquireChat(ctx, p.ChatID)
+	if err != nil {
+		return Message{}, err
+	}
+	defer b.releaseChat(chat)
+
+	for attempt := 0; ; attempt++ {
+		if err := b.pace(ctx, chat); err != nil {
+			return Message{}, err
+		}
+		var msg Message
+		err := b.call(ctx, "sendMessage", body, &msg)
+		chat.last = b.cfg.Now()
+		if err == nil {
+			return msg, nil
+		}
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) {
+			return Message{}, err
+		}
+		if apiErr.Code != http.StatusTooManyRequests {
+			if errors.Is(apiErr, ErrRecipientUnreachable) {
+				b.cfg.Logger.InfoContext(ctx, "telegram: recipient unreachable", "chat_id", p.ChatID, "description", apiErr.Description)
+			}
+			return Message{}, err
+		}
+		if attempt >= b.cfg.MaxRetries {
+			if b.cfg.MaxRetries == 0 {
+				return Message{}, err
+			}
+			return Message{}, fmt.Errorf("%w; gave up after %d retries", err, b.cfg.MaxRetries)
+		}
+		wait := min(apiErr.RetryAfter, b.cfg.MaxRetryAfter)
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			return Message{}, err
+		}
+		b.cfg.Logger.WarnContext(ctx, "telegram: flood control, retrying", "method", "sendMessage",
+			"chat_id", p.ChatID, "retry_after", apiErr.RetryAfter, "wait", wait, "retry", attempt+1)
+		if err := b.cfg.Sleep(ctx, wait); err != nil {
+			return Message{}, fmt.Errorf("telegram: sendMessage: waiting %s after 429: %w", wait, err)
+		}
+	}
+}
+
+// pace waits for the chat's interval and then for the global limiter.
+// The chat is waited for first so that a message stuck behind its own chat
+// does not hold a global slot other chats could use.
+func (b *Bot) pace(ctx context.Context, chat *botChat) error {
+	if !chat.last.IsZero() {
+		if d := chat.last.Add(b.cfg.PerChatInterval).Sub(b.cfg.Now()); d > 0 {
+			if err := b.cfg.Sleep(ctx, d); err != nil {
+				return fmt.Errorf("telegram: sendMessage: waiting for the chat's interval: %w", err)
+			}
+		}
+	}
+	now := b.cfg.Now()
+	r := b.global.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		if err := b.cfg.Sleep(ctx, d); err != nil {
+			r.CancelAt(b.cfg.Now())
+			return fmt.Errorf("telegram: sendMessage: waiting for the global rate: %w", err)
+		}
+	}
+	return nil
+}
+
+// acquireChat waits, honouring ctx, until no other Send to chatID is in
+// flight. Once per PerChatInterval it evicts entries nobody holds or waits
+// for whose interval has passed: they carry no state a new entry would not.
+func (b *Bot) acquireChat(ctx context.Context, chatID int64) (*botChat, error) {
+	b.mu.Lock()
+	now := b.cfg.Now()
+	if now.Sub(b.lastSweep) >= b.cfg.PerChatInterval {
+		b.lastSweep = now
+		for id, c := range b.chats {
+			if c.refs == 0 && !now.Before(c.last.Add(b.cfg.PerChatInterval)) {
+				delete(b.chats, id)
+			}
+		}
+	}
+	c := b.chats[chatID]
+	if c == nil {
+		c = &botChat{sem: make(chan struct{}, 1)}
+		b.chats[chatID] = c
+	}
+	c.refs++
+	b.mu.Unlock()
+
+	select {
+	case c.sem <- struct{}{}:
+		return c, nil
+	case <-ctx.Done():
+		b.mu.Lock()
+		c.refs--
+		b.mu.Unlock()
+		return nil, fmt.Errorf("telegram: sendMessage: waiting for the chat's previous message: %w", ctx.Err())
+	}
+}
+
+func (b *Bot) releaseChat(c *botChat) {
+	<-c.sem
+	b.mu.Lock()
+	c.refs--
+	b.mu.Unlock()
+}
+
+// botAnswer is the envelope of every Bot API answer.
+type botAnswer struct {
+	OK          bool            `json:"ok"`
+	Result      json.RawMessage `json:"result"`
+	ErrorCode   int             `json:"error_code"`
+	Description string          `json:"description"`
+	Parameters  *struct {
+		RetryAfter      int64 `json:"retry_after"`
+		MigrateToChatID int64 `json:"migrate_to_chat_id"`
+	} `json:"parameters"`
+}
+
+// call POSTs body as JSON to method and decodes the result into out. Errors
+// never contain the token.
+func (b *Bot) call(ctx context.Context, method string, body []byte, out any) error {
+	token := *b.token.Load()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.cfg.BaseURL+"/bot"+token+"/"+method, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("telegram: %s: building request: %s", method, botScrub(err.Error(), token))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	resp, err := b.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return botScrubError(err, token, b.cfg.BaseURL+"/bot<token>/"+method)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, botMaxAnswer))
+	if err != nil {
+		return fmt.Errorf("telegram: %s: reading answer: %s", method, botScrub(err.Error(), token))
+	}
+
+	var ans botAnswer
+	if err := json.Unmarshal(raw, &ans); err != nil {
+		if resp.StatusCode/100 == 2 {
+			return fmt.Errorf("telegram: %s: decoding answer: %w", method, err)
+		}
+		ans = botAnswer{Description: http.StatusText(resp.StatusCode)}
+	}
+	if ans.OK && resp.StatusCode/100 == 2 {
+		if err := json.Unmarshal(ans.Result, out); err != nil {
+			return fmt.Errorf("telegram: %s: decoding result: %w", method, err)
+		}
+		return nil
+	}
+	apiErr := &APIError{Method: method, Code: ans.ErrorCode, Description: ans.Description}
+	if apiErr.Code == 0 {
+		apiErr.Code = resp.StatusCode
+	}
+	if ans.Parameters != nil {
+		apiErr.RetryAfter = time.Duration(ans.Parameters.RetryAfter) * time.Second
+		apiErr.MigrateToChatID = ans.Parameters.MigrateToChatID
+	}
+	if apiErr.Code == http.StatusTooManyRequests && apiErr.RetryAfter <= 0 {
+		// No retry_after in the body: fall back to the header, then to 1 s.
+		apiErr.RetryAfter = time.Second
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+			apiErr.RetryAfter = time.Duration(s) * time.Second
+		}
+	}
+	if apiErr.Code == http.StatusForbidden {
+		d := strings.ToLower(apiErr.Description)
+		for _, f := range botForbidden {
+			if strings.Contains(d, f.substr) {
+				apiErr.kind = f.err
+				break
+			}
+		}
+	}
+	return apiErr
+}
+
+// botScrubError removes the token from an error of http.Client.Do, whose
+// *url.Error quotes the request URL. The *url.Error shape is kept so that
+// callers can still test Timeout() or errors.Is(err, context.Canceled).
+func botScrubError(err error, token, redactedURL string) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return errors.New(botScrub(err.Error(), token))
+	}
+	inner := ue.Err
+	if inner != nil && strings.Contains(inner.Error(), token) {
+		inner = errors.New(botScrub(inner.Error(), token))
+	}
+	return &url.Error{Op: ue.Op, URL: redactedURL, Err: inner}
+}
+
+func botScrub(s, token string) string {
+	s = strings.ReplaceAll(s, token, "<token>")
+	if esc := url.PathEscape(token); esc != token {
+		s = strings.ReplaceAll(s, esc, "<token>")
+	}
+	return s
+}
+
+// botSleep is the default BotConfig.Sleep.
+func botSleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// botHTMLEscaper escapes what Telegram's HTML parse mode requires.
+var botHTMLEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
+
+// EscapeHTML escapes s for a text sent with ParseModeHTML: &, <, > and ",
+// the only characters Telegram requires escaped (it supports just the named
+// entities &lt; &gt; &amp; &quot;). Escape every untrusted piece (names,
+// product titles) before putting it between tags.
+func EscapeHTML(s string) string { return botHTMLEscaper.Replace(s) }

@@ -1,0 +1,539 @@
+package telecart
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/telecart-go/telecart/internal/httpx"
+	"github.com/telecart-go/telecart/migrator"
+)
+
+// ImageWidth is the width, in CSS pixels, of every product image in the
+// storefront; the height follows the products feed's AspectRatio.
+const ImageWidth = 300
+
+// AspectRatio is the width:height ratio of product images in a products feed,
+// one of the AspectRatio constants.
+type AspectRatio string
+
+// The aspect ratios the products feed offers.
+const (
+	AspectRatio1x1 AspectRatio = "1:1"
+	AspectRatio4x5 AspectRatio = "4:5"
+	AspectRatio3x4 AspectRatio = "3:4"
+	AspectRatio2x3 AspectRatio = "2:3"
+)
+
+// AspectRatioDefault is the ratio of the products feed block that the first
+// migration installs: square suits the widest range of product photos
+// (packshots crop least), and the admin can pick a portrait ratio later.
+const AspectRatioDefault = AspectRatio1x1
+
+// PerPageDefault is a products feed block's page size when none is set.
+const PerPageDefault = 20
+
+// PerPageMax is the largest page size of the products feed.
+const PerPageMax = 50
+
+// BlockProductsFeed is the type of the products feed block.
+const BlockProductsFeed = "products_feed"
+
+// TimeZoneDefault is the shop's time zone when none is set.
+const TimeZoneDefault = "UTC"
+
+// SettingsCacheTTL bounds how long a SettingsStore serves settings from
+// memory. A write through the same store invalidates its cache at once; the
+// TTL is for other processes sharing the database (replicas of the shop).
+const SettingsCacheTTL = 30 * time.Second
+
+// ErrInvalidAspectRatio is returned by ParseAspectRatio.
+var ErrInvalidAspectRatio = errors.New("telecart: invalid aspect ratio")
+
+var aspectRatios = []struct {
+	ratio AspectRatio
+	w, h  int
+	help  string
+}{
+	{AspectRatio1x1, 1, 1, "1:1 — square; suits most product photos and crops packshots the least"},
+	{AspectRatio4x5, 4, 5, "4:5 — portrait, Instagram-style; a little taller than square"},
+	{AspectRatio3x4, 3, 4, "3:4 — portrait, classic photo format; taller, good for clothing and bottles"},
+	{AspectRatio2x3, 2, 3, "2:3 — tall portrait; the tallest option, for fashion and full-length shots"},
+}
+
+// ParseAspectRatio returns s as an AspectRatio, or an error wrapping
+// ErrInvalidAspectRatio when s is not one of "1:1", "4:5", "3:4", "2:3".
+func ParseAspectRatio(s string) (AspectRatio, error) {
+	for _, a := range aspectRatios {
+		if string(a.ratio) == s {
+			return a.ratio, nil
+		}
+	}
+	return "", fmt.Errorf("%w %q; want one of %s", ErrInvalidAspectRatio, s, aspectRatioList())
+}
+
+func aspectRatioList() string {
+	names := make([]string, len(aspectRatios))
+	for i, a := range aspectRatios {
+		names[i] = string(a.ratio)
+	}
+	return strings.Join(names, ", ")
+}
+
+// Height returns the height of an image of the given width at ratio a, in
+// whole pixels rounded down: 300 → 300 (1:1), 375 (4:5), 400 (3:4), 450 (2:3).
+// It is 0 for a ratio ParseAspectRatio refuses.
+func (a AspectRatio) Height(width int) int {
+	for _, r := range aspectRatios {
+		if r.ratio == a {
+			return width * r.h / r.w
+		}
+	}
+	return 0
+}
+
+// Help is the English help text for the ratio in the admin panel's dropdown.
+func (a AspectRatio) Help() string {
+	for _, r := range aspectRatios {
+		if r.ratio == a {
+			return r.help
+		}
+	}
+	return ""
+}
+
+// AspectRatioOption is one entry of the admin panel's aspect ratio dropdown.
+type AspectRatioOption struct {
+	Value AspectRatio `json:"value"`
+	Label string      `json:"label"`
+	Help  string      `json:"help"`
+}
+
+// AspectRatioOptions lists every aspect ratio, squarest first.
+func AspectRatioOptions() []AspectRatioOption {
+	opts := make([]AspectRatioOption, len(aspectRatios))
+	for i, a := range aspectRatios {
+		opts[i] = AspectRatioOption{Value: a.ratio, Label: string(a.ratio), Help: a.help}
+	}
+	return opts
+}
+
+// Block is a block of the storefront's home page.
+type Block struct {
+	// Type is the kind of block; only BlockProductsFeed exists for now.
+	Type string `json:"type"`
+	// Title is shown above the block; may be empty.
+	Title string `json:"title"`
+	// AspectRatio of the feed's product images. Required.
+	AspectRatio AspectRatio `json:"aspect_ratio"`
+	// PerPage is the feed's page size, 1..PerPageMax. Defaults to
+	// PerPageDefault.
+	PerPage int `json:"per_page"`
+}
+
+// DefaultProductsFeed is the products feed block the first migration
+// installs, and the one the products feed falls back to when the settings
+// hold none.
+func DefaultProductsFeed() Block {
+	return Block{Type: BlockProductsFeed, Title: "Products", AspectRatio: AspectRatioDefault, PerPage: PerPageDefault}
+}
+
+// Settings are the shop's settings, edited in the admin panel and stored in
+// the settings table; each field is a row named after its JSON name. Values
+// stored in the database override the host's defaults (NewSettingsStore).
+type Settings struct {
+	// ShopName is shown in the storefront.
+	ShopName string `json:"shop_name"`
+	// PrivacyPolicyLink is an https URL, or empty for no consent prompt.
+	PrivacyPolicyLink string `json:"privacy_policy_link"`
+	// TimeZone is an IANA name (time.LoadLocation) the admin panel shows
+	// times in. Defaults to TimeZoneDefault.
+	TimeZone string `json:"time_zone"`
+	// BotToken is the Telegram bot token. Secret.
+	BotToken string `json:"bot_token"`
+	// PulseURL is the http(s) URL of the Pulse API, or empty.
+	PulseURL string `json:"pulse_url"`
+	// PulseAPIKey authenticates the shop to Pulse. Secret.
+	PulseAPIKey string `json:"pulse_api_key"`
+	// PulseSecret signs Pulse payloads. Secret.
+	PulseSecret string `json:"pulse_secret"`
+	// Blocks of the storefront's home page, in order.
+	Blocks []Block `json:"blocks"`
+	// DisabledTasks names the scheduler tasks turned off ([a-z0-9_]{1,64}).
+	DisabledTasks []string `json:"disabled_tasks"`
+}
+
+// ProductsFeed returns the first products feed block, or
+// DefaultProductsFeed when there is none.
+func (s Settings) ProductsFeed() Block {
+	for _, b := range s.Blocks {
+		if b.Type == BlockProductsFeed {
+			return b
+		}
+	}
+	return DefaultProductsFeed()
+}
+
+// clone returns a deep copy, so that callers never share slices with the
+// store's cache.
+func (s Settings) clone() Settings {
+	c := s
+	c.Blocks = append([]Block(nil), s.Blocks...)
+	c.DisabledTasks = append([]string(nil), s.DisabledTasks...)
+	return c
+}
+
+// secretMark starts a masked secret.
+const secretMark = "••••"
+
+// MaskSecret returns how the admin API shows a secret: empty when unset,
+// secretMark and the last 4 characters when it is long enough that those
+// give little away (over 8 characters), and secretMark alone otherwise.
+func MaskSecret(secret string) string {
+	switch n := utf8.RuneCountInString(secret); {
+	case n == 0:
+		return ""
+	case n <= 8:
+		return secretMark
+	default:
+		r := []rune(secret)
+		return secretMark + string(r[n-4:])
+	}
+}
+
+// Masked returns a copy of s with every secret replaced by MaskSecret.
+func (s Settings) Masked() Settings {
+	c := s.clone()
+	c.BotToken = MaskSecret(s.BotToken)
+	c.PulseAPIKey = MaskSecret(s.PulseAPIKey)
+	c.PulseSecret = MaskSecret(s.PulseSecret)
+	return c
+}
+
+var taskNamePattern = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
+
+// maxTextLen bounds free-text settings (shop name, block titles), in
+// characters.
+const maxTextLen = 255
+
+// Validate reports every invalid field as a 422 *httpx.Error whose Fields are
+// keyed by JSON path ("privacy_policy_link", "blocks[0].aspect_ratio").
+func (s Settings) Validate() error {
+	_, err := s.normalize()
+	return err
+}
+
+// normalize fills defaults (time zone, block page size), trims surrounding
+// space from names and links, and validates.
+func (s Settings) normalize() (Settings, error) {
+	n := s.clone()
+	fields := map[string]string{}
+
+	n.ShopName = strings.TrimSpace(n.ShopName)
+	if utf8.RuneCountInString(n.ShopName) > maxTextLen {
+		fields["shop_name"] = fmt.Sprintf("Must be at most %d characters.", maxTextLen)
+	}
+
+	n.PrivacyPolicyLink = strings.TrimSpace(n.PrivacyPolicyLink)
+	if msg := checkURL(n.PrivacyPolicyLink, "https"); msg != "" {
+		fields["privacy_policy_link"] = msg
+	}
+
+	n.TimeZone = strings.TrimSpace(n.TimeZone)
+	if n.TimeZone == "" {
+		n.TimeZone = TimeZoneDefault
+	}
+	// "Local" would mean the server's zone, which differs between replicas.
+	if _, err := time.LoadLocation(n.TimeZone); err != nil || n.TimeZone == "Local" {
+		fields["time_zone"] = "Must be an IANA time zone name such as Europe/Moscow or UTC."
+	}
+
+	n.PulseURL = strings.TrimSpace(n.PulseURL)
+	if msg := checkURL(n.PulseURL, "http", "https"); msg != "" {
+		fields["pulse_url"] = msg
+	}
+
+	for i := range n.Blocks {
+		b := &n.Blocks[i]
+		key := fmt.Sprintf("blocks[%d].", i)
+		if b.Type != BlockProductsFeed {
+			fields[key+"type"] = fmt.Sprintf("Unknown block type %q; want %q.", b.Type, BlockProductsFeed)
+		}
+		b.Title = strings.TrimSpace(b.Title)
+		if utf8.RuneCountInString(b.Title) > maxTextLen {
+			fields[key+"title"] = fmt.Sprintf("Must be at most %d characters.", maxTextLen)
+		}
+		if _, err := ParseAspectRatio(string(b.AspectRatio)); err != nil {
+			fields[key+"aspect_ratio"] = fmt.Sprintf("Must be one of %s.", aspectRatioList())
+		}
+		if b.PerPage == 0 {
+			b.PerPage = PerPageDefault
+		}
+		if b.PerPage < 1 || b.PerPage > PerPageMax {
+			fields[key+"per_page"] = fmt.Sprintf("Must be from 1 to %d.", PerPageMax)
+		}
+	}
+
+	// Duplicates are dropped rather than refused: the list is a set.
+	seen := map[string]bool{}
+	tasks := n.DisabledTasks[:0]
+	for i, t := range n.DisabledTasks {
+		if !taskNamePattern.MatchString(t) {
+			fields[fmt.Sprintf("disabled_tasks[%d]", i)] = "Must be a task name of 1 to 64 characters a-z, 0-9 and _."
+			continue
+		}
+		if !seen[t] {
+			seen[t] = true
+			tasks = append(tasks, t)
+		}
+	}
+	n.DisabledTasks = tasks
+
+	if len(fields) > 0 {
+		return Settings{}, httpx.Unprocessable("The settings are invalid.", fields)
+	}
+	return n, nil
+}
+
+// checkURL returns a message when raw is neither empty nor an absolute URL
+// with one of the schemes and a host.
+func checkURL(raw string, schemes ...string) string {
+	if raw == "" {
+		return ""
+	}
+	want := "Must be an " + strings.Join(schemes, " or ") + " URL, or empty."
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil {
+		return want
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			return ""
+		}
+	}
+	return want
+}
+
+// settingsField maps a settings row to its field of Settings.
+type settingsField struct {
+	name  string // the row's name: the field's JSON name
+	index int    // the field's index in Settings
+}
+
+// settingsFields lists every field of Settings by JSON name, so a field added
+// to Settings is stored without further code.
+var settingsFields = func() []settingsField {
+	t := reflect.TypeFor[Settings]()
+	fs := make([]settingsField, t.NumField())
+	for i := range fs {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		fs[i] = settingsField{name: name, index: i}
+	}
+	return fs
+}()
+
+// SettingsStore reads and writes Settings in the settings table. Reads are
+// served from memory (every storefront request may read settings) until a
+// write through the store, or SettingsCacheTTL passes. It is safe for
+// concurrent use.
+type SettingsStore struct {
+	db       migrator.DB
+	defaults Settings
+	now      func() time.Time
+
+	mu       sync.RWMutex
+	cached   *Settings
+	cachedAt time.Time
+	gen      uint64 // bumped by every write, so a load that raced one is not cached
+
+	loading chan struct{} // a one-slot semaphore: one load from the database at a time
+	writing sync.Mutex    // orders writes and their OnChange calls
+
+	listenersMu sync.Mutex
+	listeners   []func(Settings)
+}
+
+// NewSettingsStore returns a store over db's settings table (created by
+// MigrationSource). defaults are the host's configuration: a setting with no
+// row in the table takes its value from there (an empty TimeZone means
+// TimeZoneDefault). now is the clock for updated_at and the cache; nil means
+// time.Now.
+func NewSettingsStore(db migrator.DB, defaults Settings, now func() time.Time) *SettingsStore {
+	if db.DB == nil {
+		panic("telecart: NewSettingsStore: db is nil")
+	}
+	if now == nil {
+		now = time.Now
+	}
+	defaults = defaults.clone()
+	if defaults.TimeZone == "" {
+		defaults.TimeZone = TimeZoneDefault
+	}
+	return &SettingsStore{db: db, defaults: defaults, now: now, loading: make(chan struct{}, 1)}
+}
+
+// Get returns the current settings: the host's defaults overridden by the
+// values stored in the database.
+func (s *SettingsStore) Get(ctx context.Context) (Settings, error) {
+	if v, ok := s.fromCache(); ok {
+		return v, nil
+	}
+	// One load at a time: when the cache expires under load, the other
+	// readers wait for it instead of all querying the database.
+	select {
+	case s.loading <- struct{}{}:
+	case <-ctx.Done():
+		return Settings{}, ctx.Err()
+	}
+	defer func() { <-s.loading }()
+	if v, ok := s.fromCache(); ok {
+		return v, nil
+	}
+	s.mu.RLock()
+	gen := s.gen
+	s.mu.RUnlock()
+	v, err := s.load(ctx)
+	if err != nil {
+		return Settings{}, err
+	}
+	s.mu.Lock()
+	if s.gen == gen {
+		c := v.clone()
+		s.cached, s.cachedAt = &c, s.now()
+	}
+	s.mu.Unlock()
+	return v, nil
+}
+
+func (s *SettingsStore) fromCache() (Settings, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.cached == nil {
+		return Settings{}, false
+	}
+	if age := s.now().Sub(s.cachedAt); age < 0 || age >= SettingsCacheTTL {
+		return Settings{}, false
+	}
+	return s.cached.clone(), true
+}
+
+func (s *SettingsStore) load(ctx context.Context) (Settings, error) {
+	q, args, err := s.db.Dialect.Builder().Select("name", "value").From(s.db.Table("settings")).ToSql()
+	if err != nil {
+		return Settings{}, fmt.Errorf("telecart: building settings query: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return Settings{}, fmt.Errorf("telecart: reading settings: %w", err)
+	}
+	defer rows.Close()
+	stored := map[string]string{}
+	for rows.Next() {
+		var name, value string
+		if err := rows.Scan(&name, &value); err != nil {
+			return Settings{}, fmt.Errorf("telecart: reading settings: %w", err)
+		}
+		stored[name] = value
+	}
+	if err := rows.Err(); err != nil {
+		return Settings{}, fmt.Errorf("telecart: reading settings: %w", err)
+	}
+
+	v := s.defaults.clone()
+	rv := reflect.ValueOf(&v).Elem()
+	for _, f := range settingsFields {
+		raw, ok := stored[f.name]
+		if !ok {
+			continue
+		}
+		// Decode into a fresh value: decoding into the default's would keep
+		// fields the stored JSON leaves out.
+		dst := reflect.New(rv.Field(f.index).Type())
+		if err := json.Unmarshal([]byte(raw), dst.Interface()); err != nil {
+			return Settings{}, fmt.Errorf("telecart: setting %q holds invalid JSON: %w", f.name, err)
+		}
+		rv.Field(f.index).Set(dst.Elem())
+	}
+	return v, nil
+}
+
+// Update validates v and saves every setting in one transaction. Invalid
+// settings are a 422 *httpx.Error with a message per field. It returns the
+// settings as saved (defaults filled in, names trimmed) and then calls the
+// OnChange listeners with them.
+func (s *SettingsStore) Update(ctx context.Context, v Settings) (Settings, error) {
+	n, err := v.normalize()
+	if err != nil {
+		return Settings{}, err
+	}
+	s.writing.Lock()
+	defer s.writing.Unlock()
+
+	ins := s.db.Dialect.Builder().Insert(s.db.Table("settings")).Columns("name", "value", "updated_at")
+	now := s.db.Dialect.EncodeTime(s.now())
+	rv := reflect.ValueOf(n)
+	for _, f := range settingsFields {
+		fv := rv.Field(f.index)
+		if fv.Kind() == reflect.Slice && fv.IsNil() {
+			fv = reflect.MakeSlice(fv.Type(), 0, 0) // store [], not null
+		}
+		b, err := json.Marshal(fv.Interface())
+		if err != nil {
+			return Settings{}, fmt.Errorf("telecart: encoding setting %q: %w", f.name, err)
+		}
+		ins = ins.Values(f.name, string(b), now)
+	}
+	q, args, err := s.db.Dialect.Upsert(ins, []string{"name"}, []string{"value", "updated_at"}).ToSql()
+	if err != nil {
+		return Settings{}, fmt.Errorf("telecart: building settings update: %w", err)
+	}
+
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Settings{}, fmt.Errorf("telecart: saving settings: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return Settings{}, fmt.Errorf("telecart: saving settings: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Settings{}, fmt.Errorf("telecart: saving settings: %w", err)
+	}
+
+	s.mu.Lock()
+	s.gen++
+	s.cached = nil
+	s.mu.Unlock()
+
+	s.listenersMu.Lock()
+	listeners := slices.Clone(s.listeners)
+	s.listenersMu.Unlock()
+	for _, fn := range listeners {
+		fn(n.clone())
+	}
+	return n.clone(), nil
+}
+
+// OnChange registers fn to be called with the new settings after every
+// successful Update, in the order registered, on the updating goroutine; the
+// host uses it to apply a new bot token or Pulse credentials without a
+// restart. Listeners run while the store holds its write lock, so that they
+// see writes in order: fn should return quickly and must not call Update.
+// Writes made by other processes do not call it.
+func (s *SettingsStore) OnChange(fn func(Settings)) {
+	if fn == nil {
+		panic("telecart: SettingsStore.OnChange: fn is nil")
+	}
+	s.listenersMu.Lock()
+	defer s.listenersMu.Unlock()
+	s.listeners = append(s.listeners, fn)
+}

@@ -1,0 +1,168 @@
+package telecart
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/telecart-go/telecart/internal/httpx"
+)
+
+// SettingsHandler serves the settings to the storefront (the public part)
+// and to the admin panel (all of it, secrets masked).
+type SettingsHandler struct {
+	store  *SettingsStore
+	logger *slog.Logger
+}
+
+// NewSettingsHandler returns the settings handlers over store. A nil logger
+// discards.
+func NewSettingsHandler(store *SettingsStore, logger *slog.Logger) *SettingsHandler {
+	if store == nil {
+		panic("telecart: NewSettingsHandler: store is nil")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &SettingsHandler{store: store, logger: logger}
+}
+
+// RegisterStorefrontRoutes registers the storefront's settings route on r
+// (mounted under /api by the demo server).
+func (h *SettingsHandler) RegisterStorefrontRoutes(r *mux.Router) {
+	r.HandleFunc("/settings", h.handleStorefrontGet).Methods(http.MethodGet)
+}
+
+// RegisterAdminRoutes registers the admin settings routes on r (mounted
+// under /admin/api, behind the host's admin auth).
+func (h *SettingsHandler) RegisterAdminRoutes(r *mux.Router) {
+	r.HandleFunc("/settings", h.handleAdminGet).Methods(http.MethodGet)
+	r.HandleFunc("/settings", h.handleAdminPut).Methods(http.MethodPut)
+}
+
+// storefrontSettings is what a Mini App visitor may see: no tokens, keys or
+// secrets, and nothing the storefront does not use.
+type storefrontSettings struct {
+	ShopName          string   `json:"shop_name"`
+	PrivacyPolicyLink string   `json:"privacy_policy_link"`
+	Blocks            []Block  `json:"blocks"`
+	Theme             struct{} `json:"theme"` // reserved for theme overrides
+}
+
+// handleStorefrontGet handles GET /api/settings.
+func (h *SettingsHandler) handleStorefrontGet(w http.ResponseWriter, r *http.Request) {
+	s, err := h.store.Get(r.Context())
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, storefrontSettings{
+		ShopName:          s.ShopName,
+		PrivacyPolicyLink: s.PrivacyPolicyLink,
+		Blocks:            nonNil(s.Blocks),
+	})
+}
+
+// adminSettings is the admin API's view: every setting with secrets masked,
+// and the choices the settings form offers.
+type adminSettings struct {
+	Settings
+	AspectRatioOptions []AspectRatioOption `json:"aspect_ratio_options"`
+}
+
+func (h *SettingsHandler) writeAdmin(w http.ResponseWriter, s Settings) {
+	m := s.Masked()
+	m.Blocks, m.DisabledTasks = nonNil(m.Blocks), nonNil(m.DisabledTasks)
+	w.Header().Set("Cache-Control", "no-store")
+	httpx.WriteJSON(w, http.StatusOK, adminSettings{Settings: m, AspectRatioOptions: AspectRatioOptions()})
+}
+
+// handleAdminGet handles GET /admin/api/settings.
+func (h *SettingsHandler) handleAdminGet(w http.ResponseWriter, r *http.Request) {
+	s, err := h.store.Get(r.Context())
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	h.writeAdmin(w, s)
+}
+
+// adminSettingsUpdate is the body of PUT /admin/api/settings: the full
+// settings object. Its secret fields shadow those of Settings so that an
+// omitted secret can be told from an empty one. aspect_ratio_options is
+// accepted and ignored, so the panel may send back what GET answered.
+type adminSettingsUpdate struct {
+	Settings
+	BotToken           *string         `json:"bot_token"`
+	PulseAPIKey        *string         `json:"pulse_api_key"`
+	PulseSecret        *string         `json:"pulse_secret"`
+	AspectRatioOptions json.RawMessage `json:"aspect_ratio_options"`
+}
+
+// handleAdminPut handles PUT /admin/api/settings. Fields other than secrets
+// replace the stored values (an omitted field takes its zero value). A secret
+// is kept when omitted, null, or equal to its mask as GET shows it; an empty
+// string clears it; any other value replaces it, except one that starts with
+// the mask sign but is not the current mask (a stale copy), which is a 422.
+func (h *SettingsHandler) handleAdminPut(w http.ResponseWriter, r *http.Request) {
+	var body adminSettingsUpdate
+	if err := httpx.DecodeJSON(w, r, &body, 0); err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	cur, err := h.store.Get(r.Context())
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	next := body.Settings
+	fields := map[string]string{}
+	next.BotToken = unmaskSecret(body.BotToken, cur.BotToken, "bot_token", fields)
+	next.PulseAPIKey = unmaskSecret(body.PulseAPIKey, cur.PulseAPIKey, "pulse_api_key", fields)
+	next.PulseSecret = unmaskSecret(body.PulseSecret, cur.PulseSecret, "pulse_secret", fields)
+	if err := next.Validate(); err != nil {
+		if e, ok := err.(*httpx.Error); ok {
+			for k, v := range e.Fields {
+				fields[k] = v
+			}
+		}
+	}
+	if len(fields) > 0 {
+		httpx.WriteError(w, r, h.logger, httpx.Unprocessable("The settings are invalid.", fields))
+		return
+	}
+	saved, err := h.store.Update(r.Context(), next)
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	h.logger.InfoContext(r.Context(), "settings updated")
+	h.writeAdmin(w, saved)
+}
+
+// unmaskSecret resolves a secret sent by the admin panel against the stored
+// one; see handleAdminPut.
+func unmaskSecret(sent *string, stored, key string, fields map[string]string) string {
+	switch {
+	case sent == nil:
+		return stored
+	case *sent == MaskSecret(stored):
+		return stored
+	case strings.HasPrefix(*sent, secretMark):
+		fields[key] = "Looks like a masked value that does not match the stored one; send the mask unchanged to keep it, a new value to replace it, or an empty string to clear it."
+		return ""
+	default:
+		return *sent
+	}
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

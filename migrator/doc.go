@@ -11,7 +11,7 @@
 //	db, dialect, err := dbopen.Open(ctx, "sqlite:shop.db")
 //	m, err := migrator.New(db, migrator.Config{
 //		Dialect: dialect,
-//		Sources: []migrator.Source{{Name: "telegram", FS: telegram.Migrations}},
+//		Sources: []migrator.Source{telegram.MigrationSource(), pulse.MigrationSource()},
 //	})
 //	applied, err := m.Up(ctx)
 //

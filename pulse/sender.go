@@ -1,0 +1,968 @@
+package pulse
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	sq "github.com/Masterminds/squirrel"
+	"github.com/google/uuid"
+
+	"github.com/telecart-go/telecart/migrator"
+)
+
+// Errors of SendOnce. Check them with errors.Is.
+var (
+	// ErrNotConfigured: URL, APIKey and Secret are not set.
+	ErrNotConfigured = errors.New("pulse: not configured; set URL, APIKey and Secret in Config or with SetCredentials")
+
+	// ErrUnauthorized: the Pulse API answered 401 or 403. No attempt was
+	// counted; the events are pending again.
+	ErrUnauthorized = errors.New("pulse: the Pulse API refused the credentials; check the API key and secret in the Pulse settings")
+)
+
+// The body of a request is batchOpen + events joined by commas + batchClose.
+const (
+	batchOpen  = `{"events":[`
+	batchClose = `]}`
+)
+
+// maxAnswerBytes bounds how much of an answer is read; results for a full
+// batch are far smaller.
+const maxAnswerBytes = 4 << 20
+
+// SendReport counts what SendOnce did, in events.
+type SendReport struct {
+	Claimed  int // claimed for sending (an event split off and resent counts once)
+	Sent     int // marked sent: accepted, or a duplicate of one accepted before
+	Failed   int // marked failed: rejected, or out of attempts or age
+	Retried  int // back to pending with a later next_attempt_at, one attempt counted
+	Released int // back to pending without an attempt counted: refused credentials, stop, or a failure of another part of the batch
+}
+
+func (r *SendReport) add(o SendReport) {
+	r.Claimed += o.Claimed
+	r.Sent += o.Sent
+	r.Failed += o.Failed
+	r.Retried += o.Retried
+	r.Released += o.Released
+}
+
+// SendOnce delivers due events synchronously until none is due, with up to
+// Concurrency batches in flight, and reports what it did. It works whether
+// or not Start was called (an operator command, a scheduler, tests) and
+// does not wait out a pause of the background sender. It stops early when
+// the API fails transiently (the events are retried later), and returns
+// ErrUnauthorized when the API refuses the credentials, ErrNotConfigured
+// without credentials, and ctx's error when ctx ends: in-flight events then
+// go back to pending without an attempt counted.
+func (p *Pulse) SendOnce(ctx context.Context) (SendReport, error) {
+	return p.drain(ctx)
+}
+
+// flow tells a drain worker what to do after a batch.
+type flow int
+
+const (
+	flowMore flow = iota // claim the next batch
+	flowDone             // nothing was due: this worker is done
+	flowHalt             // stop the whole drain: an error, or the API is failing
+)
+
+// drain claims and delivers batches with Concurrency workers until nothing
+// is due, for SendOnce. (The background sender has its own workers, in
+// pulse.go.)
+func (p *Pulse) drain(ctx context.Context) (SendReport, error) {
+	if !p.creds.Load().configured() {
+		return SendReport{}, ErrNotConfigured
+	}
+	var (
+		mu    sync.Mutex
+		total SendReport
+		errs  []error
+		halt  atomic.Bool
+		wg    sync.WaitGroup
+	)
+	for range p.cfg.Concurrency {
+		wg.Go(func() {
+			for !halt.Load() && ctx.Err() == nil {
+				rep, next, err := p.sendBatch(ctx, ctx, nil)
+				mu.Lock()
+				total.add(rep)
+				if err != nil {
+					errs = append(errs, err)
+				}
+				mu.Unlock()
+				switch next {
+				case flowDone:
+					return
+				case flowHalt:
+					halt.Store(true)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// Prefer an error that says something over the context's.
+	for _, err := range errs {
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			return total, err
+		}
+	}
+	if len(errs) > 0 {
+		return total, errs[0]
+	}
+	return total, ctx.Err()
+}
+
+// sendBatch claims one batch and delivers it. Claims use soft: once it is
+// done no batch starts. Requests use hard: once it is done the request in
+// flight ends and its rows are released. more, when not nil, is called
+// after a claim that may have left more due events behind.
+func (p *Pulse) sendBatch(soft, hard context.Context, more func()) (SendReport, flow, error) {
+	creds := p.creds.Load()
+	if !creds.configured() {
+		return SendReport{}, flowHalt, ErrNotConfigured
+	}
+	b, err := p.claim(soft)
+	if err != nil {
+		if soft.Err() != nil {
+			return SendReport{}, flowHalt, soft.Err()
+		}
+		return SendReport{}, flowHalt, err
+	}
+	if b == nil {
+		return SendReport{}, flowDone, nil
+	}
+	if len(b.rows) == 0 {
+		return SendReport{}, flowMore, nil // another sender took the candidates; look again
+	}
+	if b.more && more != nil {
+		more()
+	}
+	rep, next, err := p.deliver(hard, creds, b)
+	rep.Claimed = len(b.rows)
+	return rep, next, err
+}
+
+// batch is a claim: rows leased to owner until leaseUntil.
+type batch struct {
+	owner      string // lease_owner: SenderID#sequence, unique per claim
+	id         string // X-Pulse-Batch-Id
+	leaseUntil time.Time
+	rows       []outRow
+	more       bool // the claim was cut by BatchSize or MaxBatchBytes: more may be due
+}
+
+// outRow is a claimed event, ready to send.
+type outRow struct {
+	id        int64
+	key       string
+	attempts  int
+	createdAt time.Time
+	batchID   string // batch_id before this claim
+	reclaimed bool   // its lease had expired
+	wire      []byte // the event as sent
+	bad       string // why it cannot be sent at all (wire is nil)
+}
+
+// claimColumns are read by scanOutRow, in this order.
+const claimColumns = "id, idempotency_key, event, campaign_id, tracking_id, payload, occurred_at, created_at, attempts, batch_id, status"
+
+// claim leases the next batch: rows whose lease expired first, then
+// pending rows in due order, up to BatchSize and MaxBatchBytes. It returns
+// nil when nothing is due, and a batch without rows when another sender
+// won every candidate (SQLite only).
+func (p *Pulse) claim(ctx context.Context) (*batch, error) {
+	if p.db.Dialect == migrator.MySQL {
+		return p.claimLocked(ctx)
+	}
+	return p.claimOptimistic(ctx)
+}
+
+// claimLocked is the MySQL/MariaDB claim: FOR UPDATE SKIP LOCKED in a short
+// READ COMMITTED transaction (no gap locks, so Track's inserts never wait
+// on it), so that several senders share the queue without waiting for each
+// other or taking the same rows.
+func (p *Pulse) claimLocked(ctx context.Context) (*batch, error) {
+	tx, err := p.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return nil, fmt.Errorf("pulse: claiming a batch: %w", err)
+	}
+	defer tx.Rollback()
+	now := p.cfg.Now() // once connected: what is due is judged as late as possible
+	cands, err := p.candidates(ctx, tx, now, p.db.Dialect.SkipLocked())
+	if err != nil || len(cands) == 0 {
+		return nil, err
+	}
+	b := p.newBatch(cands, now)
+	if _, err := p.leaseUpdate(b, now).Where(sq.Eq{"id": b.ids()}).RunWith(tx).ExecContext(ctx); err != nil {
+		return nil, fmt.Errorf("pulse: claiming a batch: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("pulse: claiming a batch: %w", err)
+	}
+	p.logReclaimed(b)
+	return b, nil
+}
+
+// claimOptimistic is the SQLite claim. SQLite has one writer, so a claim
+// cannot collide with another; but a read-then-write transaction could fail
+// with SQLITE_BUSY when another process writes in between. So it reads the
+// candidates, then leases them in one UPDATE that checks again that each is
+// still claimable, and keeps the rows that UPDATE returned.
+func (p *Pulse) claimOptimistic(ctx context.Context) (*batch, error) {
+	// Hold one connection for both statements: with SQLite's single
+	// pooled connection, waiting for it (behind a host's transaction, say)
+	// comes before judging what is due.
+	conn, err := p.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("pulse: claiming a batch: %w", err)
+	}
+	defer conn.Close()
+	now := p.cfg.Now()
+	cands, err := p.candidates(ctx, conn, now, "")
+	if err != nil || len(cands) == 0 {
+		return nil, err
+	}
+	b := p.newBatch(cands, now)
+	at := p.db.Dialect.EncodeTime(now)
+	q, args, err := p.leaseUpdate(b, now).
+		Where(sq.Eq{"id": b.ids()}).
+		Where(sq.Or{
+			sq.And{sq.Eq{"status": StatusPending}, sq.LtOrEq{"next_attempt_at": at}},
+			sq.And{sq.Eq{"status": StatusSending}, sq.Lt{"lease_expires_at": at}},
+		}).
+		Suffix("RETURNING id").ToSql()
+	if err != nil {
+		return nil, fmt.Errorf("pulse: claiming a batch: %w", err)
+	}
+	// SQLite changes every row before RETURNING yields the first: reading
+	// them must not be cut short, or rows would be leased to nobody.
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	rows, err := conn.QueryContext(uctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("pulse: claiming a batch: %w", err)
+	}
+	defer rows.Close()
+	won := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("pulse: claiming a batch: %w", err)
+		}
+		won[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pulse: claiming a batch: %w", err)
+	}
+	b.rows = slices.DeleteFunc(b.rows, func(r outRow) bool { return !won[r.id] })
+	p.logReclaimed(b)
+	return b, nil
+}
+
+// candidates reads up to BatchSize claimable rows: expired leases first
+// (the oldest expiry first), then due pending rows in (next_attempt_at, id)
+// order, which the claim index serves without sorting.
+func (p *Pulse) candidates(ctx context.Context, q migrator.Execer, now time.Time, lock string) ([]outRow, error) {
+	at := p.db.Dialect.EncodeTime(now)
+	limit := p.cfg.BatchSize
+	var out []outRow
+	for _, s := range []struct {
+		status, column string
+		op             string
+	}{
+		{StatusSending, "lease_expires_at", "<"},
+		{StatusPending, "next_attempt_at", "<="},
+	} {
+		if len(out) >= limit {
+			break
+		}
+		query := "SELECT " + claimColumns + " FROM " + p.table +
+			" WHERE status = ? AND " + s.column + " " + s.op + " ? ORDER BY " + s.column + ", id LIMIT ? " + lock
+		rows, err := q.QueryContext(ctx, query, s.status, at, limit-len(out))
+		if err != nil {
+			return nil, fmt.Errorf("pulse: claiming a batch: %w", err)
+		}
+		for rows.Next() {
+			r, err := scanOutRow(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("pulse: claiming a batch: %w", err)
+			}
+			out = append(out, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("pulse: claiming a batch: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func scanOutRow(rows *sql.Rows) (outRow, error) {
+	var (
+		r                 outRow
+		key, payload      []byte
+		ev, campaign, trk string
+		occurred          time.Time
+		batchID           sql.NullString
+		status            string
+	)
+	if err := rows.Scan(&r.id, &key, &ev, &campaign, &trk, &payload, migrator.ScanTime(&occurred),
+		migrator.ScanTime(&r.createdAt), &r.attempts, &batchID, &status); err != nil {
+		return outRow{}, err
+	}
+	r.key, r.batchID, r.reclaimed = string(key), batchID.String, status == StatusSending
+	wire, err := json.Marshal(WireEvent{
+		IdempotencyKey: r.key, Event: ev, OccurredAt: occurred,
+		CampaignID: campaign, TrackingID: trk, Payload: payload,
+	})
+	if err != nil {
+		r.bad = "stored event cannot be encoded: " + err.Error()
+	} else {
+		r.wire = wire
+	}
+	return r, nil
+}
+
+// fit returns the longest prefix of rows whose body stays within
+// MaxBatchBytes: at least one row, which deliver fails when it is too large
+// alone.
+func (p *Pulse) fit(rows []outRow) []outRow {
+	size := len(batchOpen) + len(batchClose)
+	for i, r := range rows {
+		n := len(r.wire)
+		if i > 0 {
+			n++ // the comma
+			if size+n > p.cfg.MaxBatchBytes {
+				return rows[:i]
+			}
+		}
+		size += n
+	}
+	return rows
+}
+
+// newBatch makes a claim of the candidates that fit. A batch whose rows
+// all come from the same earlier batch is that batch retried and keeps its
+// X-Pulse-Batch-Id.
+func (p *Pulse) newBatch(cands []outRow, now time.Time) *batch {
+	rows := p.fit(cands)
+	id := rows[0].batchID
+	for _, r := range rows {
+		if r.batchID == "" || r.batchID != id {
+			id = uuid.NewString()
+			break
+		}
+	}
+	return &batch{
+		owner:      p.cfg.SenderID + "#" + strconv.FormatUint(p.claimSeq.Add(1), 10),
+		id:         id,
+		leaseUntil: now.Add(p.cfg.Lease),
+		rows:       rows,
+		more:       len(rows) < len(cands) || len(cands) >= p.cfg.BatchSize,
+	}
+}
+
+func (b *batch) ids() []int64 {
+	ids := make([]int64, len(b.rows))
+	for i, r := range b.rows {
+		ids[i] = r.id
+	}
+	return ids
+}
+
+// leaseUpdate is the UPDATE that leases b's rows, without its WHERE.
+func (p *Pulse) leaseUpdate(b *batch, now time.Time) sq.UpdateBuilder {
+	d := p.db.Dialect
+	return d.Builder().Update(p.table).
+		Set("status", StatusSending).
+		Set("lease_owner", b.owner).
+		Set("lease_expires_at", d.EncodeTime(b.leaseUntil)).
+		Set("batch_id", b.id)
+}
+
+func (p *Pulse) logReclaimed(b *batch) {
+	n := 0
+	for _, r := range b.rows {
+		if r.reclaimed {
+			n++
+		}
+	}
+	if n > 0 {
+		p.cfg.Logger.Warn("pulse: reclaimed events whose sender's lease expired", "events", n, "batch_id", b.id)
+	}
+}
+
+// part is a request's worth of a batch: the batch itself, or a piece split
+// off after a 400, 422 or 413.
+type part struct {
+	id   string // X-Pulse-Batch-Id
+	rows []outRow
+}
+
+func (pt part) bodySize() int {
+	n := len(batchOpen) + len(batchClose) + max(len(pt.rows)-1, 0)
+	for _, r := range pt.rows {
+		n += len(r.wire)
+	}
+	return n
+}
+
+// deliver sends a claimed batch and records every answer, splitting the
+// batch when the API calls it malformed or too large. Every state change is
+// guarded by the claim's lease.
+func (p *Pulse) deliver(ctx context.Context, creds *credentials, b *batch) (SendReport, flow, error) {
+	var rep SendReport
+	var set changeSet
+	var good []outRow
+	for _, r := range b.rows {
+		if r.bad != "" {
+			set.add(change{status: StatusFailed, setError: true, lastError: r.bad}, r.id)
+			continue
+		}
+		good = append(good, r)
+	}
+	queue := []part{{id: b.id, rows: good}}
+	for len(queue) > 0 {
+		pt := queue[0]
+		queue = queue[1:]
+		if len(pt.rows) == 0 {
+			continue
+		}
+		if ctx.Err() != nil {
+			addRows(&set, change{status: StatusPending}, pt, queue)
+			r, err := p.apply(b.owner, set)
+			rep.add(r)
+			return rep, flowHalt, errors.Join(ctx.Err(), err)
+		}
+		if len(pt.rows) == 1 && pt.bodySize() > p.cfg.MaxBatchBytes {
+			set.add(change{status: StatusFailed, setError: true,
+				lastError: fmt.Sprintf("event is %d bytes in a request, more than MaxBatchBytes (%d)", pt.bodySize(), p.cfg.MaxBatchBytes)},
+				pt.rows[0].id)
+			continue
+		}
+		var err error
+		if pt, queue, err = p.keepLease(b, pt, queue); err != nil {
+			return rep, flowHalt, err
+		}
+		if len(pt.rows) == 0 {
+			continue
+		}
+
+		ans := p.post(ctx, creds, pt)
+		now := p.cfg.Now()
+		switch ans.kind {
+		case answerResults, answerAccepted:
+			sent := p.recordResults(&set, pt, ans, now)
+			r, err := p.apply(b.owner, set)
+			rep.add(r)
+			set = changeSet{}
+			if err != nil {
+				return rep, flowHalt, err
+			}
+			if sent {
+				p.delivered(creds.gen)
+			}
+
+		case answerSplit:
+			if len(pt.rows) > 1 {
+				h := len(pt.rows) / 2
+				queue = append([]part{{id: uuid.NewString(), rows: pt.rows[:h]}, {id: uuid.NewString(), rows: pt.rows[h:]}}, queue...)
+				p.cfg.Logger.Debug("pulse: splitting a batch", "batch_id", pt.id, "events", len(pt.rows), "status", ans.status, "reason", ans.reason)
+				continue
+			}
+			set.add(change{status: StatusFailed, countAttempt: true, setError: true,
+				lastError: ans.reason, httpStatus: ans.status, batchID: pt.id}, pt.rows[0].id)
+			p.recordError(ans.reason)
+			p.cfg.Logger.Warn("pulse: event rejected", "idempotency_key", pt.rows[0].key, "reason", ans.reason)
+
+		case answerAuth:
+			addRows(&set, change{status: StatusPending, setError: true, lastError: ans.reason, httpStatus: ans.status}, pt, queue)
+			r, err := p.apply(b.owner, set)
+			rep.add(r)
+			p.authFailed(creds.gen, ans.reason)
+			return rep, flowHalt, errors.Join(fmt.Errorf("%w: %s", ErrUnauthorized, ans.reason), err)
+
+		case answerCancelled:
+			addRows(&set, change{status: StatusPending}, pt, queue)
+			r, err := p.apply(b.owner, set)
+			rep.add(r)
+			return rep, flowHalt, errors.Join(ctx.Err(), err)
+
+		case answerTransient:
+			delay := p.recordRetry(&set, pt, ans, now)
+			// The rest of the batch was not tried: it waits as long, without
+			// an attempt counted.
+			addRows(&set, change{status: StatusPending, nextAt: now.Add(delay)}, part{}, queue)
+			r, err := p.apply(b.owner, set)
+			rep.add(r)
+			p.serverFailed(ans.reason, ans.retryAfter, ans.hasRetryAfter)
+			p.cfg.Logger.Warn("pulse: delivery failed; will retry", "batch_id", pt.id, "events", len(pt.rows),
+				"reason", ans.reason, "retry_in", delay.Round(time.Millisecond))
+			return rep, flowHalt, err
+		}
+	}
+	r, err := p.apply(b.owner, set)
+	rep.add(r)
+	if err != nil {
+		return rep, flowHalt, err
+	}
+	return rep, flowMore, nil
+}
+
+// recordResults adds the changes for a 200/202 answer and reports whether
+// any event was delivered.
+func (p *Pulse) recordResults(set *changeSet, pt part, ans answer, now time.Time) bool {
+	sent := change{status: StatusSent, countAttempt: true, setError: true, httpStatus: ans.status, batchID: pt.id, sentAt: now}
+	if ans.kind == answerAccepted {
+		for _, r := range pt.rows {
+			set.add(sent, r.id)
+		}
+		return true
+	}
+	byKey := make(map[string]WireResult, len(ans.results))
+	for _, res := range ans.results {
+		if _, dup := byKey[res.IdempotencyKey]; !dup {
+			byKey[res.IdempotencyKey] = res
+		}
+	}
+	var retry []outRow
+	var reasons []string
+	delivered := false
+	for _, r := range pt.rows {
+		res, ok := byKey[r.key]
+		switch {
+		case !ok:
+			retry, reasons = append(retry, r), append(reasons, "missing from the answer's results")
+		case res.Status == ResultAccepted || res.Status == ResultDuplicate:
+			set.add(sent, r.id)
+			delivered = true
+		case res.Status == ResultRejected:
+			reason := res.Error
+			if reason == "" {
+				reason = "rejected by the Pulse API"
+			}
+			set.add(change{status: StatusFailed, countAttempt: true, setError: true, lastError: reason,
+				httpStatus: ans.status, batchID: pt.id}, r.id)
+			p.recordError(reason)
+		default:
+			retry, reasons = append(retry, r), append(reasons, fmt.Sprintf("unknown result status %q", res.Status))
+		}
+	}
+	if len(retry) > 0 {
+		// One backoff for all, so that they stay together as one batch.
+		attempt := maxAttempts(retry) + 1
+		next := now.Add(p.cfg.retryDelay(attempt, 0, false))
+		for i, r := range retry {
+			p.retryOrFail(set, r, change{status: StatusPending, countAttempt: true, setError: true,
+				lastError: reasons[i], httpStatus: ans.status, batchID: pt.id, nextAt: next}, now)
+		}
+	}
+	return delivered
+}
+
+// recordRetry adds the changes for a transient failure of pt: one more
+// attempt, then a retry after the backoff (one for the whole part, so its
+// events stay together), or failed when out of attempts or age. It returns
+// the delay.
+func (p *Pulse) recordRetry(set *changeSet, pt part, ans answer, now time.Time) time.Duration {
+	delay := p.cfg.retryDelay(maxAttempts(pt.rows)+1, ans.retryAfter, ans.hasRetryAfter)
+	c := change{status: StatusPending, countAttempt: true, setError: true, lastError: ans.reason,
+		httpStatus: ans.status, batchID: pt.id, nextAt: now.Add(delay)}
+	for _, r := range pt.rows {
+		p.retryOrFail(set, r, c, now)
+	}
+	return delay
+}
+
+// retryOrFail adds retry for r, or turns it into failed (keeping the reason)
+// when r has used its attempts or is older than MaxAge.
+func (p *Pulse) retryOrFail(set *changeSet, r outRow, retry change, now time.Time) {
+	if r.attempts+1 >= p.cfg.MaxAttempts || now.Sub(r.createdAt) >= p.cfg.MaxAge {
+		retry.status, retry.nextAt = StatusFailed, time.Time{}
+		p.cfg.Logger.Warn("pulse: giving up on an event", "idempotency_key", r.key, "attempts", r.attempts+1, "reason", retry.lastError)
+	}
+	set.add(retry, r.id)
+}
+
+func maxAttempts(rows []outRow) int {
+	n := 0
+	for _, r := range rows {
+		n = max(n, r.attempts)
+	}
+	return n
+}
+
+// addRows adds c for the rows of pt and of every part in rest.
+func addRows(set *changeSet, c change, pt part, rest []part) {
+	for _, r := range pt.rows {
+		set.add(c, r.id)
+	}
+	for _, q := range rest {
+		for _, r := range q.rows {
+			set.add(c, r.id)
+		}
+	}
+}
+
+// keepLease renews the lease of the rows still to send when less than a
+// request's time is left on it, and drops the rows another sender took
+// meanwhile.
+func (p *Pulse) keepLease(b *batch, pt part, queue []part) (part, []part, error) {
+	now := p.cfg.Now()
+	if b.leaseUntil.Sub(now) > p.cfg.HTTPTimeout+time.Second {
+		return pt, queue, nil
+	}
+	var ids []int64
+	addIDs := func(q part) {
+		for _, r := range q.rows {
+			ids = append(ids, r.id)
+		}
+	}
+	addIDs(pt)
+	for _, q := range queue {
+		addIDs(q)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	d := p.db.Dialect
+	until := now.Add(p.cfg.Lease)
+	res, err := d.Builder().Update(p.table).Set("lease_expires_at", d.EncodeTime(until)).
+		Where(sq.Eq{"id": ids}).Where(sq.Eq{"lease_owner": b.owner, "status": StatusSending}).
+		RunWith(p.db.DB).ExecContext(ctx)
+	if err != nil {
+		return pt, queue, fmt.Errorf("pulse: renewing a lease: %w", err)
+	}
+	b.leaseUntil = until
+	if n, err := res.RowsAffected(); err == nil && int(n) == len(ids) {
+		return pt, queue, nil
+	}
+	// Fewer rows changed: some are no longer ours (or, on MySQL, the
+	// expiry did not change). Keep the ones still ours.
+	rows, err := d.Builder().Select("id").From(p.table).
+		Where(sq.Eq{"id": ids}).Where(sq.Eq{"lease_owner": b.owner, "status": StatusSending}).
+		RunWith(p.db.DB).QueryContext(ctx)
+	if err != nil {
+		return pt, queue, fmt.Errorf("pulse: renewing a lease: %w", err)
+	}
+	defer rows.Close()
+	ours := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return pt, queue, fmt.Errorf("pulse: renewing a lease: %w", err)
+		}
+		ours[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return pt, queue, fmt.Errorf("pulse: renewing a lease: %w", err)
+	}
+	if len(ours) < len(ids) {
+		p.cfg.Logger.Warn("pulse: lost the lease of events to another sender", "batch_id", b.id, "events", len(ids)-len(ours))
+	}
+	keep := func(q part) part {
+		q.rows = slices.DeleteFunc(slices.Clone(q.rows), func(r outRow) bool { return !ours[r.id] })
+		return q
+	}
+	pt = keep(pt)
+	for i := range queue {
+		queue[i] = keep(queue[i])
+	}
+	return pt, queue, nil
+}
+
+// answerKind classifies an answer by the spec's table.
+type answerKind int
+
+const (
+	answerResults   answerKind = iota // 200/202 with per-event results
+	answerAccepted                    // 200/202 without results: all accepted
+	answerSplit                       // 400, 422, 413: split the batch
+	answerAuth                        // 401, 403
+	answerTransient                   // 408, 425, 429, 5xx, network, timeout, anything else
+	answerCancelled                   // the caller's context ended: no answer to judge
+)
+
+type answer struct {
+	kind          answerKind
+	status        int // 0 when there was no answer
+	results       []WireResult
+	reason        string
+	retryAfter    time.Duration
+	hasRetryAfter bool
+}
+
+// post sends one part, signed, and classifies the answer.
+func (p *Pulse) post(ctx context.Context, creds *credentials, pt part) answer {
+	body := make([]byte, 0, pt.bodySize())
+	body = append(body, batchOpen...)
+	for i, r := range pt.rows {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = append(body, r.wire...)
+	}
+	body = append(body, batchClose...)
+
+	reqCtx, cancel := context.WithTimeout(ctx, p.cfg.HTTPTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(reqCtx, http.MethodPost, creds.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return answer{kind: answerTransient, reason: "building the request: " + err.Error()}
+	}
+	ts := p.cfg.Now().Unix()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "telecart-pulse/1")
+	req.Header.Set("Authorization", "Bearer "+creds.apiKey)
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(HeaderSignature, creds.signer.Sign(ts, body))
+	req.Header.Set(HeaderBatchID, pt.id)
+	req.Header.Set(HeaderAttempt, strconv.Itoa(maxAttempts(pt.rows)+1))
+
+	start := time.Now()
+	resp, err := p.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return p.noAnswer(ctx, reqCtx, err)
+	}
+	defer resp.Body.Close()
+	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	p.cfg.Logger.Debug("pulse: batch answered", "batch_id", pt.id, "events", len(pt.rows), "bytes", len(body),
+		"status", resp.StatusCode, "took", time.Since(start).Round(time.Millisecond))
+	if readErr != nil && ctx.Err() != nil {
+		return answer{kind: answerCancelled}
+	}
+
+	st := resp.StatusCode
+	switch st {
+	case http.StatusOK, http.StatusAccepted:
+		if readErr != nil {
+			return p.noAnswer(ctx, reqCtx, readErr)
+		}
+		if len(bytes.TrimSpace(data)) == 0 {
+			return answer{kind: answerAccepted, status: st}
+		}
+		var wr WireResponse
+		if err := json.Unmarshal(data, &wr); err != nil {
+			return answer{kind: answerTransient, status: st, reason: fmt.Sprintf("HTTP %d with an unreadable body: %v", st, err)}
+		}
+		if wr.Results == nil {
+			return answer{kind: answerAccepted, status: st}
+		}
+		return answer{kind: answerResults, status: st, results: wr.Results}
+	case http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusRequestEntityTooLarge:
+		return answer{kind: answerSplit, status: st, reason: answerReason(st, data)}
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return answer{kind: answerAuth, status: st, reason: answerReason(st, data)}
+	}
+	a := answer{kind: answerTransient, status: st, reason: answerReason(st, data)}
+	a.retryAfter, a.hasRetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), p.cfg.Now())
+	return a
+}
+
+// noAnswer classifies a request that got no (complete) answer.
+func (p *Pulse) noAnswer(ctx, reqCtx context.Context, err error) answer {
+	switch {
+	case ctx.Err() != nil:
+		return answer{kind: answerCancelled}
+	case errors.Is(reqCtx.Err(), context.DeadlineExceeded):
+		return answer{kind: answerTransient, reason: fmt.Sprintf("no answer within HTTPTimeout (%s)", p.cfg.HTTPTimeout)}
+	}
+	return answer{kind: answerTransient, reason: err.Error()}
+}
+
+// answerReason is "HTTP {status}: {message}", the message taken from a
+// JSON error body ({"error": {"message"}}, {"error": "…"} or
+// {"message"}), else the start of the body, else the status text.
+func answerReason(status int, body []byte) string {
+	var msg string
+	var e struct {
+		Error   json.RawMessage `json:"error"`
+		Message string          `json:"message"`
+	}
+	if json.Unmarshal(body, &e) == nil {
+		var detail struct {
+			Message string `json:"message"`
+		}
+		var s string
+		switch {
+		case json.Unmarshal(e.Error, &detail) == nil && detail.Message != "":
+			msg = detail.Message
+		case json.Unmarshal(e.Error, &s) == nil && s != "":
+			msg = s
+		case e.Message != "":
+			msg = e.Message
+		}
+	}
+	if msg == "" {
+		msg = abbreviate(strings.Join(strings.Fields(string(body)), " "), 200)
+	}
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
+	return fmt.Sprintf("HTTP %d: %s", status, msg)
+}
+
+// change is one kind of row update; rows with equal changes share a
+// statement.
+type change struct {
+	status       string
+	countAttempt bool      // attempts + 1
+	setError     bool      // write last_error and last_http_status
+	lastError    string    // "" writes NULL
+	httpStatus   int       // 0 writes NULL
+	nextAt       time.Time // zero: unchanged
+	batchID      string    // "": unchanged
+	sentAt       time.Time // zero: unchanged
+}
+
+// changeSet groups row ids by change, in first-seen order.
+type changeSet struct {
+	order []change
+	ids   map[change][]int64
+}
+
+func (s *changeSet) add(c change, id int64) {
+	if s.ids == nil {
+		s.ids = map[change][]int64{}
+	}
+	if _, ok := s.ids[c]; !ok {
+		s.order = append(s.order, c)
+	}
+	s.ids[c] = append(s.ids[c], id)
+}
+
+// apply writes a change set in one short transaction. Every statement is
+// guarded by the claim's lease (lease_owner and status 'sending'): when
+// another sender reclaimed a row after this claim's lease expired, the row
+// is theirs and this sender's late answer changes nothing. The database
+// work is bounded by its own timeout, not by the caller's context: an
+// answer received, or a release at stop, must be recorded.
+func (p *Pulse) apply(owner string, set changeSet) (SendReport, error) {
+	if len(set.order) == 0 {
+		return SendReport{}, nil
+	}
+	var rep SendReport
+	var err error
+	for try := 1; try <= 3; try++ { // a deadlock between senders is retried
+		if rep, err = p.applyTx(owner, set); err == nil {
+			return rep, nil
+		}
+		time.Sleep(time.Duration(try) * 20 * time.Millisecond)
+	}
+	err = fmt.Errorf("pulse: recording delivery results (the events stay leased and are retried when the lease expires): %w", err)
+	p.cfg.Logger.Error(err.Error())
+	p.recordError(err.Error())
+	return SendReport{}, err
+}
+
+func (p *Pulse) applyTx(owner string, set changeSet) (SendReport, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	tx, err := p.db.BeginTx(ctx, nil)
+	if err != nil {
+		return SendReport{}, err
+	}
+	defer tx.Rollback()
+	d := p.db.Dialect
+	var rep SendReport
+	for _, c := range set.order {
+		ids := set.ids[c]
+		slices.Sort(ids) // one lock order for every sender
+		u := d.Builder().Update(p.table).
+			Set("status", c.status).
+			Set("lease_owner", nil).
+			Set("lease_expires_at", nil)
+		if c.countAttempt {
+			u = u.Set("attempts", sq.Expr("attempts + 1"))
+		}
+		if c.setError {
+			u = u.Set("last_error", nullString(truncateError(c.lastError))).Set("last_http_status", nullInt(c.httpStatus))
+		}
+		if !c.nextAt.IsZero() {
+			u = u.Set("next_attempt_at", d.EncodeTime(c.nextAt))
+		}
+		if c.batchID != "" {
+			u = u.Set("batch_id", c.batchID)
+		}
+		if !c.sentAt.IsZero() {
+			u = u.Set("sent_at", d.EncodeTime(c.sentAt))
+		}
+		res, err := u.Where(sq.Eq{"id": ids}).Where(sq.Eq{"lease_owner": owner, "status": StatusSending}).
+			RunWith(tx).ExecContext(ctx)
+		if err != nil {
+			return SendReport{}, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return SendReport{}, err
+		}
+		if int(n) < len(ids) {
+			p.cfg.Logger.Warn("pulse: another sender took over events whose lease expired; leaving them to it",
+				"events", len(ids)-int(n), "status", c.status)
+		}
+		switch {
+		case c.status == StatusSent:
+			rep.Sent += int(n)
+		case c.status == StatusFailed:
+			rep.Failed += int(n)
+		case c.countAttempt:
+			rep.Retried += int(n)
+		default:
+			rep.Released += int(n)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return SendReport{}, err
+	}
+	return rep, nil
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullInt(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+// nextDue returns the earliest time a row falls due: a pending row's
+// next_attempt_at or a sending row's lease expiry. false: none.
+func (p *Pulse) nextDue(ctx context.Context) (time.Time, bool, error) {
+	var best time.Time
+	found := false
+	for _, s := range []struct{ status, column string }{
+		{StatusPending, "next_attempt_at"},
+		{StatusSending, "lease_expires_at"},
+	} {
+		var t *time.Time
+		q := "SELECT MIN(" + s.column + ") FROM " + p.table + " WHERE status = ?"
+		if err := p.db.QueryRowContext(ctx, q, s.status).Scan(migrator.ScanNullTime(&t)); err != nil {
+			return time.Time{}, false, fmt.Errorf("pulse: finding the next due event: %w", err)
+		}
+		if t != nil && (!found || t.Before(best)) {
+			best, found = *t, true
+		}
+	}
+	return best, found, nil
+}

@@ -1,0 +1,85 @@
+package telecart_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/telecart-go/telecart/migrator"
+	"github.com/telecart-go/telecart/migrator/migratortest"
+	"github.com/telecart-go/telecart/telecart"
+)
+
+// Ensure New refuses a config that would serve the admin API open, and the
+// other required fields, with errors saying what to set.
+func TestNewRefuses(t *testing.T) {
+	db := migratortest.MustOpenEmpty(t, migrator.SQLite)
+	ok := telecart.Config{DB: db, Catalog: newFakeCatalog(1), Orders: &fakePlacer{},
+		AdminAuth: telecart.BearerAuth("x"), BotToken: plugBotToken}
+	if _, err := telecart.New(ok); err != nil {
+		t.Fatalf("New(valid) = %v", err)
+	}
+	for name, mutate := range map[string]func(*telecart.Config){
+		"NoAdminAuth": func(c *telecart.Config) { c.AdminAuth = nil },
+		"NoDB":        func(c *telecart.Config) { c.DB = migrator.DB{} },
+		"NoCatalog":   func(c *telecart.Config) { c.Catalog = nil },
+		"NoOrders":    func(c *telecart.Config) { c.Orders = nil },
+		"NoBotToken":  func(c *telecart.Config) { c.BotToken = "" },
+	} {
+		cfg := ok
+		mutate(&cfg)
+		if _, err := telecart.New(cfg); err == nil || !strings.Contains(err.Error(), "Config.") {
+			t.Errorf("%s: New = %v; want an error naming the field", name, err)
+		}
+	}
+}
+
+// Ensure every storefront route answers through the whole plugin, that
+// missing or forged initData is a 401 and the admin API needs the token.
+func TestPluginRoutes(t *testing.T) {
+	migratortest.Each(t, nil, func(t *testing.T, db migrator.DB) {
+		s := newPlugShop(t, db)
+		id := s.initData(2002, "Ivan", "")
+		for _, r := range []struct{ method, path string }{
+			{"GET", "/api/settings"}, {"POST", "/api/customers"}, {"GET", "/api/privacy-consent"},
+			{"GET", "/api/products"}, {"GET", "/api/forms/checkout"}, {"POST", "/api/orders"}, {"GET", "/api/nowhere"},
+		} {
+			s.must(t, r.method, r.path, "", false, nil, http.StatusUnauthorized, nil)
+			s.must(t, r.method, r.path, id+"0", false, nil, http.StatusUnauthorized, nil)
+		}
+		var customer struct {
+			TrackingID string `json:"tracking_id"`
+		}
+		s.must(t, "POST", "/api/customers", id, false, nil, http.StatusOK, &customer)
+		if len(customer.TrackingID) != 36 {
+			t.Fatalf("tracking_id %q", customer.TrackingID)
+		}
+		s.must(t, "POST", "/api/privacy-consent", id, false, nil, http.StatusOK, nil)
+		var consent struct {
+			Consented bool `json:"consented"`
+		}
+		s.must(t, "GET", "/api/privacy-consent", id, false, nil, http.StatusOK, &consent)
+		if !consent.Consented {
+			t.Fatal("consent not recorded")
+		}
+		var products struct {
+			Data []struct {
+				Images []struct{ Width, Height int } `json:"images"`
+			} `json:"data"`
+		}
+		s.must(t, "GET", "/api/products?aspect_ratio=2:3", id, false, nil, http.StatusOK, &products)
+		if len(products.Data) == 0 || products.Data[0].Images[0].Height != 450 {
+			t.Fatalf("products %+v", products)
+		}
+		s.must(t, "GET", "/api/products?aspect_ratio=16:9", id, false, nil, http.StatusBadRequest, nil)
+		s.must(t, "GET", "/api/products?page=x", id, false, nil, http.StatusBadRequest, nil)
+		s.must(t, "GET", "/api/forms/checkout", id, false, nil, http.StatusOK, nil)
+		s.must(t, "GET", "/api/forms/nope", id, false, nil, http.StatusNotFound, nil)
+		s.must(t, "GET", "/api/nowhere", id, false, nil, http.StatusNotFound, nil)
+
+		for _, path := range []string{"/admin/api/settings", "/admin/api/customers", "/admin/api/scheduler", "/admin/api/forms/checkout"} {
+			s.must(t, "GET", path, "", false, nil, http.StatusUnauthorized, nil)
+			s.must(t, "GET", path, "", true, nil, http.StatusOK, nil)
+		}
+	})
+}

@@ -1,0 +1,377 @@
+package telecart
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/telecart-go/telecart/forms"
+	"github.com/telecart-go/telecart/internal/httpx"
+	"github.com/telecart-go/telecart/migrator"
+	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/telegram"
+)
+
+// Config configures a TeleCart. DB, Catalog, Orders, AdminAuth and BotToken
+// are required.
+type Config struct {
+	// DB is the shop's database; TeleCart's tables carry DB.Prefix.
+	DB migrator.DB
+	// Catalog gives products, search and images from the host's catalog.
+	Catalog Catalog
+	// Orders creates orders in the host's tables.
+	Orders OrderPlacer
+	// Customers links Telegram customers to host customers; optional.
+	Customers CustomerDirectory
+	// AdminAuth guards the admin API (and the admin page). TeleCart never
+	// serves the admin API open; use BearerAuth when the host has no
+	// authentication of its own.
+	AdminAuth func(http.Handler) http.Handler
+	// BotToken validates initData and sends messages until the settings
+	// hold another one.
+	BotToken string
+	// TelegramAPIURL is the Bot API server. Defaults to Telegram's.
+	TelegramAPIURL string
+	// Pulse configures delivery: URL, APIKey and Secret are defaults the
+	// settings override; the rest tunes the sender.
+	Pulse pulse.Config
+	// StartParamSecret, when set, makes only signed campaign links count.
+	StartParamSecret string
+	// AttributionWindow bounds a customer's stored campaign. Defaults to
+	// pulse.AttributionWindowDefault.
+	AttributionWindow time.Duration
+	// Settings are the defaults of the shop's settings; stored ones win.
+	Settings Settings
+	// ExtraMigrations run after TeleCart's own, in the same run (the
+	// host's tables, for example).
+	ExtraMigrations []migrator.Source
+	// LogFile is the file the logs viewer reads; empty disables it.
+	LogFile string
+	// Logger receives TeleCart's logs. Defaults to slog.Default().
+	Logger *slog.Logger
+	// Now is the clock. Defaults to time.Now.
+	Now func() time.Time
+}
+
+// TeleCart is the plugin: stores, services and handlers composed over one
+// database.
+type TeleCart struct {
+	cfg        Config
+	db         migrator.DB
+	logger     *slog.Logger
+	now        func() time.Time
+	validator  *telegram.Validator
+	bot        *telegram.Bot
+	settings   *SettingsStore
+	customers  *telegram.CustomerStore
+	messenger  *telegram.Messenger
+	pulse      *pulse.Pulse
+	forms      *forms.Store
+	orders     *OrderService
+	scheduler  *Scheduler
+	migrations []migrator.Source
+
+	mu      sync.Mutex
+	started bool
+	stopped bool
+	ready   chan struct{}
+}
+
+// New validates cfg and builds a TeleCart; it does no I/O. Start migrates
+// the database and starts the background work.
+func New(cfg Config) (*TeleCart, error) {
+	switch {
+	case cfg.DB.DB == nil:
+		return nil, errors.New("telecart: Config.DB is empty; open the database with dbopen, migrator/sqlite or migrator/mysql")
+	case cfg.Catalog == nil:
+		return nil, errors.New("telecart: Config.Catalog is nil; implement telecart.Catalog over the shop's products")
+	case cfg.Orders == nil:
+		return nil, errors.New("telecart: Config.Orders is nil; implement telecart.OrderPlacer over the shop's order tables")
+	case cfg.AdminAuth == nil:
+		return nil, errors.New("telecart: Config.AdminAuth is nil; the admin API is never served open: " +
+			"pass the host's auth middleware, or telecart.BearerAuth(token)")
+	case cfg.BotToken == "":
+		return nil, errors.New("telecart: Config.BotToken is empty; set the token from @BotFather")
+	}
+	if err := cfg.DB.Dialect.Validate(); err != nil {
+		return nil, err
+	}
+	if err := migrator.ValidatePrefix(cfg.DB.Prefix); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	tc := &TeleCart{cfg: cfg, db: cfg.DB, logger: cfg.Logger, now: cfg.Now, ready: make(chan struct{})}
+	var err error
+	if tc.validator, err = telegram.NewValidator(telegram.ValidatorConfig{BotToken: cfg.BotToken, Now: cfg.Now}); err != nil {
+		return nil, fmt.Errorf("telecart: %w", err)
+	}
+	if tc.bot, err = telegram.NewBot(telegram.BotConfig{Token: cfg.BotToken, BaseURL: cfg.TelegramAPIURL, Logger: cfg.Logger}); err != nil {
+		return nil, fmt.Errorf("telecart: %w", err)
+	}
+	pcfg := cfg.Pulse
+	if pcfg.Logger == nil {
+		pcfg.Logger = cfg.Logger
+	}
+	if pcfg.Now == nil {
+		pcfg.Now = cfg.Now
+	}
+	if tc.pulse, err = pulse.New(cfg.DB, pcfg); err != nil {
+		return nil, fmt.Errorf("telecart: %w", err)
+	}
+	defaults := cfg.Settings
+	defaults.BotToken = firstNonEmpty(defaults.BotToken, cfg.BotToken)
+	defaults.PulseURL = firstNonEmpty(defaults.PulseURL, pcfg.URL)
+	defaults.PulseAPIKey = firstNonEmpty(defaults.PulseAPIKey, pcfg.APIKey)
+	defaults.PulseSecret = firstNonEmpty(defaults.PulseSecret, pcfg.Secret)
+	tc.settings = NewSettingsStore(cfg.DB, defaults, cfg.Now)
+	tc.settings.OnChange(tc.apply)
+
+	if tc.customers, err = telegram.NewCustomerStore(cfg.DB, telegram.CustomerStoreConfig{
+		Now: cfg.Now, Logger: cfg.Logger, OnConsent: tc.trackConsent,
+	}); err != nil {
+		return nil, fmt.Errorf("telecart: %w", err)
+	}
+	if tc.messenger, err = telegram.NewMessenger(tc.customers, tc.bot, telegram.MessengerConfig{
+		Now: cfg.Now, Logger: cfg.Logger, OnSent: tc.trackMessage,
+	}); err != nil {
+		return nil, fmt.Errorf("telecart: %w", err)
+	}
+	tc.forms = forms.NewStore(cfg.DB, cfg.Now)
+	tc.orders = &OrderService{
+		db: cfg.DB, catalog: cfg.Catalog, placer: cfg.Orders, directory: cfg.Customers,
+		customers: tc.customers, forms: tc.forms, pulse: tc.pulse,
+		attribution: tc.attribution(), now: cfg.Now, logger: cfg.Logger,
+	}
+	if tc.scheduler, err = NewScheduler(SchedulerConfig{DB: cfg.DB, Logger: cfg.Logger, Now: cfg.Now}); err != nil {
+		return nil, fmt.Errorf("telecart: %w", err)
+	}
+	if err := tc.registerTasks(); err != nil {
+		return nil, err
+	}
+	tc.migrations = append([]migrator.Source{
+		telegram.MigrationSource(), pulse.MigrationSource(), forms.MigrationSource(), MigrationSource(),
+	}, cfg.ExtraMigrations...)
+	return tc, nil
+}
+
+func (tc *TeleCart) attribution() pulse.Attribution {
+	return pulse.Attribution{
+		StartParams: pulse.NewStartParamSerializer(tc.cfg.StartParamSecret),
+		Window:      tc.cfg.AttributionWindow,
+	}
+}
+
+// Migrations lists every package's migrations in the order TeleCart runs
+// them, the host's ExtraMigrations last.
+func (tc *TeleCart) Migrations() []migrator.Source {
+	return append([]migrator.Source(nil), tc.migrations...)
+}
+
+// Migrator returns the runner over TeleCart's migrations, for operator
+// commands such as "migrate status".
+func (tc *TeleCart) Migrator() (*migrator.Migrator, error) {
+	return migrator.New(tc.db.DB, migrator.Config{
+		Dialect: tc.db.Dialect, Prefix: tc.db.Prefix, NoPrefix: tc.db.Prefix == "",
+		Sources: tc.migrations, Logger: tc.logger,
+	})
+}
+
+// Migrate applies pending migrations. Every replica may call it at start:
+// one applies, the others wait and find nothing to do.
+func (tc *TeleCart) Migrate(ctx context.Context) error {
+	m, err := tc.Migrator()
+	if err != nil {
+		return err
+	}
+	if _, err := m.Up(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Start migrates the database, applies the stored settings and starts the
+// Pulse sender and the scheduler. It returns once they run.
+func (tc *TeleCart) Start(ctx context.Context) error {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if tc.stopped {
+		return errors.New("telecart: Start after Stop; make a new TeleCart")
+	}
+	if tc.started {
+		return nil
+	}
+	if err := tc.Migrate(ctx); err != nil {
+		return err
+	}
+	s, err := tc.settings.Get(ctx)
+	if err != nil {
+		return fmt.Errorf("telecart: loading settings: %w", err)
+	}
+	tc.apply(s)
+	if err := tc.pulse.Start(ctx); err != nil {
+		return fmt.Errorf("telecart: starting Pulse: %w", err)
+	}
+	if err := tc.scheduler.Start(ctx); err != nil {
+		_ = tc.pulse.Stop(ctx)
+		return fmt.Errorf("telecart: starting the scheduler: %w", err)
+	}
+	tc.started = true
+	close(tc.ready)
+	return nil
+}
+
+// Ready is closed once Start has migrated the database and started.
+func (tc *TeleCart) Ready() <-chan struct{} { return tc.ready }
+
+// Stop stops the scheduler and the Pulse sender gracefully within ctx's
+// deadline. Calling it twice is fine.
+func (tc *TeleCart) Stop(ctx context.Context) error {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if tc.stopped || !tc.started {
+		tc.stopped = true
+		return nil
+	}
+	tc.stopped = true
+	return errors.Join(tc.scheduler.Stop(ctx), tc.pulse.Stop(ctx))
+}
+
+// apply makes settings take effect without a restart.
+func (tc *TeleCart) apply(s Settings) {
+	if s.BotToken != "" {
+		if err := tc.validator.SetBotToken(s.BotToken); err != nil {
+			tc.logger.Error("telecart: applying the bot token from settings", "err", err)
+		}
+		if err := tc.bot.SetToken(s.BotToken); err != nil {
+			tc.logger.Error("telecart: applying the bot token from settings", "err", err)
+		}
+	}
+	if err := tc.pulse.SetCredentials(s.PulseURL, s.PulseAPIKey, s.PulseSecret); err != nil {
+		tc.logger.Error("telecart: applying Pulse credentials from settings", "err", err)
+	}
+	tc.scheduler.SetDisabled(s.DisabledTasks)
+}
+
+// trackConsent tracks PRIVACY_CONSENT when a customer first consents.
+func (tc *TeleCart) trackConsent(ctx context.Context, c telegram.Customer) {
+	tc.trackServerEvent(ctx, pulse.EventPrivacyConsent, "consent:"+c.TrackingID, c, nil)
+}
+
+// trackMessage tracks MESSAGE_SENT after the admin messaged a customer.
+func (tc *TeleCart) trackMessage(ctx context.Context, c telegram.Customer, messageID int64) {
+	tc.trackServerEvent(ctx, pulse.EventMessageSent, fmt.Sprintf("message:%s:%d", c.TrackingID, messageID), c,
+		map[string]any{"message_id": messageID})
+}
+
+func (tc *TeleCart) trackServerEvent(ctx context.Context, name, key string, c telegram.Customer, payload any) {
+	campaign := tc.attribution().CampaignFor(telegram.InitData{}, c, tc.now())
+	if _, err := tc.pulse.Track(ctx, pulse.Event{Name: name, IdempotencyKey: key, CampaignID: campaign,
+		TrackingID: c.TrackingID, OccurredAt: tc.now(), Payload: payload}); err != nil {
+		tc.logger.ErrorContext(ctx, "telecart: tracking "+name, "err", err)
+	}
+}
+
+// RegisterRoutes mounts every route on r: the storefront API under /api
+// (behind initData validation), the admin API under /admin/api (behind
+// AdminAuth).
+func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
+	api := r.PathPrefix("/api").Subrouter()
+	api.Use(tc.validator.Middleware)
+	NewSettingsHandler(tc.settings, tc.logger).RegisterStorefrontRoutes(api)
+	NewProductsHandler(tc.cfg.Catalog, tc.settings, tc.logger).RegisterStorefrontRoutes(api)
+	customersH := telegram.NewCustomersHandler(tc.customers, tc.messenger, tc.logger)
+	customersH.RegisterStorefrontRoutes(api)
+	forms.NewHandler(tc.forms, tc.logger).RegisterStorefrontRoutes(api)
+	(&OrdersHandler{service: tc.orders, logger: tc.logger}).RegisterStorefrontRoutes(api)
+	api.PathPrefix("/").Handler(notFound())
+
+	admin := r.PathPrefix("/admin/api").Subrouter()
+	admin.Use(mux.MiddlewareFunc(tc.cfg.AdminAuth))
+	NewSettingsHandler(tc.settings, tc.logger).RegisterAdminRoutes(admin)
+	customersH.RegisterAdminRoutes(admin)
+	forms.NewHandler(tc.forms, tc.logger).RegisterAdminRoutes(admin)
+	NewSchedulerHandler(tc.scheduler).RegisterAdminRoutes(admin)
+	if tc.cfg.LogFile != "" {
+		NewLogsHandler(tc.cfg.LogFile, tc.logger).RegisterAdminRoutes(admin)
+	}
+	admin.PathPrefix("/").Handler(notFound())
+}
+
+// Handler returns every route on a router of its own, for hosts not on
+// gorilla/mux.
+func (tc *TeleCart) Handler() http.Handler {
+	r := mux.NewRouter()
+	tc.RegisterRoutes(r)
+	r.NotFoundHandler = notFound()
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteError(w, r, nil, httpx.Errorf(http.StatusMethodNotAllowed, "method_not_allowed", "%s is not allowed here", r.Method))
+	})
+	return r
+}
+
+func notFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteError(w, r, nil, httpx.NotFound("no route for %s %s", r.Method, r.URL.Path))
+	})
+}
+
+// Pulse returns the Pulse outbox and sender, for the host's own events.
+func (tc *TeleCart) Pulse() *pulse.Pulse { return tc.pulse }
+
+// Customers returns the Telegram customers store.
+func (tc *TeleCart) Customers() *telegram.CustomerStore { return tc.customers }
+
+// Settings returns the settings store.
+func (tc *TeleCart) Settings() *SettingsStore { return tc.settings }
+
+// Scheduler returns the scheduler, for operator commands.
+func (tc *TeleCart) Scheduler() *Scheduler { return tc.scheduler }
+
+// Orders returns the order service.
+func (tc *TeleCart) Orders() *OrderService { return tc.orders }
+
+// Validator returns the initData validator.
+func (tc *TeleCart) Validator() *telegram.Validator { return tc.validator }
+
+// BearerAuth is admin authentication for hosts that have none: requests
+// must carry "Authorization: Bearer {token}", compared in constant time, or
+// get a 401 JSON error. It panics on an empty token, a setup mistake.
+func BearerAuth(token string) func(http.Handler) http.Handler {
+	if token == "" {
+		panic("telecart: BearerAuth needs a non-empty token")
+	}
+	want := []byte(token)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="telecart-admin"`)
+				httpx.WriteError(w, r, nil, httpx.Errorf(http.StatusUnauthorized, "unauthorized", "a valid admin token is required"))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

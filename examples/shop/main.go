@@ -1,0 +1,210 @@
+// Command shop is the TeleCart demo server: a small shop with its own
+// catalog and order tables, wired with the TeleCart plugin, on SQLite by
+// default. See the flags in ../../README.md or run it with -h.
+//
+//	go run ./examples/shop                       # serve
+//	go run ./examples/shop migrate status        # operator commands
+//	go run ./examples/shop migrate up
+//	go run ./examples/shop pulse send
+//	go run ./examples/shop schedule list
+//	go run ./examples/shop schedule run NAME
+//	go run ./examples/shop customers recount
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/telecart-go/telecart/examples/shop/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, rest, err := server.ParseFlags(args, getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stdout, usage)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "shop: %v\n%s\n", err, usage)
+		return 2
+	}
+	cfg.Stdout = stdout
+	if len(rest) > 0 {
+		// Operator commands log to the file only, keeping stdout for answers.
+		cfg.Stdout = io.Discard
+		if err := command(ctx, cfg, rest, stdout); err != nil {
+			fmt.Fprintf(stderr, "shop: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	if err := serve(ctx, cfg); err != nil {
+		fmt.Fprintf(stderr, "shop: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+const usage = `usage: shop [flags] [command]
+
+flags (each also read from its variable; the flag wins):
+  -addr ADDR               TELECART_ADDR               listen address (127.0.0.1:8080)
+  -db DSN                  TELECART_DB                 sqlite:PATH, sqlite::memory: or mysql:DSN (sqlite:telecart-demo.db)
+  -bot-token T             TELECART_BOT_TOKEN          Telegram bot token (a random demo token, printed)
+  -admin-token T           TELECART_ADMIN_TOKEN        admin API token (random, printed)
+  -pulse-url URL           TELECART_PULSE_URL          Pulse API (the built-in reference receiver)
+  -pulse-api-key K         TELECART_PULSE_API_KEY      Pulse API key (a demo key)
+  -pulse-secret S          TELECART_PULSE_SECRET       Pulse signing secret (a demo secret)
+  -dev                     TELECART_DEV                sign a demo initData for plain browsers
+  -pulse-retry-base D      TELECART_PULSE_RETRY_BASE   first retry delay (1s)
+  -pulse-retry-max D       TELECART_PULSE_RETRY_MAX    longest retry delay (5m)
+  -pulse-max-attempts N    TELECART_PULSE_MAX_ATTEMPTS attempts before an event fails (20)
+  -pulse-lease D           TELECART_PULSE_LEASE        lease on a claimed batch (1m)
+  -log-file PATH           TELECART_LOG_FILE           JSON log file (telecart-demo.log beside the database)
+
+commands (none: serve):
+  migrate status | migrate up
+  pulse send
+  schedule list | schedule run NAME
+  customers recount`
+
+func serve(ctx context.Context, cfg server.Config) error {
+	s, err := server.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		_ = s.Stop(context.Background())
+		return err
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	// Listen first so /healthz can say "starting" while migrations run.
+	if err := s.Start(ctx); err != nil {
+		_ = srv.Close()
+		_ = s.Stop(context.Background())
+		return err
+	}
+	s.PrintBanner("http://" + ln.Addr().String())
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		_ = s.Stop(context.Background())
+		return err
+	}
+	s.Logger.Info("shop: stopping")
+	stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return errors.Join(srv.Shutdown(stopCtx), s.Stop(stopCtx))
+}
+
+func command(ctx context.Context, cfg server.Config, args []string, out io.Writer) error {
+	s, err := server.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Stop(context.Background())
+	tc := s.TeleCart
+	name := strings.Join(args, " ")
+	switch {
+	case name == "migrate status":
+		m, err := tc.Migrator()
+		if err != nil {
+			return err
+		}
+		st, err := m.Status(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "MIGRATION\tSTATE\tBATCH\tEXECUTED AT")
+		for _, m := range st {
+			at := ""
+			if m.ExecutedAt != nil {
+				at = m.ExecutedAt.Format(time.RFC3339Nano)
+			}
+			fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", m.Name, m.State, m.Batch, at)
+		}
+		return w.Flush()
+	case name == "migrate up":
+		m, err := tc.Migrator()
+		if err != nil {
+			return err
+		}
+		applied, err := m.Up(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "applied %d migrations\n", len(applied))
+		for _, a := range applied {
+			fmt.Fprintln(out, "  "+a)
+		}
+		return nil
+	case name == "pulse send":
+		if err := tc.Migrate(ctx); err != nil {
+			return err
+		}
+		var total int
+		for {
+			rep, err := tc.Pulse().SendOnce(ctx)
+			if err != nil {
+				return err
+			}
+			total += rep.Sent
+			fmt.Fprintf(out, "\rpulse send: claimed %d, sent %d, retried %d, failed %d (sent so far %d)",
+				rep.Claimed, rep.Sent, rep.Retried, rep.Failed, total)
+			if rep.Claimed == 0 {
+				fmt.Fprintln(out)
+				return nil
+			}
+		}
+	case name == "schedule list":
+		w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "TASK\tSCHEDULE\tENABLED")
+		for _, t := range tc.Scheduler().Tasks() {
+			fmt.Fprintf(w, "%s\t%s\t%v\n", t.Name, t.Schedule, t.Enabled)
+		}
+		return w.Flush()
+	case len(args) == 3 && args[0] == "schedule" && args[1] == "run":
+		if err := tc.Migrate(ctx); err != nil {
+			return err
+		}
+		start := time.Now()
+		if err := tc.Scheduler().RunNow(ctx, args[2]); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%s done in %s\n", args[2], time.Since(start).Round(time.Millisecond))
+		return nil
+	case name == "customers recount":
+		if err := tc.Migrate(ctx); err != nil {
+			return err
+		}
+		n, err := tc.RecountCustomers(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "customers recount: %d changed\n", n)
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q\n%s", name, usage)
+	}
+}

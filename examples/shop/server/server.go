@@ -1,0 +1,332 @@
+// Package server is the demo shop server behind `go run ./examples/shop`:
+// the demo host's catalog, orders and customers wired with the TeleCart
+// plugin, the built-in reference Pulse receiver, /healthz, and the flags
+// and variables of the HTTP API spec. Tests embed it on an httptest
+// listener; main only parses flags and serves.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/telecart-go/telecart/examples/pulse-receiver/receiver"
+	"github.com/telecart-go/telecart/examples/shop/demo"
+	"github.com/telecart-go/telecart/internal/httpx"
+	"github.com/telecart-go/telecart/migrator"
+	"github.com/telecart-go/telecart/migrator/dbopen"
+	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/telecart"
+	"github.com/telecart-go/telecart/telegram"
+)
+
+// Defaults of the demo server.
+const (
+	AddrDefault        = "127.0.0.1:8080"
+	DBDefault          = "sqlite:telecart-demo.db"
+	LogFileName        = "telecart-demo.log"
+	PulseAPIKeyDefault = "demo-pulse-api-key"
+	PulseSecretDefault = "demo-pulse-secret"
+)
+
+// Config is the demo server's configuration: one field per flag.
+type Config struct {
+	Addr             string
+	DB               string
+	BotToken         string
+	AdminToken       string
+	PulseURL         string // empty: the built-in reference receiver
+	PulseAPIKey      string
+	PulseSecret      string
+	Dev              bool
+	PulseRetryBase   time.Duration
+	PulseRetryMax    time.Duration
+	PulseMaxAttempts int
+	PulseLease       time.Duration
+	LogFile          string
+	// TelegramAPIURL points the Bot API client elsewhere (tests). Not a flag.
+	TelegramAPIURL string
+	// Stdout receives the start-up lines and the text log. Defaults to os.Stdout.
+	Stdout io.Writer
+}
+
+// ParseFlags reads the flags in args, each falling back to its environment
+// variable (TELECART_ADDR for -addr, …) and then to its default; a flag wins
+// over its variable. It returns the remaining arguments (a subcommand).
+func ParseFlags(args []string, getenv func(string) string) (Config, []string, error) {
+	fs := flag.NewFlagSet("shop", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var c Config
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&c.Addr, "addr", env("TELECART_ADDR", AddrDefault), "listen address")
+	fs.StringVar(&c.DB, "db", env("TELECART_DB", DBDefault), "database: sqlite:PATH, sqlite::memory: or mysql:DSN")
+	fs.StringVar(&c.BotToken, "bot-token", env("TELECART_BOT_TOKEN", ""), "Telegram bot token (default: a random demo token)")
+	fs.StringVar(&c.AdminToken, "admin-token", env("TELECART_ADMIN_TOKEN", ""), "admin API token (default: random, printed)")
+	fs.StringVar(&c.PulseURL, "pulse-url", env("TELECART_PULSE_URL", ""), "Pulse API URL (default: the built-in receiver)")
+	fs.StringVar(&c.PulseAPIKey, "pulse-api-key", env("TELECART_PULSE_API_KEY", PulseAPIKeyDefault), "Pulse API key")
+	fs.StringVar(&c.PulseSecret, "pulse-secret", env("TELECART_PULSE_SECRET", PulseSecretDefault), "Pulse signing secret")
+	dev, err := envBool(getenv("TELECART_DEV"))
+	if err != nil {
+		return c, nil, fmt.Errorf("TELECART_DEV: %w", err)
+	}
+	fs.BoolVar(&c.Dev, "dev", dev, "sign a demo initData so the storefront works in a plain browser")
+	durations := []struct {
+		dst  *time.Duration
+		name string
+		env  string
+		def  time.Duration
+	}{
+		{&c.PulseRetryBase, "pulse-retry-base", "TELECART_PULSE_RETRY_BASE", pulse.RetryBaseDefault},
+		{&c.PulseRetryMax, "pulse-retry-max", "TELECART_PULSE_RETRY_MAX", pulse.RetryMaxDefault},
+		{&c.PulseLease, "pulse-lease", "TELECART_PULSE_LEASE", pulse.LeaseDefault},
+	}
+	for _, d := range durations {
+		def := d.def
+		if v := getenv(d.env); v != "" {
+			if def, err = time.ParseDuration(v); err != nil {
+				return c, nil, fmt.Errorf("%s: %w", d.env, err)
+			}
+		}
+		fs.DurationVar(d.dst, d.name, def, "a Go duration")
+	}
+	attempts := pulse.MaxAttemptsDefault
+	if v := getenv("TELECART_PULSE_MAX_ATTEMPTS"); v != "" {
+		if attempts, err = strconv.Atoi(v); err != nil {
+			return c, nil, fmt.Errorf("TELECART_PULSE_MAX_ATTEMPTS: %w", err)
+		}
+	}
+	fs.IntVar(&c.PulseMaxAttempts, "pulse-max-attempts", attempts, "attempts before an event fails")
+	fs.StringVar(&c.LogFile, "log-file", env("TELECART_LOG_FILE", ""), "JSON log file the logs viewer reads (default: beside the database)")
+	if err := fs.Parse(args); err != nil {
+		return c, nil, err
+	}
+	return c, fs.Args(), nil
+}
+
+func envBool(v string) (bool, error) {
+	if v == "" {
+		return false, nil
+	}
+	return strconv.ParseBool(v)
+}
+
+// Server is the running demo shop.
+type Server struct {
+	Config   Config
+	TeleCart *telecart.TeleCart
+	DB       migrator.DB
+	Orders   *demo.Orders
+	// Receiver is the built-in Pulse receiver, nil with -pulse-url.
+	Receiver *receiver.Receiver
+	Logger   *slog.Logger
+
+	handler      http.Handler
+	receiverSrv  *http.Server
+	receiverLn   net.Listener
+	logFile      *telecart.LogFile
+	ready        atomic.Bool
+	devInitData  func() string
+	generatedBot bool
+	generatedAdm bool
+}
+
+// New opens the database and builds the shop; it does not migrate or listen
+// (Start does).
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Stdout == nil {
+		cfg.Stdout = os.Stdout
+	}
+	s := &Server{Config: cfg}
+	if s.Config.BotToken == "" {
+		s.Config.BotToken, s.generatedBot = "1000000000:demo-"+randomHex(12), true
+	}
+	if s.Config.AdminToken == "" {
+		s.Config.AdminToken, s.generatedAdm = randomHex(16), true
+	}
+	db, err := dbopen.Open(ctx, cfg.DB, "")
+	if err != nil {
+		return nil, err
+	}
+	s.DB = db
+	if s.Config.LogFile == "" {
+		s.Config.LogFile = filepath.Join(dbDir(cfg.DB), LogFileName)
+	}
+	if s.logFile, err = telecart.OpenLogFile(s.Config.LogFile, 32<<20, 3); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.Logger = slog.New(slog.NewMultiHandler(
+		slog.NewTextHandler(cfg.Stdout, &slog.HandlerOptions{Level: slog.LevelInfo}),
+		telecart.NewFileLogger(s.logFile, slog.LevelInfo).Handler(),
+	))
+	pulseURL := cfg.PulseURL
+	if pulseURL == "" {
+		if err := s.startReceiver(); err != nil {
+			s.close()
+			return nil, err
+		}
+		pulseURL = "http://" + s.receiverLn.Addr().String()
+	}
+	s.Orders = demo.NewOrders(db, nil)
+	tc, err := telecart.New(telecart.Config{
+		DB: db, Catalog: demo.NewCatalog(""), Orders: s.Orders, Customers: demo.NewCustomers(db),
+		AdminAuth: telecart.BearerAuth(s.Config.AdminToken), BotToken: s.Config.BotToken,
+		TelegramAPIURL: cfg.TelegramAPIURL,
+		Pulse: pulse.Config{URL: pulseURL, APIKey: cfg.PulseAPIKey, Secret: cfg.PulseSecret,
+			RetryBase: cfg.PulseRetryBase, RetryMax: cfg.PulseRetryMax, MaxAttempts: cfg.PulseMaxAttempts,
+			Lease: cfg.PulseLease},
+		Settings:        telecart.Settings{ShopName: "TeleCart Demo Shop"},
+		ExtraMigrations: []migrator.Source{demo.MigrationSource()},
+		LogFile:         s.Config.LogFile,
+		Logger:          s.Logger,
+	})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	s.TeleCart = tc
+	s.devInitData = func() string {
+		return telegram.SignInitData(s.Config.BotToken, telegram.SignParams{
+			User: &telegram.User{ID: 777000, FirstName: "Demo", LastName: "Buyer", Username: "demo_buyer",
+				LanguageCode: "en", AllowsWriteToPM: true},
+		}, time.Now())
+	}
+	r := mux.NewRouter()
+	r.HandleFunc("/healthz", s.handleHealthz).Methods(http.MethodGet)
+	r.PathPrefix(demo.ImagesPath).Handler(demo.ImagesHandler())
+	if cfg.Dev {
+		r.HandleFunc("/dev/init-data", s.handleDevInitData).Methods(http.MethodGet)
+	}
+	tc.RegisterRoutes(r)
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteError(w, r, nil, httpx.NotFound("no route for %s %s", r.Method, r.URL.Path))
+	})
+	s.handler = r
+	return s, nil
+}
+
+// Handler serves the whole shop.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Start migrates the database and starts the Pulse sender and the
+// scheduler; /healthz answers ok from then on.
+func (s *Server) Start(ctx context.Context) error {
+	if err := s.TeleCart.Start(ctx); err != nil {
+		return err
+	}
+	s.ready.Store(true)
+	return nil
+}
+
+// Stop stops the background work within ctx and closes everything.
+func (s *Server) Stop(ctx context.Context) error {
+	s.ready.Store(false)
+	var err error
+	if s.TeleCart != nil {
+		err = s.TeleCart.Stop(ctx)
+	}
+	return errors.Join(err, s.close())
+}
+
+func (s *Server) close() error {
+	var errs []error
+	if s.receiverSrv != nil {
+		errs = append(errs, s.receiverSrv.Close())
+	}
+	if s.Receiver != nil {
+		errs = append(errs, s.Receiver.Close())
+	}
+	if s.DB.DB != nil {
+		errs = append(errs, s.DB.Close())
+	}
+	if s.logFile != nil {
+		errs = append(errs, s.logFile.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// PrintBanner writes the URLs and generated secrets for the operator.
+func (s *Server) PrintBanner(baseURL string) {
+	w := s.Config.Stdout
+	fmt.Fprintf(w, "TeleCart demo shop on %s (database %s)\n", baseURL, s.Config.DB)
+	fmt.Fprintf(w, "  storefront:  %s/app/\n", baseURL)
+	fmt.Fprintf(w, "  admin panel: %s/admin/\n", baseURL)
+	fmt.Fprintf(w, "  health:      %s/healthz\n", baseURL)
+	if s.generatedAdm {
+		fmt.Fprintf(w, "  admin token (random, set -admin-token to keep one): %s\n", s.Config.AdminToken)
+	}
+	if s.generatedBot {
+		fmt.Fprintf(w, "  bot token (a random demo token; set -bot-token for a real bot): %s\n", s.Config.BotToken)
+	}
+	if s.Receiver != nil {
+		fmt.Fprintf(w, "  Pulse: the built-in reference receiver at http://%s (stats: /stats)\n", s.receiverLn.Addr())
+	}
+	if s.Config.Dev {
+		fmt.Fprintf(w, "  dev mode: the storefront signs a demo initData at %s/dev/init-data\n", baseURL)
+	}
+	fmt.Fprintf(w, "  logs: %s\n", s.Config.LogFile)
+}
+
+func (s *Server) startReceiver() error {
+	rv, err := receiver.New(receiver.Config{APIKey: s.Config.PulseAPIKey, Secret: s.Config.PulseSecret})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("starting the built-in Pulse receiver: %w", err)
+	}
+	s.Receiver, s.receiverLn = rv, ln
+	s.receiverSrv = &http.Server{Handler: rv, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.receiverSrv.Serve(ln) }()
+	return nil
+}
+
+// handleHealthz serves GET /healthz: 200 once migrations have run.
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	if !s.ready.Load() {
+		httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// handleDevInitData serves GET /dev/init-data in dev mode: a freshly signed
+// initData for a demo user, so the storefront works outside Telegram.
+func (s *Server) handleDevInitData(w http.ResponseWriter, r *http.Request) {
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"init_data": s.devInitData()})
+}
+
+// dbDir is the folder of a sqlite: database, else the working directory.
+func dbDir(dsn string) string {
+	if p, ok := strings.CutPrefix(dsn, "sqlite:"); ok && p != ":memory:" {
+		return filepath.Dir(p)
+	}
+	return "."
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,207 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/telecart-go/telecart/examples/shop/server"
+	"github.com/telecart-go/telecart/migrator"
+	"github.com/telecart-go/telecart/migrator/migratortest"
+	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/telegram"
+)
+
+// MustStart runs the demo server on an httptest listener over a fresh
+// database of dialect d.
+func MustStart(tb testing.TB, d migrator.Dialect, mutate func(*server.Config)) (*server.Server, string) {
+	tb.Helper()
+	dsn := "sqlite:" + filepath.Join(tb.TempDir(), "shop.db")
+	if d == migrator.MySQL {
+		dsn = "mysql:" + migratortest.FreshDSN(tb, d)
+	}
+	cfg, _, err := server.ParseFlags([]string{"-db", dsn, "-log-file", filepath.Join(tb.TempDir(), "shop.log"),
+		"-pulse-retry-base", "20ms", "-pulse-retry-max", "200ms"}, func(string) string { return "" })
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Stdout = io.Discard
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := server.New(ctx, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	tb.Cleanup(func() {
+		srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.Stop(ctx); err != nil {
+			tb.Errorf("Stop: %v", err)
+		}
+	})
+	if err := s.Start(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	return s, srv.URL
+}
+
+func call(tb testing.TB, method, url, initData, admin string, body any, want int, dst any) {
+	tb.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if initData != "" {
+		req.Header.Set(telegram.HeaderInitData, initData)
+	}
+	if admin != "" {
+		req.Header.Set("Authorization", "Bearer "+admin)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		tb.Fatalf("%s %s = %d, want %d: %s", method, url, resp.StatusCode, want, raw)
+	}
+	if dst != nil {
+		if err := json.Unmarshal(raw, dst); err != nil {
+			tb.Fatalf("decoding %s: %v", raw, err)
+		}
+	}
+}
+
+// Ensure the demo server works end to end on both dialects: save customer →
+// consent → products → order → the order's Pulse event reaches the
+// built-in receiver.
+func TestDemoEndToEnd(t *testing.T) {
+	for _, d := range migratortest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			s, base := MustStart(t, d, nil)
+			call(t, "GET", base+"/healthz", "", "", nil, http.StatusOK, nil)
+			link, err := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: "demo_launch", Source: "tg"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			initData := telegram.SignInitData(s.Config.BotToken, telegram.SignParams{
+				User:       &telegram.User{ID: 5150, FirstName: "Žofie", LastName: "+100% \\/", AllowsWriteToPM: true},
+				StartParam: link,
+			}, time.Now())
+			var customer struct {
+				TrackingID string `json:"tracking_id"`
+				FirstName  string `json:"first_name"`
+			}
+			call(t, "POST", base+"/api/customers", initData, "", nil, http.StatusOK, &customer)
+			if customer.FirstName != "Žofie" || customer.TrackingID == "" {
+				t.Fatalf("customer %+v", customer)
+			}
+			call(t, "POST", base+"/api/privacy-consent", initData, "", nil, http.StatusOK, nil)
+			var products struct {
+				Data []struct {
+					ID     string `json:"id"`
+					Price  int64  `json:"price"`
+					Images []struct {
+						URL    string `json:"url"`
+						Height int    `json:"height"`
+					} `json:"images"`
+					InStock bool `json:"in_stock"`
+				} `json:"data"`
+			}
+			call(t, "GET", base+"/api/products?aspect_ratio=4:5", initData, "", nil, http.StatusOK, &products)
+			if len(products.Data) == 0 || products.Data[0].Images[0].Height != 375 {
+				t.Fatalf("products %+v", products)
+			}
+			// The image URL the catalog gave is served at that size.
+			img, err := http.Get(base + products.Data[0].Images[0].URL)
+			if err != nil || img.StatusCode != http.StatusOK || img.Header.Get("Content-Type") != "image/png" {
+				t.Fatalf("image: %v %+v", err, img)
+			}
+			img.Body.Close()
+			var p = products.Data[0]
+			for _, q := range products.Data {
+				if q.InStock {
+					p = q
+					break
+				}
+			}
+			var order struct {
+				OrderID string `json:"order_id"`
+				Total   int64  `json:"total"`
+			}
+			call(t, "POST", base+"/api/orders", initData, "", map[string]any{
+				"order_key": "b1f4c2de-0000-4000-8000-000000000001",
+				"items":     []any{map[string]any{"product_id": p.ID, "quantity": 2}},
+				"fields":    map[string]any{"name": "Žofie", "phone": "+420 777 123 456", "delivery": "courier", "address": "Praha 1"},
+			}, http.StatusCreated, &order)
+			if order.Total != 2*p.Price || order.OrderID == "" {
+				t.Fatalf("order %+v for 2 × %d", order, p.Price)
+			}
+			key := "order:5150:b1f4c2de-0000-4000-8000-000000000001"
+			deadline := time.Now().Add(15 * time.Second)
+			for !s.Receiver.Seen(key) {
+				if time.Now().After(deadline) {
+					t.Fatalf("ORDER_CREATED never reached the built-in receiver; stats %+v", s.Receiver.Stats())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			// The admin API answers with the printed token only.
+			call(t, "GET", base+"/admin/api/customers", "", "", nil, http.StatusUnauthorized, nil)
+			call(t, "GET", base+"/admin/api/customers", "", s.Config.AdminToken, nil, http.StatusOK, nil)
+		})
+	}
+}
+
+// Ensure every flag falls back to its variable and the flag wins.
+func TestParseFlags(t *testing.T) {
+	env := map[string]string{"TELECART_ADDR": "127.0.0.1:9999", "TELECART_DB": "sqlite::memory:",
+		"TELECART_PULSE_RETRY_BASE": "3s", "TELECART_PULSE_MAX_ATTEMPTS": "7", "TELECART_DEV": "1",
+		"TELECART_ADMIN_TOKEN": "from-env"}
+	cfg, rest, err := server.ParseFlags([]string{"-addr", ":1", "migrate", "status"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != ":1" || cfg.DB != "sqlite::memory:" || cfg.PulseRetryBase != 3*time.Second ||
+		cfg.PulseMaxAttempts != 7 || !cfg.Dev || cfg.AdminToken != "from-env" || strings.Join(rest, " ") != "migrate status" {
+		t.Fatalf("cfg %+v rest %v", cfg, rest)
+	}
+	def, _, err := server.ParseFlags(nil, func(string) string { return "" })
+	if err != nil || def.Addr != server.AddrDefault || def.DB != server.DBDefault || def.PulseMaxAttempts != pulse.MaxAttemptsDefault {
+		t.Fatalf("defaults %+v, %v", def, err)
+	}
+	for _, bad := range [][]string{{"-pulse-retry-base", "soon"}, {"-nope"}} {
+		if _, _, err := server.ParseFlags(bad, func(string) string { return "" }); err == nil {
+			t.Errorf("ParseFlags(%v) accepted", bad)
+		}
+	}
+	if _, _, err := server.ParseFlags(nil, func(k string) string {
+		if k == "TELECART_PULSE_LEASE" {
+			return "forever"
+		}
+		return ""
+	}); err == nil {
+		t.Error("a bad TELECART_PULSE_LEASE was accepted")
+	}
+}

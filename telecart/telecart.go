@@ -286,7 +286,8 @@ func (tc *TeleCart) trackServerEvent(ctx context.Context, name, key string, c te
 
 // RegisterRoutes mounts every route on r: the storefront API under /api
 // (behind initData validation), the admin API under /admin/api (behind
-// AdminAuth).
+// AdminAuth), and the pages: the admin panel at /admin/ and the Mini App
+// storefront at /app/.
 func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	api := r.PathPrefix("/api").Subrouter()
 	api.Use(tc.validator.Middleware)
@@ -308,6 +309,7 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 		NewLogsHandler(tc.cfg.LogFile, tc.logger).RegisterAdminRoutes(admin)
 	}
 	admin.PathPrefix("/").Handler(notFound())
+	registerPages(r)
 }
 
 // Handler returns every route on a router of its own, for hosts not on

@@ -22,6 +22,12 @@ func (tc *TeleCart) registerTasks() error {
 			_, err := tc.pulse.SendOnce(ctx)
 			return err
 		}},
+		{Name: TaskPulseRetention, Schedule: "@every 1h", Enabled: true,
+			Run: tc.pulse.RetentionTask(tc.cfg.SentRetention, tc.cfg.FailedRetention)},
+		{Name: TaskStatsRefresh, Schedule: "@every 10m", Enabled: true, Run: func(ctx context.Context) error {
+			_, err := tc.stats.Stats(ctx, true)
+			return err
+		}},
 		{Name: TaskCustomerCounts, Schedule: "@daily", Enabled: true, Run: func(ctx context.Context) error {
 			_, err := tc.RecountCustomers(ctx)
 			return err

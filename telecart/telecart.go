@@ -53,6 +53,13 @@ type Config struct {
 	// ExtraMigrations run after TeleCart's own, in the same run (the
 	// host's tables, for example).
 	ExtraMigrations []migrator.Source
+	// StatsTTL is how long Pulse delivery counts are cached for the admin.
+	// Defaults to pulse.StatsTTLDefault (1h).
+	StatsTTL time.Duration
+	// SentRetention and FailedRetention bound how long delivered and failed
+	// events are kept. Default to pulse.SentRetentionDefault (30 days) and
+	// pulse.FailedRetentionDefault (90 days).
+	SentRetention, FailedRetention time.Duration
 	// LogFile is the file the logs viewer reads; empty disables it.
 	LogFile string
 	// Logger receives TeleCart's logs. Defaults to slog.Default().
@@ -77,6 +84,8 @@ type TeleCart struct {
 	forms      *forms.Store
 	orders     *OrderService
 	scheduler  *Scheduler
+	stats      *pulse.StatsCache
+	dashboard  *DashboardService
 	migrations []migrator.Source
 
 	mu      sync.Mutex
@@ -155,6 +164,8 @@ func New(cfg Config) (*TeleCart, error) {
 		customers: tc.customers, forms: tc.forms, pulse: tc.pulse,
 		attribution: tc.attribution(), now: cfg.Now, logger: cfg.Logger,
 	}
+	tc.stats = pulse.NewStatsCache(tc.pulse, cfg.StatsTTL, cfg.Now)
+	tc.dashboard = &DashboardService{db: cfg.DB, stats: tc.stats, settings: tc.settings, now: cfg.Now}
 	if tc.scheduler, err = NewScheduler(SchedulerConfig{DB: cfg.DB, Logger: cfg.Logger, Now: cfg.Now}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
@@ -305,6 +316,8 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	customersH.RegisterAdminRoutes(admin)
 	forms.NewHandler(tc.forms, tc.logger).RegisterAdminRoutes(admin)
 	NewSchedulerHandler(tc.scheduler).RegisterAdminRoutes(admin)
+	pulse.NewAdminHandler(tc.pulse, tc.stats, tc.logger).RegisterAdminRoutes(admin)
+	(&DashboardHandler{service: tc.dashboard, logger: tc.logger}).RegisterAdminRoutes(admin)
 	if tc.cfg.LogFile != "" {
 		NewLogsHandler(tc.cfg.LogFile, tc.logger).RegisterAdminRoutes(admin)
 	}
@@ -341,6 +354,9 @@ func (tc *TeleCart) Settings() *SettingsStore { return tc.settings }
 
 // Scheduler returns the scheduler, for operator commands.
 func (tc *TeleCart) Scheduler() *Scheduler { return tc.scheduler }
+
+// Dashboard returns the dashboard service.
+func (tc *TeleCart) Dashboard() *DashboardService { return tc.dashboard }
 
 // Orders returns the order service.
 func (tc *TeleCart) Orders() *OrderService { return tc.orders }

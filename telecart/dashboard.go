@@ -1,0 +1,133 @@
+package telecart
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/telecart-go/telecart/internal/httpx"
+	"github.com/telecart-go/telecart/migrator"
+	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/telegram"
+)
+
+// Dashboard is the shop at a glance. Money is in minor units (kopecks) and
+// summed by the database as integers, never as floats.
+type Dashboard struct {
+	OrdersCount      int64              `json:"orders_count"`
+	Revenue          int64              `json:"revenue"`
+	RevenueFormatted string             `json:"revenue_formatted"`
+	Currency         string             `json:"currency"`
+	Revenues         []Revenue          `json:"revenues"` // one per currency, when the shop has several
+	CustomersCount   int64              `json:"customers_count"`
+	Pulse            pulse.Stats        `json:"pulse"`
+	Hourly           []pulse.HourBucket `json:"hourly"` // events sent and failed per hour, last 24 hours
+	TimeZone         string             `json:"time_zone"`
+	ComputedAt       time.Time          `json:"computed_at"`
+}
+
+// Revenue is the takings in one currency.
+type Revenue struct {
+	Currency    string `json:"currency"`
+	OrdersCount int64  `json:"orders_count"`
+	Total       int64  `json:"total"`
+	Formatted   string `json:"formatted"`
+}
+
+// DashboardService computes the dashboard.
+type DashboardService struct {
+	db       migrator.DB
+	stats    *pulse.StatsCache
+	settings *SettingsStore
+	now      func() time.Time
+}
+
+// Dashboard computes the figures; fresh bypasses the Pulse stats cache.
+func (s *DashboardService) Dashboard(ctx context.Context, fresh bool) (Dashboard, error) {
+	d := Dashboard{Currency: "RUB", ComputedAt: s.now().UTC()}
+	rows, err := s.db.QueryContext(ctx, "SELECT currency, COUNT(*), COALESCE(SUM(total), 0) FROM "+
+		s.db.Table(OrderMetaTable)+" GROUP BY currency")
+	if err != nil {
+		return d, fmt.Errorf("telecart: summing orders: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r Revenue
+		if err := rows.Scan(&r.Currency, &r.OrdersCount, &r.Total); err != nil {
+			return d, fmt.Errorf("telecart: summing orders: %w", err)
+		}
+		r.Formatted = FormatPrice(r.Total, r.Currency)
+		d.Revenues = append(d.Revenues, r)
+		d.OrdersCount += r.OrdersCount
+	}
+	if err := rows.Err(); err != nil {
+		return d, fmt.Errorf("telecart: summing orders: %w", err)
+	}
+	// The headline revenue is in roubles, or in the busiest currency when
+	// the shop sells in no roubles.
+	sort.Slice(d.Revenues, func(i, j int) bool { return d.Revenues[i].OrdersCount > d.Revenues[j].OrdersCount })
+	if len(d.Revenues) > 0 {
+		d.Currency = d.Revenues[0].Currency
+	}
+	for _, r := range d.Revenues {
+		if r.Currency == "RUB" {
+			d.Currency = "RUB"
+		}
+	}
+	for _, r := range d.Revenues {
+		if r.Currency == d.Currency {
+			d.Revenue = r.Total
+		}
+	}
+	if d.Revenues == nil {
+		d.Revenues = []Revenue{}
+	}
+	d.RevenueFormatted = FormatPrice(d.Revenue, d.Currency)
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+s.db.Table(telegram.CustomersTable)).Scan(&d.CustomersCount); err != nil {
+		return d, fmt.Errorf("telecart: counting customers: %w", err)
+	}
+	if d.Pulse, err = s.stats.Stats(ctx, fresh); err != nil {
+		return d, err
+	}
+	if d.Hourly, err = s.stats.Hourly(ctx, d.ComputedAt.Add(-23*time.Hour)); err != nil {
+		return d, err
+	}
+	st, err := s.settings.Get(ctx)
+	if err != nil {
+		return d, err
+	}
+	d.TimeZone = st.TimeZone
+	return d, nil
+}
+
+// DashboardHandler serves the dashboard.
+type DashboardHandler struct {
+	service *DashboardService
+	logger  *slog.Logger
+}
+
+// RegisterAdminRoutes registers GET /dashboard (mounted under /admin/api).
+func (h *DashboardHandler) RegisterAdminRoutes(r *mux.Router) {
+	r.HandleFunc("/dashboard", h.handleGet).Methods(http.MethodGet)
+}
+
+// handleGet serves GET /admin/api/dashboard[?fresh=1].
+func (h *DashboardHandler) handleGet(w http.ResponseWriter, r *http.Request) {
+	fresh := r.URL.Query().Get("fresh")
+	if fresh != "" && fresh != "0" && fresh != "1" && fresh != "true" && fresh != "false" {
+		httpx.WriteError(w, r, h.logger, httpx.BadRequest("fresh must be 1 or 0"))
+		return
+	}
+	d, err := h.service.Dashboard(r.Context(), fresh == "1" || fresh == "true")
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	httpx.WriteJSON(w, http.StatusOK, d)
+}

@@ -207,3 +207,7 @@ func (s *plugShop) count(tb testing.TB, table, where string, args ...any) int {
 }
 
 var errHostDown = errors.New("host order tables are locked")
+
+func jsonDecode(resp *http.Response, dst any) error {
+	return json.NewDecoder(resp.Body).Decode(dst)
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/migratortest"
+	"github.com/telecart-go/telecart/pulse"
 	"github.com/telecart-go/telecart/telecart"
 )
 
@@ -42,7 +43,7 @@ func TestPluginRoutes(t *testing.T) {
 		id := s.initData(2002, "Ivan", "")
 		for _, r := range []struct{ method, path string }{
 			{"GET", "/api/settings"}, {"POST", "/api/customers"}, {"GET", "/api/privacy-consent"},
-			{"GET", "/api/products"}, {"GET", "/api/forms/checkout"}, {"POST", "/api/orders"}, {"GET", "/api/nowhere"},
+			{"GET", "/api/products"}, {"GET", "/api/forms/checkout"}, {"POST", "/api/orders"}, {"POST", "/api/ingest"}, {"GET", "/api/nowhere"},
 		} {
 			s.must(t, r.method, r.path, "", false, nil, http.StatusUnauthorized, nil)
 			s.must(t, r.method, r.path, id+"0", false, nil, http.StatusUnauthorized, nil)
@@ -76,6 +77,18 @@ func TestPluginRoutes(t *testing.T) {
 		s.must(t, "GET", "/api/forms/checkout", id, false, nil, http.StatusOK, nil)
 		s.must(t, "GET", "/api/forms/nope", id, false, nil, http.StatusNotFound, nil)
 		s.must(t, "GET", "/api/nowhere", id, false, nil, http.StatusNotFound, nil)
+
+		// Client events are accepted when the initData carries a campaign.
+		link, err := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: "routes"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ingest struct{ Accepted, Duplicates, Dropped int }
+		events := map[string]any{"events": []any{map[string]any{"id": "9c1d7a3e-0000-4000-8000-000000000001", "event": "PRODUCT_VIEW", "payload": map[string]any{"product_id": "p1"}}}}
+		s.must(t, "POST", "/api/ingest", s.initData(2002, "Ivan", link), false, events, http.StatusOK, &ingest)
+		if ingest.Accepted != 1 {
+			t.Fatalf("ingest %+v", ingest)
+		}
 
 		for _, path := range []string{"/admin/api/settings", "/admin/api/customers", "/admin/api/scheduler", "/admin/api/forms/checkout"} {
 			s.must(t, "GET", path, "", false, nil, http.StatusUnauthorized, nil)

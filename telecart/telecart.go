@@ -85,6 +85,8 @@ type TeleCart struct {
 	orders     *OrderService
 	scheduler  *Scheduler
 	stats      *pulse.StatsCache
+	ingest     *pulse.IngestHandler
+	etl        *pulse.ETLHandler
 	dashboard  *DashboardService
 	migrations []migrator.Source
 
@@ -165,6 +167,14 @@ func New(cfg Config) (*TeleCart, error) {
 		attribution: tc.attribution(), now: cfg.Now, logger: cfg.Logger,
 	}
 	tc.stats = pulse.NewStatsCache(tc.pulse, cfg.StatsTTL, cfg.Now)
+	if tc.ingest, err = pulse.NewIngestHandler(pulse.IngestConfig{Pulse: tc.pulse, Customers: tc.customers,
+		Attribution: tc.attribution(), Logger: cfg.Logger, Now: cfg.Now}); err != nil {
+		return nil, fmt.Errorf("telecart: %w", err)
+	}
+	if tc.etl, err = pulse.NewETLHandler(pulse.ETLConfig{Source: NewCustomerMetricsSource(cfg.DB),
+		APIKey: tc.pulseAPIKey, Logger: cfg.Logger}); err != nil {
+		return nil, fmt.Errorf("telecart: %w", err)
+	}
 	tc.dashboard = &DashboardService{db: cfg.DB, stats: tc.stats, settings: tc.settings, now: cfg.Now}
 	if tc.scheduler, err = NewScheduler(SchedulerConfig{DB: cfg.DB, Logger: cfg.Logger, Now: cfg.Now}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
@@ -276,6 +286,17 @@ func (tc *TeleCart) apply(s Settings) {
 	tc.scheduler.SetDisabled(s.DisabledTasks)
 }
 
+// pulseAPIKey is the current Pulse API key, which the Pulse service also
+// presents to the ETL export.
+func (tc *TeleCart) pulseAPIKey() string {
+	s, err := tc.settings.Get(context.Background())
+	if err != nil {
+		tc.logger.Error("telecart: reading the Pulse API key", "err", err)
+		return ""
+	}
+	return s.PulseAPIKey
+}
+
 // trackConsent tracks PRIVACY_CONSENT when a customer first consents.
 func (tc *TeleCart) trackConsent(ctx context.Context, c telegram.Customer) {
 	tc.trackServerEvent(ctx, pulse.EventPrivacyConsent, "consent:"+c.TrackingID, c, nil)
@@ -297,7 +318,8 @@ func (tc *TeleCart) trackServerEvent(ctx context.Context, name, key string, c te
 
 // RegisterRoutes mounts every route on r: the storefront API under /api
 // (behind initData validation), the admin API under /admin/api (behind
-// AdminAuth), and the pages: the admin panel at /admin/ and the Mini App
+// AdminAuth), the Pulse ETL export under /pulse/etl (behind the Pulse API
+// key), and the pages: the admin panel at /admin/ and the Mini App
 // storefront at /app/.
 func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	api := r.PathPrefix("/api").Subrouter()
@@ -308,7 +330,12 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	customersH.RegisterStorefrontRoutes(api)
 	forms.NewHandler(tc.forms, tc.logger).RegisterStorefrontRoutes(api)
 	(&OrdersHandler{service: tc.orders, logger: tc.logger}).RegisterStorefrontRoutes(api)
+	tc.ingest.RegisterStorefrontRoutes(api)
 	api.PathPrefix("/").Handler(notFound())
+
+	etl := r.PathPrefix("/pulse/etl").Subrouter()
+	tc.etl.RegisterRoutes(etl)
+	etl.PathPrefix("/").Handler(notFound())
 
 	admin := r.PathPrefix("/admin/api").Subrouter()
 	admin.Use(mux.MiddlewareFunc(tc.cfg.AdminAuth))

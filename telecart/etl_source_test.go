@@ -1,0 +1,79 @@
+package telecart_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/telecart-go/telecart/migrator"
+	"github.com/telecart-go/telecart/migrator/migratortest"
+	"github.com/telecart-go/telecart/pulse"
+)
+
+// Ensure the ETL export through the plugin carries each customer's order
+// metrics from the order meta table, and needs the Pulse API key.
+func TestETLCustomerMetrics(t *testing.T) {
+	migratortest.Each(t, nil, func(t *testing.T, db migrator.DB) {
+		s := newPlugShop(t, db)
+		buyer, browser := s.initData(4001, "Buyer", ""), s.initData(4002, "Browser", "")
+		s.must(t, "POST", "/api/customers", browser, false, nil, http.StatusOK, nil)
+		for i, qty := range []int{1, 2} {
+			s.must(t, "POST", "/api/orders", buyer, false,
+				orderBody(fmt.Sprintf("e71c0000-0000-4000-8000-%012d", i), item("p2", qty)), http.StatusCreated, nil)
+			s.clock.Advance(time.Hour)
+		}
+		var page struct {
+			Data []struct {
+				TelegramUserID int64      `json:"telegram_user_id"`
+				OrdersCount    int64      `json:"orders_count"`
+				TotalSpent     int64      `json:"total_spent"`
+				Currency       string     `json:"currency"`
+				FirstOrderAt   *time.Time `json:"first_order_at"`
+				LastOrderAt    *time.Time `json:"last_order_at"`
+			} `json:"data"`
+			NextCursor *string `json:"next_cursor"`
+		}
+		req := func(path string, key string, want int, dst any) {
+			t.Helper()
+			r, err := http.NewRequest("GET", s.server.URL+path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if key != "" {
+				r.Header.Set(pulse.HeaderAPIKey, key)
+			}
+			resp, err := http.DefaultClient.Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Fatalf("GET %s = %d; want %d", path, resp.StatusCode, want)
+			}
+			if dst != nil {
+				if err := jsonDecode(resp, dst); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		req("/pulse/etl/customers", "", http.StatusUnauthorized, nil)
+		req("/pulse/etl/customers", "wrong", http.StatusUnauthorized, nil)
+		req("/pulse/etl/customers?limit=10", "pulse-key", http.StatusOK, &page)
+		if len(page.Data) != 2 || page.NextCursor != nil {
+			t.Fatalf("page %+v", page)
+		}
+		got := map[int64]int{}
+		for i, c := range page.Data {
+			got[c.TelegramUserID] = i
+		}
+		b, br := page.Data[got[4001]], page.Data[got[4002]]
+		if b.OrdersCount != 2 || b.TotalSpent != 3*1999 || b.Currency != "RUB" || b.FirstOrderAt == nil ||
+			b.LastOrderAt == nil || b.LastOrderAt.Sub(*b.FirstOrderAt) != time.Hour {
+			t.Fatalf("buyer metrics %+v", b)
+		}
+		if br.OrdersCount != 0 || br.TotalSpent != 0 || br.FirstOrderAt != nil {
+			t.Fatalf("browser metrics %+v", br)
+		}
+	})
+}

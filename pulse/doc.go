@@ -24,8 +24,13 @@
 // The package also holds the protocol's pieces shared with other code: the
 // event names (IsKnownEvent, IsClientEvent), the wire types, PayloadSigner,
 // and StartParamSerializer for the campaign links whose start_param carries
-// the campaign_id. The storefront's ingest endpoint, which turns Mini App
-// calls into Track, builds on this package.
+// the campaign_id. At the edges: IngestHandler (POST /api/ingest) turns the
+// Mini App's client events into TrackTx with the campaign from the signed
+// initData (Attribution) and the customer's tracking_id, never from the
+// body; StatsCache and AdminHandler give the admin delivery health at a
+// glance and requeue failed events; PurgeSent and PurgeFailed keep the
+// outbox small; ETLHandler serves the customers export the Pulse service
+// pulls.
 //
 // A host wires it like this:
 //

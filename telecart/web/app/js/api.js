@@ -1,0 +1,87 @@
+// The storefront API client. Every call carries the raw initData in
+// X-Telegram-Init-Data; the server validates it and answers 401 without it.
+
+export const INIT_DATA_HEADER = 'X-Telegram-Init-Data';
+
+// The API lives beside the page: /app/ → /api/ (a host may mount both
+// under a prefix, and relative URLs follow it).
+export const API_BASE = new URL('../api/', document.baseURI).href;
+export const DEV_INIT_DATA_URL = new URL('../dev/init-data', document.baseURI).href;
+
+let initData = '';
+
+export function setInitData(raw) {
+  initData = raw || '';
+}
+
+export function getInitData() {
+  return initData;
+}
+
+export class ApiError extends Error {
+  constructor(status, code, message, fields) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status; // 0 for a network error
+    this.code = code;
+    this.fields = fields || null;
+  }
+}
+
+// apiURL resolves a path such as "/products?q=tea" against API_BASE.
+export function apiURL(path) {
+  return new URL(path.replace(/^\//, ''), API_BASE).href;
+}
+
+// headers returns the request headers of an API call.
+export function apiHeaders(withBody) {
+  const h = { Accept: 'application/json', [INIT_DATA_HEADER]: initData };
+  if (withBody) h['Content-Type'] = 'application/json';
+  return h;
+}
+
+// api calls the storefront API and answers {status, data, headers}; any
+// answer but 2xx throws an ApiError with the server's code, message and
+// per-field messages.
+export async function api(path, { method = 'GET', body, signal, keepalive = false } = {}) {
+  let res;
+  try {
+    res = await fetch(apiURL(path), {
+      method,
+      headers: apiHeaders(body !== undefined),
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+      keepalive,
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch (err) {
+    if (err && err.name === 'AbortError') throw err;
+    throw new ApiError(0, 'network', 'No connection. Check the network and try again.');
+  }
+  let data = null;
+  const text = await res.text().catch(() => '');
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!res.ok) {
+    const e = (data && data.error) || {};
+    throw new ApiError(res.status, e.code || `http_${res.status}`,
+      e.message || `The shop answered ${res.status}. Try again.`, e.fields);
+  }
+  return { status: res.status, data, headers: res.headers };
+}
+
+// query builds "?a=1&b=2" from an object, skipping empty values.
+export function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}

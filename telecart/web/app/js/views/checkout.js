@@ -1,0 +1,170 @@
+// Checkout: the "checkout" form from the API, validated like the server,
+// and the order placed with a client order key that is kept until the
+// order succeeds, so a double tap or a retry makes one order.
+
+import { api, ApiError } from '../api.js';
+import { h, clear } from '../dom.js';
+import { cartItems, cartTotal, clearCart } from '../cart.js';
+import { track, EVENTS } from '../events.js';
+import { haptic, setMainButton, setMainProgress, hideMainButton } from '../telegram.js';
+import { navigate } from '../router.js';
+import { renderForm } from '../forms.js';
+import { KEYS, getItem, setItem, removeItem, getJSON, setJSON, uuid } from '../util.js';
+import { appBar } from './common.js';
+
+let formCache = null;
+
+// orderKey is the pending order's key: created on the first attempt and
+// reused until an attempt succeeds.
+export function orderKey() {
+  let key = getItem(KEYS.orderKey);
+  if (!key || !/^[A-Za-z0-9_-]{8,64}$/.test(key)) {
+    key = uuid();
+    setItem(KEYS.orderKey, key);
+  }
+  return key;
+}
+
+export function mountCheckout() {
+  const errorBox = h('div', { class: 'form-error', 'data-testid': 'checkout-error', role: 'alert', hidden: true });
+  const body = h('div', { class: 'checkout' }, h('div', { class: 'splash' }, h('div', { class: 'spinner' })));
+  const bar = appBar('Checkout');
+  const el = h('div', { class: 'page page-checkout', id: 'checkout', 'data-testid': 'checkout-page' }, bar, body);
+  let form = null;
+  let shown = false;
+  let disposed = false;
+  let submitting = false;
+  let started = false;
+
+  function showError(msg) {
+    errorBox.textContent = msg || '';
+    errorBox.hidden = !msg;
+    if (msg) errorBox.scrollIntoView({ block: 'center', behavior: 'smooth' });
+  }
+
+  function mainButton() {
+    if (!shown) return;
+    if (!form || !cartItems().length) {
+      hideMainButton();
+      return;
+    }
+    setMainButton({ text: `Place order · ${cartTotal().formatted}`, onClick: submit, progress: submitting });
+  }
+
+  async function submit() {
+    if (submitting || !form) return;
+    showError('');
+    const res = form.validateAll();
+    if (res.errors) {
+      haptic('error');
+      form.focusFirstError();
+      return;
+    }
+    const items = cartItems().map((it) => ({ product_id: it.id, quantity: it.qty }));
+    if (!items.length) {
+      navigate('/cart', { replace: true });
+      return;
+    }
+    submitting = true;
+    setMainProgress(true);
+    try {
+      const { data } = await api('/orders', {
+        method: 'POST',
+        body: { order_key: orderKey(), items, fields: form.values() },
+      });
+      removeItem(KEYS.orderKey);
+      removeItem(KEYS.draft, 'session');
+      setJSON(KEYS.lastOrder, data, 'session');
+      clearCart();
+      haptic('success');
+      submitting = false;
+      navigate('/success', { replace: true });
+      return;
+    } catch (err) {
+      haptic('error');
+      if (err instanceof ApiError && err.status === 422 && err.fields) {
+        const general = [];
+        const byField = {};
+        for (const [k, v] of Object.entries(err.fields)) {
+          if (/^items\[/.test(k)) general.push(v);
+          else byField[k] = v;
+        }
+        form.setErrors(byField);
+        form.focusFirstError();
+        showError(general.length ? `${err.message} ${general.join(' ')}` : (Object.keys(byField).length ? '' : err.message));
+      } else {
+        showError(err.message || 'The order was not placed. Try again.');
+      }
+    } finally {
+      if (!disposed) {
+        submitting = false;
+        setMainProgress(false);
+        mainButton();
+      }
+    }
+  }
+
+  async function load() {
+    try {
+      if (!formCache) formCache = (await api('/forms/checkout')).data;
+      if (disposed) return;
+      clear(body);
+      const f = formCache;
+      bar.querySelector('h1').textContent = f.title || 'Checkout';
+      const draft = getJSON(KEYS.draft, {}, 'session');
+      form = renderForm(f.schema || [], { initial: draft, onChange: (v) => setJSON(KEYS.draft, v, 'session') });
+      // Enter hides the keyboard; the order is placed only by the main
+      // button (Telegram's, or the page's own outside Telegram).
+      form.el.addEventListener('submit', (e) => {
+        e.preventDefault();
+        if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+      });
+      form.el.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' && e.target instanceof HTMLInputElement) {
+          e.preventDefault();
+          e.target.blur();
+        }
+      });
+      const total = cartTotal();
+      const count = cartItems().reduce((n, it) => n + it.qty, 0);
+      body.append(
+        h('div', { class: 'summary' },
+          h('span', {}, 'Order ', h('span', { class: 'muted', text: `· ${count} pcs` })),
+          h('span', { 'data-testid': 'checkout-total', text: total.formatted })),
+        errorBox,
+        form.el);
+      mainButton();
+    } catch (err) {
+      if (disposed) return;
+      clear(body);
+      body.append(h('div', { class: 'empty' },
+        h('p', { text: err.message || 'The checkout form could not be loaded.' }),
+        h('button', { type: 'button', class: 'btn', text: 'Try again', onclick: () => { clear(body); load(); } })));
+    }
+  }
+
+  load();
+  return {
+    el,
+    onShow() {
+      shown = true;
+      window.scrollTo(0, 0);
+      if (!cartItems().length) {
+        navigate('/cart', { replace: true });
+        return;
+      }
+      if (!started) {
+        started = true;
+        const total = cartTotal();
+        track(EVENTS.CHECKOUT_START, { items: cartItems().length, total: total.total, currency: total.currency });
+      }
+      mainButton();
+    },
+    onHide() {
+      shown = false;
+    },
+    dispose() {
+      disposed = true;
+    },
+  };
+}

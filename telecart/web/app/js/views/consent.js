@@ -1,0 +1,47 @@
+// The privacy consent prompt, shown before the shop when the shop has a
+// privacy policy link and the customer has not accepted it yet.
+
+import { api } from '../api.js';
+import { h, icon, toast } from '../dom.js';
+import { openLink, haptic } from '../telegram.js';
+
+// showConsent renders the prompt into container and resolves once the
+// consent is recorded.
+export function showConsent(container, { link, shopName }) {
+  return new Promise((resolve) => {
+    let busy = false;
+    const accept = async () => {
+      if (busy) return;
+      busy = true;
+      button.disabled = true;
+      try {
+        await api('/privacy-consent', { method: 'POST', body: {} });
+        haptic('success');
+        resolve();
+      } catch (err) {
+        toast(err.message || 'Could not save your consent. Try again.');
+      } finally {
+        busy = false;
+        button.disabled = false;
+      }
+    };
+    const a = h('a', {
+      href: link,
+      target: '_blank',
+      rel: 'noopener noreferrer',
+      'data-testid': 'consent-link',
+      id: 'consent-link',
+      text: 'privacy policy',
+      onclick: (e) => openLink(a.href, e),
+    });
+    const button = h('button', {
+      type: 'button', class: 'btn btn-primary btn-block', id: 'consent-accept', 'data-testid': 'consent-accept',
+      text: 'Accept and continue', onclick: accept,
+    });
+    container.append(h('section', { class: 'consent', id: 'consent', 'data-testid': 'consent', role: 'dialog', 'aria-labelledby': 'consent-title' },
+      h('div', { class: 'success-mark' }, icon('shield')),
+      h('h1', { id: 'consent-title', text: shopName || 'Welcome' }),
+      h('p', {}, 'To continue, please read and accept our ', a, '. We use your Telegram name and your orders’ details to serve you.'),
+      h('div', { class: 'consent-actions' }, button)));
+  });
+}

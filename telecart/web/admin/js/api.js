@@ -1,0 +1,92 @@
+// The admin API client: fetch with the admin token from sessionStorage.
+// A 401 anywhere forgets the token and sends the admin back to sign-in.
+
+const TOKEN_KEY = 'telecart.admin.token';
+
+export function getToken() {
+  return sessionStorage.getItem(TOKEN_KEY) || '';
+}
+
+export function setToken(token) {
+  sessionStorage.setItem(TOKEN_KEY, token);
+}
+
+export function clearToken() {
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
+let unauthorized = () => {};
+
+// onUnauthorized sets what happens when the API answers 401.
+export function onUnauthorized(fn) {
+  unauthorized = fn;
+}
+
+// ApiError is a failed call: status 0 when the server was not reached;
+// fields holds the per-field messages of a 422.
+export class ApiError extends Error {
+  constructor(status, code, message, fields) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.fields = fields || {};
+  }
+}
+
+// The API lives beside the page: /admin/ → /admin/api/.
+function apiURL(path, query) {
+  const url = new URL(`api/${path.replace(/^\/+/, '')}`, document.baseURI);
+  for (const [k, v] of Object.entries(query || {})) {
+    if (v === undefined || v === null || v === '') continue;
+    url.searchParams.set(k, String(v));
+  }
+  return url;
+}
+
+// api calls the admin API and answers the decoded JSON, or throws an
+// ApiError. opts: method, query (an object), body (JSON-encoded), signal,
+// token (instead of the stored one; a 401 then only throws).
+export async function api(path, opts = {}) {
+  const { method = 'GET', query, body, signal } = opts;
+  const token = opts.token ?? getToken();
+  const headers = { Accept: 'application/json', Authorization: `Bearer ${token}` };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res;
+  try {
+    res = await fetch(apiURL(path, query), {
+      method, headers, signal, cache: 'no-store', credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    if (err && err.name === 'AbortError') throw err;
+    throw new ApiError(0, 'network', 'network');
+  }
+  const text = await res.text();
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (res.status === 401) {
+    if (opts.token === undefined) {
+      clearToken();
+      unauthorized();
+    }
+    const e = (data && data.error) || {};
+    throw new ApiError(401, e.code || 'unauthorized', e.message || 'Unauthorized');
+  }
+  if (!res.ok) {
+    const e = (data && data.error) || {};
+    throw new ApiError(res.status, e.code || `http_${res.status}`, e.message || `HTTP ${res.status}`, e.fields);
+  }
+  return data;
+}
+
+// isAbort tells an aborted request, which views ignore.
+export function isAbort(err) {
+  return err && err.name === 'AbortError';
+}

@@ -1,0 +1,168 @@
+// Settings: general, Telegram, Pulse and the storefront's home blocks.
+// The server validates; its 422 field messages show under each field.
+
+import { h, clear, help } from '../dom.js';
+import { api, isAbort } from '../api.js';
+import { t, has } from '../i18n.js';
+import {
+  card, clearFieldErrors, errorBox, fieldError, loading, setFieldError, toast,
+} from '../components.js';
+
+export function mount(root, ctx) {
+  let ctrl = new AbortController();
+  const box = h('div', { class: 'settings', 'data-testid': 'settings' }, loading());
+  root.append(box);
+
+  (async () => {
+    try {
+      const s = await api('settings', { signal: ctrl.signal });
+      render(s);
+    } catch (err) {
+      if (!isAbort(err)) clear(box, errorBox(err));
+    }
+  })();
+
+  function render(s) {
+    const options = s.aspect_ratio_options || [];
+    const status = h('div', { class: 'status-line', 'data-testid': 'settings-status' });
+    const field = (key, label, input, hint) => h('div', { class: 'field' },
+      h('label', { class: 'field-label', for: `set-${key}` }, label, hint ? help(hint, `help-${key}`) : null),
+      input,
+      fieldError(key));
+    const text = (key, value, attrs = {}) => h('input', {
+      type: 'text', class: 'input', id: `set-${key}`, name: key, value: value ?? '', 'data-testid': `setting-${key}`, autocomplete: 'off', ...attrs,
+    });
+    const secret = (key, value) => h('div', {},
+      text(key, value, { class: 'input mono', spellcheck: 'false', placeholder: t('settings.secret_empty') }),
+      h('div', { class: 'hint' }, value ? t('settings.secret_hint') : t('settings.secret_unset')));
+
+    const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+    if (!zones.includes('UTC')) zones.unshift('UTC');
+    const tzList = h('datalist', { id: 'tz-list' }, zones.map((z) => h('option', { value: z })));
+
+    const blocks = (s.blocks || []).map((b, i) => blockEditor(b, i, options));
+    const addBlock = (s.blocks || []).some((b) => b.type === 'products_feed') ? null : h('button', {
+      type: 'button', class: 'btn', 'data-testid': 'add-products-feed',
+      onclick: () => {
+        const cur = collect();
+        cur.blocks.push({ type: 'products_feed', title: '', aspect_ratio: '1:1', per_page: 20 });
+        render(cur);
+      },
+    }, t('settings.add_products_feed'));
+
+    const save = h('button', { type: 'submit', class: 'btn primary', 'data-testid': 'settings-save' }, t('common.save'));
+    const form = h('form', { class: 'settings-form', novalidate: true, 'data-testid': 'settings-form' },
+      card(t('settings.general'),
+        field('shop_name', t('settings.shop_name'), text('shop_name', s.shop_name)),
+        field('privacy_policy_link', t('settings.privacy_policy_link'),
+          text('privacy_policy_link', s.privacy_policy_link, { type: 'url', placeholder: 'https://' }), t('settings.privacy_policy_link_help')),
+        field('time_zone', t('settings.time_zone'), [text('time_zone', s.time_zone, { list: 'tz-list', placeholder: 'Europe/Moscow' }), tzList], t('settings.time_zone_help'))),
+      card(t('settings.telegram'),
+        field('bot_token', t('settings.bot_token'), secret('bot_token', s.bot_token), t('settings.bot_token_help'))),
+      card(t('settings.pulse'),
+        field('pulse_url', t('settings.pulse_url'), text('pulse_url', s.pulse_url, { type: 'url', placeholder: 'https://' })),
+        field('pulse_api_key', t('settings.pulse_api_key'), secret('pulse_api_key', s.pulse_api_key)),
+        field('pulse_secret', t('settings.pulse_secret'), secret('pulse_secret', s.pulse_secret))),
+      card(t('settings.blocks'), blocks.length ? blocks : h('p', { class: 'muted' }, t('settings.no_blocks')), addBlock),
+      status,
+      h('div', { class: 'form-actions' }, save));
+
+    // collect reads the form back into a settings object for PUT: every
+    // field, secrets as shown (an unchanged mask keeps the stored secret).
+    function collect() {
+      const v = (name) => form.querySelector(`[name="${CSS.escape(name)}"]`)?.value ?? '';
+      return {
+        ...s,
+        shop_name: v('shop_name'),
+        privacy_policy_link: v('privacy_policy_link'),
+        time_zone: v('time_zone'),
+        bot_token: v('bot_token'),
+        pulse_url: v('pulse_url'),
+        pulse_api_key: v('pulse_api_key'),
+        pulse_secret: v('pulse_secret'),
+        blocks: (s.blocks || []).map((b, i) => ({
+          ...b,
+          title: v(`blocks[${i}].title`),
+          aspect_ratio: v(`blocks[${i}].aspect_ratio`),
+          per_page: Number(v(`blocks[${i}].per_page`)) || 0,
+        })),
+      };
+    }
+
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      clearFieldErrors(form);
+      status.replaceChildren();
+      const body = collect();
+      delete body.aspect_ratio_options;
+      save.disabled = true;
+      try {
+        const saved = await api('settings', { method: 'PUT', body });
+        ctx.shopChanged(saved);
+        toast(t('settings.saved'));
+        render(saved);
+        box.querySelector('[data-testid="settings-status"]').append(h('div', { class: 'alert success', 'data-testid': 'settings-saved' }, t('settings.saved')));
+      } catch (err) {
+        save.disabled = false;
+        if (err.status === 422 && err.fields) {
+          const unplaced = [];
+          for (const [k, msg] of Object.entries(err.fields)) {
+            if (!setFieldError(form, k, msg)) unplaced.push(`${k}: ${msg}`);
+          }
+          clear(status, h('div', { class: 'alert error', role: 'alert', 'data-testid': 'settings-error' },
+            err.message || t('settings.invalid'),
+            unplaced.length ? h('ul', {}, unplaced.map((u) => h('li', {}, u))) : null));
+          const first = form.querySelector('.invalid');
+          if (first) first.focus();
+        } else {
+          clear(status, errorBox(err, 'settings-error'));
+        }
+      }
+    });
+    clear(box, form);
+  }
+
+  return () => ctrl.abort();
+}
+
+function ratioHelp(opt) {
+  const key = `ratio.${opt.value}`;
+  return has(key) ? t(key) : opt.help;
+}
+
+// blockEditor edits block i; a products feed gets the aspect ratio
+// dropdown with each ratio's help text, and a preview of the shape.
+function blockEditor(b, i, options) {
+  const key = (f) => `blocks[${i}].${f}`;
+  const id = (f) => `set-blocks-${i}-${f}`;
+  const helpText = h('div', { class: 'hint', 'data-testid': `aspect-ratio-help-${i}` });
+  const shape = h('div', { class: 'ratio-shape', 'aria-hidden': 'true' });
+  const select = h('select', {
+    class: 'input', id: id('aspect_ratio'), name: key('aspect_ratio'), 'data-testid': `aspect-ratio-${i}`,
+  }, options.map((o) => h('option', { value: o.value, selected: o.value === b.aspect_ratio, title: ratioHelp(o) }, o.label || o.value)));
+  if (!options.some((o) => o.value === b.aspect_ratio) && b.aspect_ratio) {
+    select.append(h('option', { value: b.aspect_ratio, selected: true }, b.aspect_ratio));
+  }
+  const update = () => {
+    const o = options.find((x) => x.value === select.value);
+    helpText.textContent = o ? ratioHelp(o) : '';
+    const [w, hh] = String(select.value).split(':').map(Number);
+    if (w && hh) Object.assign(shape.style, { aspectRatio: `${w} / ${hh}` });
+    shape.textContent = select.value;
+  };
+  select.addEventListener('change', update);
+  update();
+  const field = (f, label, input, hint) => h('div', { class: 'field' },
+    h('label', { class: 'field-label', for: id(f) }, label, hint ? help(hint, `help-block-${f}`) : null), input, fieldError(key(f)));
+  return h('fieldset', { class: 'block-editor', 'data-testid': `block-${i}` },
+    h('legend', {}, b.type === 'products_feed' ? t('settings.products_feed') : b.type),
+    fieldError(key('type')),
+    h('div', { class: 'block-grid' },
+      h('div', {},
+        field('title', t('settings.block_title'), h('input', { type: 'text', class: 'input', id: id('title'), name: key('title'), value: b.title || '' })),
+        field('aspect_ratio', t('settings.aspect_ratio'), [select, helpText], t('settings.aspect_ratio_help')),
+        field('per_page', t('settings.per_page'), h('input', {
+          type: 'number', class: 'input narrow', id: id('per_page'), name: key('per_page'), min: '1', max: '50', value: String(b.per_page || 20),
+        }))),
+      h('div', { class: 'ratio-preview' }, shape, h('div', { class: 'muted small' }, t('settings.ratio_preview')))));
+}

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -107,52 +106,15 @@ func (w *appStatusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
-// appCall sends a JSON request and decodes the answer into dst.
-func appCall(t *testing.T, method, url, initData, admin string, body any, want int, dst any) {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if initData != "" {
-		req.Header.Set(telegram.HeaderInitData, initData)
-	}
-	if admin != "" {
-		req.Header.Set("Authorization", "Bearer "+admin)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s = %d, want %d: %s", method, url, resp.StatusCode, want, raw)
-	}
-	if dst != nil {
-		if err := json.Unmarshal(raw, dst); err != nil {
-			t.Fatalf("decoding %s: %v", raw, err)
-		}
-	}
-}
 
 // appUpdateSettings changes the settings through the admin API: GET them,
 // let mutate edit the JSON, PUT it back.
 func (a *appServer) appUpdateSettings(t *testing.T, mutate func(map[string]any)) {
 	t.Helper()
 	var cur map[string]any
-	appCall(t, "GET", a.url+"/admin/api/settings", "", a.s.Config.AdminToken, nil, http.StatusOK, &cur)
+	call(t, "GET", a.url+"/admin/api/settings", "", a.s.Config.AdminToken, nil, http.StatusOK, &cur)
 	mutate(cur)
-	appCall(t, "PUT", a.url+"/admin/api/settings", "", a.s.Config.AdminToken, cur, http.StatusOK, nil)
+	call(t, "PUT", a.url+"/admin/api/settings", "", a.s.Config.AdminToken, cur, http.StatusOK, nil)
 }
 
 // appSetFeed sets the products_feed block's aspect ratio and page size.
@@ -357,14 +319,14 @@ func TestAppConsentAndCustomer(t *testing.T) {
 	}
 	browsertest.Screenshot(t, ctx, "consent")
 	var consent struct{ Consented bool }
-	appCall(t, "GET", a.url+"/api/privacy-consent", initData, "", nil, http.StatusOK, &consent)
+	call(t, "GET", a.url+"/api/privacy-consent", initData, "", nil, http.StatusOK, &consent)
 	if consent.Consented {
 		t.Fatal("consent recorded before the buyer accepted")
 	}
 
 	appClick(t, ctx, `[data-testid=consent-accept]`)
 	appWait(t, ctx, "the shop after consent", `document.querySelectorAll('[data-testid=product-card]').length > 0`)
-	appCall(t, "GET", a.url+"/api/privacy-consent", initData, "", nil, http.StatusOK, &consent)
+	call(t, "GET", a.url+"/api/privacy-consent", initData, "", nil, http.StatusOK, &consent)
 	if !consent.Consented {
 		t.Fatal("consent not recorded after accepting")
 	}
@@ -685,7 +647,7 @@ func TestAppCheckout(t *testing.T) {
 			OrdersCount    int   `json:"orders_count"`
 		} `json:"data"`
 	}
-	appCall(t, "GET", a.url+"/admin/api/customers", "", a.s.Config.AdminToken, nil, http.StatusOK, &list)
+	call(t, "GET", a.url+"/admin/api/customers", "", a.s.Config.AdminToken, nil, http.StatusOK, &list)
 	found := false
 	for _, c := range list.Data {
 		if c.TelegramUserID == userID {

@@ -96,3 +96,44 @@ func TestPluginRoutes(t *testing.T) {
 		}
 	})
 }
+
+// Ensure a task disabled through the settings shows as disabled in the
+// scheduler at once, and enabled again when the setting is cleared.
+func TestDisableTaskThroughSettings(t *testing.T) {
+	migratortest.Each(t, nil, func(t *testing.T, db migrator.DB) {
+		s := newPlugShop(t, db)
+		enabled := func() map[string]bool {
+			var tasks struct {
+				Data []struct {
+					Name    string `json:"name"`
+					Enabled bool   `json:"enabled"`
+				} `json:"data"`
+			}
+			s.must(t, "GET", "/admin/api/scheduler", "", true, nil, http.StatusOK, &tasks)
+			out := map[string]bool{}
+			for _, task := range tasks.Data {
+				out[task.Name] = task.Enabled
+			}
+			return out
+		}
+		before := enabled()
+		for _, name := range []string{telecart.TaskPulseSweep, telecart.TaskPulseRetention, telecart.TaskCustomerCounts, telecart.TaskStatsRefresh} {
+			if !before[name] {
+				t.Fatalf("task %s missing or disabled: %v", name, before)
+			}
+		}
+		var settings map[string]any
+		s.must(t, "GET", "/admin/api/settings", "", true, nil, http.StatusOK, &settings)
+		delete(settings, "aspect_ratio_options")
+		settings["disabled_tasks"] = []string{telecart.TaskPulseRetention}
+		s.must(t, "PUT", "/admin/api/settings", "", true, settings, http.StatusOK, nil)
+		if after := enabled(); after[telecart.TaskPulseRetention] || !after[telecart.TaskPulseSweep] {
+			t.Fatalf("after disabling: %v", after)
+		}
+		settings["disabled_tasks"] = []string{}
+		s.must(t, "PUT", "/admin/api/settings", "", true, settings, http.StatusOK, nil)
+		if again := enabled(); !again[telecart.TaskPulseRetention] {
+			t.Fatalf("after enabling: %v", again)
+		}
+	})
+}

@@ -106,7 +106,6 @@ func (w *appStatusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
-
 // appUpdateSettings changes the settings through the admin API: GET them,
 // let mutate edit the JSON, PUT it back.
 func (a *appServer) appUpdateSettings(t *testing.T, mutate func(map[string]any)) {

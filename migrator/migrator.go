@@ -322,32 +322,16 @@ func (m *Migrator) upSQLite(ctx context.Context, conn *sql.Conn, files []file) (
 }
 
 func (m *Migrator) upMySQL(ctx context.Context, conn *sql.Conn, files []file) ([]string, error) {
-	// GET_LOCK is held by this pinned connection; the name is scoped to the
-	// database and prefix so that other shops on the same server don't wait.
-	var db string
-	if err := conn.QueryRowContext(ctx, "SELECT COALESCE(DATABASE(), '')").Scan(&db); err != nil {
-		return nil, fmt.Errorf("migrator: reading the database name: %w", err)
+	// GET_LOCK is held by this pinned connection, scoped to the database
+	// and prefix so that other shops on the same server don't wait.
+	release, name, ok, err := MySQLLock(ctx, conn, "telecart_migrate", m.cfg.Prefix, m.cfg.LockTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("migrator: %w", err)
 	}
-	name := "telecart_migrate:" + db + ":" + m.cfg.Prefix
-	if len(name) > 64 {
-		sum := sha256.Sum256([]byte(name))
-		name = "telecart_migrate:" + hex.EncodeToString(sum[:])[:40]
-	}
-	var got sql.NullInt64
-	secs := int(m.cfg.LockTimeout / time.Second)
-	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", name, secs).Scan(&got); err != nil {
-		return nil, fmt.Errorf("migrator: GET_LOCK: %w", err)
-	}
-	if !got.Valid || got.Int64 != 1 {
+	if !ok {
 		return nil, fmt.Errorf("%w %q after %s", ErrLockTimeout, name, m.cfg.LockTimeout)
 	}
-	defer func() {
-		relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if _, err := conn.ExecContext(relCtx, "DO RELEASE_LOCK(?)", name); err != nil {
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-		}
-	}()
+	defer release()
 	return m.apply(ctx, conn, files)
 }
 

@@ -2,10 +2,6 @@ package telecart
 
 import (
 	"context"
-	"crypto/sha256"
-	"database/sql"
-	"database/sql/driver"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -178,7 +174,6 @@ type Scheduler struct {
 	stopped  bool
 	inflight int
 	idle     chan struct{} // closed while inflight is 0
-	lockDB   string        // DATABASE() on MySQL, read on first use
 }
 
 // schedEntry is a registered task and its status, guarded by Scheduler.mu.
@@ -497,53 +492,15 @@ func (s *Scheduler) lockMySQL(ctx context.Context, task string) (release func(),
 	if err != nil {
 		return nil, false, err
 	}
-	name, err := s.lockName(ctx, conn, task)
-	if err != nil {
+	unlock, _, ok, err := migrator.MySQLLock(ctx, conn, "telecart_task", s.cfg.DB.Prefix+":"+task, 0)
+	if err != nil || !ok {
 		conn.Close()
 		return nil, false, err
 	}
-	var res sql.NullInt64
-	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", name).Scan(&res); err != nil {
-		conn.Close()
-		return nil, false, fmt.Errorf("GET_LOCK: %w", err)
-	}
-	if !res.Valid || res.Int64 != 1 {
-		conn.Close()
-		return nil, false, nil
-	}
 	return func() {
-		// The run's context may be over; the release must still happen.
-		relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if _, err := conn.ExecContext(relCtx, "DO RELEASE_LOCK(?)", name); err != nil {
-			// Closing the session is the other way to drop its locks.
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-		}
+		unlock()
 		conn.Close()
 	}, true, nil
-}
-
-// lockName scopes a task's lock to the database and table prefix, so that
-// shops sharing a server do not block one another. MySQL limits lock names
-// to 64 characters; longer ones are hashed.
-func (s *Scheduler) lockName(ctx context.Context, conn *sql.Conn, task string) (string, error) {
-	s.mu.Lock()
-	db := s.lockDB
-	s.mu.Unlock()
-	if db == "" {
-		if err := conn.QueryRowContext(ctx, "SELECT COALESCE(DATABASE(), '')").Scan(&db); err != nil {
-			return "", fmt.Errorf("reading the database name: %w", err)
-		}
-		s.mu.Lock()
-		s.lockDB = db
-		s.mu.Unlock()
-	}
-	name := "telecart_task:" + db + ":" + s.cfg.DB.Prefix + ":" + task
-	if len(name) > 64 {
-		sum := sha256.Sum256([]byte(name))
-		name = "telecart_task:" + hex.EncodeToString(sum[:])[:40]
-	}
-	return name, nil
 }
 
 func schedCopyTime(t *time.Time) *time.Time {

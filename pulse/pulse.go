@@ -40,6 +40,8 @@ type Pulse struct {
 	db    migrator.DB
 	cfg   Config
 	table string
+	// insertSQL is Track's INSERT, built once: only its arguments change.
+	insertSQL string
 
 	credsMu sync.Mutex // serializes SetCredentials
 	creds   atomic.Pointer[credentials]
@@ -114,6 +116,11 @@ func New(db migrator.DB, cfg Config) (*Pulse, error) {
 	}
 	p.poolIdle = sync.NewCond(&p.poolMu)
 	p.creds.Store(creds)
+	q, err := p.buildInsert()
+	if err != nil {
+		return nil, err
+	}
+	p.insertSQL = q
 	return p, nil
 }
 

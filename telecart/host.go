@@ -9,7 +9,9 @@ import (
 // inside the transaction that also writes the order's metadata, the
 // customer's counters and the ORDER_CREATED Pulse event, so the host must do
 // all its writes through tx: if PlaceOrder fails, or anything after it does,
-// nothing of the order remains.
+// nothing of the order remains. (On SQLite the database has one connection,
+// which tx holds: a write through the database handle instead would wait
+// for it until the request's context ends.)
 type OrderPlacer interface {
 	PlaceOrder(ctx context.Context, tx *sql.Tx, o NewOrder) (PlacedOrder, error)
 }

@@ -8,8 +8,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,6 +18,7 @@ import (
 	"github.com/telecart-go/telecart/examples/shop/server"
 	"github.com/telecart-go/telecart/forms"
 	"github.com/telecart-go/telecart/internal/browsertest"
+	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/pulse"
 	"github.com/telecart-go/telecart/telecart"
 	"github.com/telecart-go/telecart/telegram"
@@ -44,55 +43,29 @@ type appServer struct {
 
 func appStart(t *testing.T, mutate func(*server.Config)) *appServer {
 	t.Helper()
-	dir := t.TempDir()
-	cfg, _, err := server.ParseFlags([]string{"-db", "sqlite:" + filepath.Join(dir, "shop.db"),
-		"-log-file", filepath.Join(dir, "shop.log"), "-pulse-retry-base", "20ms", "-pulse-retry-max", "200ms"},
-		func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
+	a := &appServer{}
+	// The switch in front of /api/ingest lets a test take ingest down.
+	wrap := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/api/ingest" {
+				h.ServeHTTP(w, r)
+				return
+			}
+			if a.ingestDown.Load() {
+				a.ingestFail.Add(1)
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				io.WriteString(w, `{"error":{"code":"unavailable","message":"ingest is down for the test"}}`)
+				return
+			}
+			rec := &appStatusWriter{ResponseWriter: w, status: http.StatusOK}
+			h.ServeHTTP(rec, r)
+			if rec.status == http.StatusOK {
+				a.ingestOK.Add(1)
+			}
+		})
 	}
-	cfg.Stdout = io.Discard
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := server.New(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &appServer{s: s}
-	h := s.Handler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/api/ingest" {
-			h.ServeHTTP(w, r)
-			return
-		}
-		if a.ingestDown.Load() {
-			a.ingestFail.Add(1)
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			io.WriteString(w, `{"error":{"code":"unavailable","message":"ingest is down for the test"}}`)
-			return
-		}
-		rec := &appStatusWriter{ResponseWriter: w, status: http.StatusOK}
-		h.ServeHTTP(rec, r)
-		if rec.status == http.StatusOK {
-			a.ingestOK.Add(1)
-		}
-	}))
-	t.Cleanup(func() {
-		srv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.Stop(ctx); err != nil {
-			t.Errorf("Stop: %v", err)
-		}
-	})
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	a.url = srv.URL
+	a.s, a.url = MustStartWrapped(t, migrator.SQLite, mutate, wrap)
 	return a
 }
 

@@ -23,6 +23,13 @@ import (
 // database of dialect d.
 func MustStart(tb testing.TB, d migrator.Dialect, mutate func(*server.Config)) (*server.Server, string) {
 	tb.Helper()
+	return MustStartWrapped(tb, d, mutate, nil)
+}
+
+// MustStartWrapped is MustStart with the server's handler wrapped (wrap may
+// be nil), for tests that put a fault in front of a route.
+func MustStartWrapped(tb testing.TB, d migrator.Dialect, mutate func(*server.Config), wrap func(http.Handler) http.Handler) (*server.Server, string) {
+	tb.Helper()
 	dsn := "sqlite:" + filepath.Join(tb.TempDir(), "shop.db")
 	if d == migrator.MySQL {
 		dsn = "mysql:" + migratortest.FreshDSN(tb, d)
@@ -42,7 +49,11 @@ func MustStart(tb testing.TB, d migrator.Dialect, mutate func(*server.Config)) (
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := httptest.NewServer(s.Handler())
+	h := s.Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
 	tb.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/telecart-go/telecart/internal/httpx"
+	"github.com/telecart-go/telecart/tcerr"
 )
 
 // MaxFormBodySize limits the body of PUT /admin/api/forms/{alias} (1 MiB):
@@ -103,14 +104,14 @@ func (h *Handler) handleAdminPut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if body.Alias != nil && *body.Alias != alias {
-		h.writeError(w, r, httpx.BadRequest("The alias in the body (%q) differs from the one in the path (%q).", *body.Alias, alias))
+		h.writeError(w, r, tcerr.Invalidf("The alias in the body (%q) differs from the one in the path (%q).", *body.Alias, alias))
 		return
 	}
 	nodes, err := DecodeSchema(body.Schema)
 	var se *SchemaError
 	if err != nil && !errors.As(err, &se) {
 		msg := strings.TrimPrefix(err.Error(), "forms: decoding schema: ")
-		h.writeError(w, r, httpx.BadRequest("Invalid schema: %s.", strings.TrimSuffix(msg, ".")))
+		h.writeError(w, r, tcerr.Invalidf("Invalid schema: %s.", strings.TrimSuffix(msg, ".")))
 		return
 	}
 	if se != nil {
@@ -132,7 +133,7 @@ func (h *Handler) handleAdminPut(w http.ResponseWriter, r *http.Request) {
 }
 
 // writeError maps the store's errors to statuses in one place; anything it
-// does not know goes to httpx.WriteError (an *httpx.Error as it is, the
+// does not know goes to httpx.WriteError (an *tcerr.Error as it is, the
 // rest as a logged 500).
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var se *SchemaError
@@ -141,10 +142,10 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	schemaErr := errors.As(err, &se)
 	switch {
 	case errors.Is(err, ErrInvalidAlias):
-		err = httpx.Errorf(http.StatusBadRequest, "invalid_alias",
+		err = tcerr.Errorf(tcerr.Invalid, "invalid_alias",
 			"A form alias is 1 to 64 characters of a-z, 0-9, _ and -.")
 	case errors.Is(err, ErrFormNotFound):
-		err = httpx.NotFound("No form is named %q.", mux.Vars(r)["alias"])
+		err = tcerr.NotFoundf("No form is named %q.", mux.Vars(r)["alias"])
 	case titleErr || schemaErr:
 		fields := map[string]string{}
 		var parts []string
@@ -163,7 +164,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 			}
 			parts = append(parts, sentence(strings.TrimPrefix(se.Error(), "forms: ")))
 		}
-		err = httpx.Unprocessable("The form is invalid. "+strings.Join(parts, " "), fields)
+		err = tcerr.Fields("The form is invalid. "+strings.Join(parts, " "), fields)
 	}
 	httpx.WriteError(w, r, h.logger, err)
 }

@@ -12,8 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/telecart-go/telecart/internal/httpx"
 	"github.com/telecart-go/telecart/migrator"
+	"github.com/telecart-go/telecart/tcerr"
 )
 
 // CacheTTL bounds how long a Store serves a form from memory. A Put through
@@ -29,6 +29,10 @@ var (
 	ErrInvalidAlias = errors.New("forms: invalid alias")
 	// ErrInvalidTitle means a form's title is empty, too long or not UTF-8.
 	ErrInvalidTitle = errors.New("forms: invalid title")
+	// ErrValidation is a submission that fails its form's rules: a
+	// *tcerr.Error of kind Validation whose Fields hold a message per
+	// field. errors.Is matches every such error.
+	ErrValidation = &tcerr.Error{Kind: tcerr.Validation, Code: "validation_failed", Message: "the form's rules fail"}
 )
 
 var aliasPattern = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
@@ -218,9 +222,9 @@ func (s *Store) Put(ctx context.Context, f Form) (Form, error) {
 
 // ValidateSubmission checks values, a submission of the form named alias
 // (the order flow passes CheckoutAlias and the order's fields), with
-// Validate. It returns the clean values, or a 422 *httpx.Error with code
-// "validation_failed" and a message per field in Fields when the form's
-// rules fail. An unknown form is an error wrapping ErrFormNotFound: a
+// Validate. It returns the clean values, or an error matching ErrValidation
+// (a *tcerr.Error with a message per field in Fields) when the form's rules
+// fail. An unknown form is an error wrapping ErrFormNotFound: a
 // server-side problem, not the customer's.
 func (s *Store) ValidateSubmission(ctx context.Context, alias string, values map[string]any) (clean map[string]any, err error) {
 	f, err := s.Get(ctx, alias)
@@ -229,7 +233,7 @@ func (s *Store) ValidateSubmission(ctx context.Context, alias string, values map
 	}
 	clean, fieldErrors := Validate(f.Schema, values)
 	if fieldErrors != nil {
-		return nil, httpx.Unprocessable("Some fields are filled in incorrectly.", fieldErrors)
+		return nil, tcerr.Fields("Some fields are filled in incorrectly.", fieldErrors)
 	}
 	return clean, nil
 }

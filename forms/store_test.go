@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"reflect"
 	"strings"
 	"sync"
@@ -12,9 +11,9 @@ import (
 	"time"
 
 	"github.com/telecart-go/telecart/forms"
-	"github.com/telecart-go/telecart/internal/httpx"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/migratortest"
+	"github.com/telecart-go/telecart/tcerr"
 )
 
 // seededAt is the created_at and updated_at of the seeded checkout form.
@@ -391,16 +390,16 @@ func TestStore_ValidateSubmission(t *testing.T) {
 			}
 		})
 
-		// Ensure failed rules are a 422 *httpx.Error with a message per field.
+		// Ensure failed rules are a 422 *tcerr.Error with a message per field.
 		t.Run("ErrValidation", func(t *testing.T) {
 			clean, err := s.ValidateSubmission(ctx, forms.CheckoutAlias, map[string]any{
 				"name": "A", "email": "nope", "delivery": "drone", "coupon": "FREE",
 			})
-			var he *httpx.Error
+			var he *tcerr.Error
 			if !errors.As(err, &he) {
-				t.Fatalf("err = %v, want an *httpx.Error", err)
+				t.Fatalf("err = %v, want an *tcerr.Error", err)
 			}
-			if clean != nil || he.Status != http.StatusUnprocessableEntity || he.Code != "validation_failed" || he.Message == "" {
+			if clean != nil || he.Kind != tcerr.Validation || he.Code != "validation_failed" || he.Message == "" {
 				t.Fatalf("clean = %v, err = %#v", clean, he)
 			}
 			want := map[string]string{
@@ -425,7 +424,7 @@ func TestStore_ValidateSubmission(t *testing.T) {
 			_, err := s.ValidateSubmission(ctx, forms.CheckoutAlias, map[string]any{
 				"name": "Ada", "phone": "+44 20 7946 0000", "delivery": "courier",
 			})
-			var he *httpx.Error
+			var he *tcerr.Error
 			if !errors.As(err, &he) || !reflect.DeepEqual(he.Fields, map[string]string{"address": "Address is required."}) {
 				t.Fatalf("err = %#v", err)
 			}
@@ -435,7 +434,7 @@ func TestStore_ValidateSubmission(t *testing.T) {
 		// customer did nothing wrong.
 		t.Run("ErrFormNotFound", func(t *testing.T) {
 			_, err := s.ValidateSubmission(ctx, "nope", map[string]any{})
-			var he *httpx.Error
+			var he *tcerr.Error
 			if !errors.Is(err, forms.ErrFormNotFound) || errors.As(err, &he) {
 				t.Fatalf("err = %v", err)
 			}

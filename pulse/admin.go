@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/telecart-go/telecart/internal/httpx"
+	"github.com/telecart-go/telecart/tcerr"
 )
 
 // Limits of the admin's event list and requeue.
@@ -238,7 +239,7 @@ func (h *AdminHandler) handleStats(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("fresh"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			httpx.WriteError(w, r, h.logger, httpx.BadRequest("fresh must be 1 or 0, got %q", v))
+			httpx.WriteError(w, r, h.logger, tcerr.Invalidf("fresh must be 1 or 0, got %q", v))
 			return
 		}
 		fresh = b
@@ -332,7 +333,7 @@ func parseEventsQuery(v url.Values) (status string, page, perPage int, err error
 	status = StatusFailed
 	if s := v.Get("status"); s != "" {
 		if !validStatus(s) {
-			return "", 0, 0, httpx.BadRequest("status must be %s, %s, %s or %s, got %q",
+			return "", 0, 0, tcerr.Invalidf("status must be %s, %s, %s or %s, got %q",
 				StatusFailed, StatusPending, StatusSending, StatusSent, s)
 		}
 		status = s
@@ -344,7 +345,7 @@ func parseEventsQuery(v url.Values) (status string, page, perPage int, err error
 		}
 		n, err := strconv.Atoi(s)
 		if err != nil || n < lo || n > hi {
-			return 0, httpx.BadRequest("%s must be a whole number from %d to %d, got %q", name, lo, hi, s)
+			return 0, tcerr.Invalidf("%s must be a whole number from %d to %d, got %q", name, lo, hi, s)
 		}
 		return n, nil
 	}
@@ -379,22 +380,22 @@ func (h *AdminHandler) handleRetry(w http.ResponseWriter, r *http.Request) {
 	)
 	switch {
 	case req.IDs != nil && req.AllFailed:
-		err = httpx.BadRequest(`give either "ids" or "all_failed": true, not both`)
+		err = tcerr.Invalidf(`give either "ids" or "all_failed": true, not both`)
 	case req.AllFailed:
 		n, err = h.p.RequeueAllFailed(r.Context())
 	case req.IDs == nil:
-		err = httpx.BadRequest(`give "ids": [..] (1 to %d event ids) or "all_failed": true`, RequeueMaxIDs)
+		err = tcerr.Invalidf(`give "ids": [..] (1 to %d event ids) or "all_failed": true`, RequeueMaxIDs)
 	case len(req.IDs) == 0 || len(req.IDs) > RequeueMaxIDs:
-		err = httpx.BadRequest(`"ids" must hold 1 to %d event ids, got %d`, RequeueMaxIDs, len(req.IDs))
+		err = tcerr.Invalidf(`"ids" must hold 1 to %d event ids, got %d`, RequeueMaxIDs, len(req.IDs))
 	case slices.ContainsFunc(req.IDs, func(id int64) bool { return id <= 0 }):
-		err = httpx.BadRequest(`"ids" must be positive event ids`)
+		err = tcerr.Invalidf(`"ids" must be positive event ids`)
 	default:
 		n, err = h.p.Requeue(r.Context(), req.IDs)
 	}
 	if n > 0 {
 		h.stats.Invalidate() // also after a partial requeue
 	}
-	var he *httpx.Error
+	var he *tcerr.Error
 	if err != nil && (errors.As(err, &he) || n == 0) {
 		httpx.WriteError(w, r, h.logger, err)
 		return
@@ -402,7 +403,7 @@ func (h *AdminHandler) handleRetry(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		// Some batches were requeued before the error: say how many, as
 		// the admin cannot tell otherwise (WriteError logs the cause).
-		httpx.WriteError(w, r, h.logger, &httpx.Error{Status: http.StatusServiceUnavailable, Code: "partially_requeued",
+		httpx.WriteError(w, r, h.logger, &tcerr.Error{Kind: tcerr.Unavailable, Code: "partially_requeued",
 			Message: fmt.Sprintf("Requeued %d events, then the database failed; retry to requeue the rest.", n), Err: err})
 		return
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/telecart-go/telecart/internal/httpx"
 	"github.com/telecart-go/telecart/migrator"
+	"github.com/telecart-go/telecart/tcerr"
 	"github.com/telecart-go/telecart/telegram"
 )
 
@@ -362,7 +363,7 @@ func (c *ETLCustomer) normalize() {
 // takes the same time whatever the lengths.
 func (h *ETLHandler) authorize(r *http.Request) error {
 	unauthorized := func(msg string) error {
-		return &httpx.Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: msg}
+		return &tcerr.Error{Kind: tcerr.Unauthenticated, Code: "unauthorized", Message: msg}
 	}
 	want := h.apiKey()
 	if want == "" {
@@ -400,7 +401,7 @@ func (h *ETLHandler) parseQuery(v url.Values, withCursor bool) (ETLQuery, error)
 		case len(vs) == 0:
 			return "", nil
 		case len(vs) > 1:
-			return "", httpx.BadRequest("%s is given more than once", name)
+			return "", tcerr.Invalidf("%s is given more than once", name)
 		}
 		return vs[0], nil
 	}
@@ -415,7 +416,7 @@ func (h *ETLHandler) parseQuery(v url.Values, withCursor bool) (ETLQuery, error)
 			t, err = time.Parse(time.RFC3339Nano, strings.ReplaceAll(s, " ", "+"))
 		}
 		if err != nil {
-			return ETLQuery{}, httpx.BadRequest("updated_since must be an RFC 3339 time, e.g. 2026-11-25T20:00:00Z")
+			return ETLQuery{}, tcerr.Invalidf("updated_since must be an RFC 3339 time, e.g. 2026-11-25T20:00:00Z")
 		}
 		q.UpdatedSince = t.UTC()
 	}
@@ -425,7 +426,7 @@ func (h *ETLHandler) parseQuery(v url.Values, withCursor bool) (ETLQuery, error)
 	if s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > h.maxLimit {
-			return ETLQuery{}, httpx.BadRequest("limit must be a whole number from 1 to %d", h.maxLimit)
+			return ETLQuery{}, tcerr.Invalidf("limit must be a whole number from 1 to %d", h.maxLimit)
 		}
 		q.Limit = n
 	}
@@ -438,7 +439,7 @@ func (h *ETLHandler) parseQuery(v url.Values, withCursor bool) (ETLQuery, error)
 	if s != "" {
 		id, err := decodeETLCursor(s)
 		if err != nil {
-			return ETLQuery{}, &httpx.Error{Status: http.StatusBadRequest, Code: "invalid_cursor",
+			return ETLQuery{}, &tcerr.Error{Kind: tcerr.Invalid, Code: "invalid_cursor",
 				Message: "cursor is not one this API returned; start again without a cursor", Err: err}
 		}
 		q.AfterID = id
@@ -482,8 +483,8 @@ func decodeETLCursor(s string) (int64, error) {
 
 // writeError is the one place where the ETL errors become statuses.
 func (h *ETLHandler) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var he *httpx.Error
-	if errors.As(err, &he) && he.Status == http.StatusUnauthorized {
+	var he *tcerr.Error
+	if errors.As(err, &he) && he.Kind == tcerr.Unauthenticated {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="pulse-etl"`)
 	}
 	httpx.WriteError(w, r, h.logger, err)

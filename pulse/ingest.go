@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/telecart-go/telecart/internal/httpx"
+	"github.com/telecart-go/telecart/tcerr"
 	"github.com/telecart-go/telecart/telegram"
 )
 
@@ -165,12 +166,12 @@ func (h *IngestHandler) handleIngest(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	d, ok := telegram.InitDataFrom(ctx)
 	if !ok {
-		h.writeError(w, r, &httpx.Error{Status: http.StatusUnauthorized, Code: "invalid_init_data",
+		h.writeError(w, r, &tcerr.Error{Kind: tcerr.Unauthenticated, Code: "invalid_init_data",
 			Message: telegram.HeaderInitData + " header is missing"})
 		return
 	}
 	if d.User == nil || d.User.ID <= 0 {
-		h.writeError(w, r, &httpx.Error{Status: http.StatusUnauthorized, Code: "invalid_init_data",
+		h.writeError(w, r, &tcerr.Error{Kind: tcerr.Unauthenticated, Code: "invalid_init_data",
 			Message: "init data has no user"})
 		return
 	}
@@ -198,7 +199,7 @@ func (h *IngestHandler) handleIngest(w http.ResponseWriter, r *http.Request) {
 // with every bad event in Fields.
 func validateIngest(req IngestRequest, now time.Time) ([]ingestItem, error) {
 	if n := len(req.Events); n < 1 || n > IngestMaxEvents {
-		return nil, &httpx.Error{Status: http.StatusBadRequest, Code: "bad_request",
+		return nil, &tcerr.Error{Kind: tcerr.Invalid, Code: "bad_request",
 			Message: fmt.Sprintf("events must hold 1 to %d events, got %d", IngestMaxEvents, n)}
 	}
 	items := make([]ingestItem, len(req.Events))
@@ -222,7 +223,7 @@ func validateIngest(req IngestRequest, now time.Time) ([]ingestItem, error) {
 		if len(fields) > 1 {
 			msg = first + fmt.Sprintf(" (%d bad events in all, each in fields; nothing was stored)", len(fields))
 		}
-		return nil, &httpx.Error{Status: http.StatusBadRequest, Code: "invalid_event", Message: msg, Fields: fields}
+		return nil, &tcerr.Error{Kind: tcerr.Invalid, Code: "invalid_event", Message: msg, Fields: fields}
 	}
 	return items, nil
 }
@@ -387,7 +388,7 @@ func (h *IngestHandler) writeError(w http.ResponseWriter, r *http.Request, err e
 	if errors.Is(err, ErrPayloadTooLarge) {
 		// Config.MaxBatchBytes is smaller than an event with a payload
 		// of IngestMaxPayloadBytes: the event can never be sent.
-		err = &httpx.Error{Status: http.StatusBadRequest, Code: "invalid_event", Err: err,
+		err = &tcerr.Error{Kind: tcerr.Invalid, Code: "invalid_event", Err: err,
 			Message: "an event is too large for the Pulse batch size limit; send a smaller payload"}
 	}
 	httpx.WriteError(w, r, h.logger, err)

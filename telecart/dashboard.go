@@ -13,6 +13,7 @@ import (
 	"github.com/telecart-go/telecart/internal/httpx"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/tcerr"
 	"github.com/telecart-go/telecart/telegram"
 )
 
@@ -120,7 +121,7 @@ func (h *DashboardHandler) RegisterAdminRoutes(r *mux.Router) {
 func (h *DashboardHandler) handleGet(w http.ResponseWriter, r *http.Request) {
 	fresh := r.URL.Query().Get("fresh")
 	if fresh != "" && fresh != "0" && fresh != "1" && fresh != "true" && fresh != "false" {
-		httpx.WriteError(w, r, h.logger, httpx.BadRequest("fresh must be 1 or 0"))
+		httpx.WriteError(w, r, h.logger, tcerr.Invalidf("fresh must be 1 or 0"))
 		return
 	}
 	d, err := h.service.Dashboard(r.Context(), fresh == "1" || fresh == "true")

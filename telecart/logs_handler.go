@@ -9,6 +9,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/telecart-go/telecart/internal/httpx"
+	"github.com/telecart-go/telecart/tcerr"
 )
 
 // Limits on the logs viewer's query parameters.
@@ -73,12 +74,12 @@ func (h *LogsHandler) handleList(w http.ResponseWriter, r *http.Request) {
 	}
 	level := qv.Get("level")
 	if _, ok := logsLevelFilter(level); !ok {
-		httpx.WriteError(w, r, h.logger, httpx.BadRequest("level must be one of debug, info, warn, error, unknown"))
+		httpx.WriteError(w, r, h.logger, tcerr.Invalidf("level must be one of debug, info, warn, error, unknown"))
 		return
 	}
 	search := qv.Get("search")
 	if utf8.RuneCountInString(search) > logsMaxSearch {
-		httpx.WriteError(w, r, h.logger, httpx.BadRequest("search must be at most %d characters", logsMaxSearch))
+		httpx.WriteError(w, r, h.logger, tcerr.Invalidf("search must be at most %d characters", logsMaxSearch))
 		return
 	}
 
@@ -86,11 +87,11 @@ func (h *LogsHandler) handleList(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrInvalidLogQuery):
-		httpx.WriteError(w, r, h.logger, httpx.BadRequest("%s", err.Error()))
+		httpx.WriteError(w, r, h.logger, tcerr.Invalidf("%s", err.Error()))
 		return
 	case r.Context().Err() != nil:
 		// The admin has gone: answer, but log nothing.
-		httpx.WriteError(w, r, nil, &httpx.Error{Status: http.StatusServiceUnavailable, Code: "canceled", Message: "The request was canceled.", Err: err})
+		httpx.WriteError(w, r, nil, &tcerr.Error{Kind: tcerr.Unavailable, Code: "canceled", Message: "The request was canceled.", Err: err})
 		return
 	default:
 		httpx.WriteError(w, r, h.logger, err)

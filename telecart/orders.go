@@ -20,6 +20,7 @@ import (
 	"github.com/telecart-go/telecart/internal/httpx"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/tcerr"
 	"github.com/telecart-go/telecart/telegram"
 )
 
@@ -76,11 +77,11 @@ type OrderService struct {
 }
 
 // PlaceOrder validates req, prices it from the catalog and places it for the
-// Telegram user of d. Errors are *httpx.Error for the buyer's mistakes (400,
+// Telegram user of d. Errors are *tcerr.Error for the buyer's mistakes (400,
 // 404, 409, 422); anything else is internal.
 func (s *OrderService) PlaceOrder(ctx context.Context, d telegram.InitData, req OrderRequest) (OrderResult, error) {
 	if d.User == nil {
-		return OrderResult{}, httpx.Errorf(http.StatusUnauthorized, "invalid_init_data", "init data carries no user")
+		return OrderResult{}, ErrNoBuyer
 	}
 	items, err := normalizeItems(req)
 	if err != nil {
@@ -173,7 +174,7 @@ func (s *OrderService) place(ctx context.Context, key string, c telegram.Custome
 	placed, err := s.placer.PlaceOrder(ctx, tx, o)
 	if err != nil {
 		s.logger.ErrorContext(ctx, "telecart: the host's order placer failed", "err", err)
-		return res, &httpx.Error{Status: http.StatusServiceUnavailable, Code: "order_not_placed",
+		return res, &tcerr.Error{Kind: tcerr.Unavailable, Code: ErrOrderNotPlaced.Code,
 			Message: "The shop could not place the order; nothing was charged or stored. Try again.", Err: err}
 	}
 	q, args, err = d.Builder().Update(s.db.Table(OrderMetaTable)).Set("host_order_id", placed.ID).
@@ -233,29 +234,33 @@ func (s *OrderService) existing(ctx context.Context, tgID int64, key string) (Or
 	return res, true, nil
 }
 
+func invalidOrder(format string, args ...any) error {
+	return tcerr.Errorf(tcerr.Invalid, ErrInvalidOrder.Code, format, args...)
+}
+
 // normalizeItems checks the request's shape and merges repeated products.
 func normalizeItems(req OrderRequest) ([]OrderRequestItem, error) {
 	if !orderKeyPattern.MatchString(req.OrderKey) {
-		return nil, httpx.BadRequest("order_key must be 8 to 64 characters of [A-Za-z0-9_-], such as a UUID")
+		return nil, invalidOrder("order_key must be 8 to 64 characters of [A-Za-z0-9_-], such as a UUID")
 	}
 	if len(req.Items) == 0 || len(req.Items) > OrderItemsMax {
-		return nil, httpx.BadRequest("items must hold 1 to %d products", OrderItemsMax)
+		return nil, invalidOrder("items must hold 1 to %d products", OrderItemsMax)
 	}
 	merged := map[string]int{}
 	var order []string
 	for i, it := range req.Items {
 		if it.ProductID == "" || len(it.ProductID) > 128 {
-			return nil, httpx.BadRequest("items[%d].product_id must be 1 to 128 characters", i)
+			return nil, invalidOrder("items[%d].product_id must be 1 to 128 characters", i)
 		}
 		if it.Quantity < 1 || it.Quantity > OrderQuantityMax {
-			return nil, httpx.BadRequest("items[%d].quantity must be from 1 to %d", i, OrderQuantityMax)
+			return nil, invalidOrder("items[%d].quantity must be from 1 to %d", i, OrderQuantityMax)
 		}
 		if _, ok := merged[it.ProductID]; !ok {
 			order = append(order, it.ProductID)
 		}
 		merged[it.ProductID] += it.Quantity
 		if merged[it.ProductID] > OrderQuantityMax {
-			return nil, httpx.BadRequest("items[%d].quantity: at most %d of one product", i, OrderQuantityMax)
+			return nil, invalidOrder("items[%d].quantity: at most %d of one product", i, OrderQuantityMax)
 		}
 	}
 	out := make([]OrderRequestItem, len(order))
@@ -271,17 +276,17 @@ func (s *OrderService) price(ctx context.Context, items []OrderRequestItem) (New
 	for i, it := range items {
 		p, err := s.catalog.Product(ctx, it.ProductID, ImageSize{})
 		if errors.Is(err, ErrProductNotFound) {
-			return o, &httpx.Error{Status: http.StatusUnprocessableEntity, Code: "unknown_product",
-				Message: fmt.Sprintf("product %q does not exist", it.ProductID),
-				Fields:  map[string]string{fmt.Sprintf("items[%d].product_id", i): "No such product."}}
+			return o, &ProductError{ProductID: it.ProductID, err: &tcerr.Error{Kind: tcerr.Validation, Code: ErrUnknownProduct.Code,
+				Message: fmt.Sprintf("product %q does not exist", it.ProductID), Err: err,
+				Fields:  map[string]string{fmt.Sprintf("items[%d].product_id", i): "No such product."}}}
 		}
 		if err != nil {
-			return o, &httpx.Error{Status: http.StatusServiceUnavailable, Code: "catalog_unavailable",
+			return o, &tcerr.Error{Kind: tcerr.Unavailable, Code: ErrCatalogUnavailable.Code,
 				Message: "The catalog is unavailable; try again.", Err: err}
 		}
 		if !p.InStock {
-			return o, &httpx.Error{Status: http.StatusConflict, Code: "out_of_stock",
-				Message: fmt.Sprintf("%s is out of stock", p.Name)}
+			return o, &ProductError{ProductID: it.ProductID, Name: p.Name, err: &tcerr.Error{Kind: tcerr.Conflict,
+				Code: ErrOutOfStock.Code, Message: fmt.Sprintf("%s is out of stock", p.Name)}}
 		}
 		cur := strings.ToUpper(p.Currency)
 		if cur == "" {
@@ -290,7 +295,7 @@ func (s *OrderService) price(ctx context.Context, items []OrderRequestItem) (New
 		if o.Currency == "" {
 			o.Currency = cur
 		} else if o.Currency != cur {
-			return o, httpx.Errorf(http.StatusUnprocessableEntity, "mixed_currencies", "products priced in %s and %s cannot be ordered together", o.Currency, cur)
+			return o, tcerr.Errorf(tcerr.Validation, ErrMixedCurrencies.Code, "products priced in %s and %s cannot be ordered together", o.Currency, cur)
 		}
 		if p.Price < 0 {
 			return o, fmt.Errorf("telecart: catalog priced %s below zero", p.ID)
@@ -343,7 +348,7 @@ func (h *OrdersHandler) RegisterStorefrontRoutes(r *mux.Router) {
 func (h *OrdersHandler) handleCreate(w http.ResponseWriter, r *http.Request) {
 	d, ok := telegram.InitDataFrom(r.Context())
 	if !ok {
-		httpx.WriteError(w, r, h.logger, httpx.Errorf(http.StatusUnauthorized, "invalid_init_data", "init data is missing"))
+		httpx.WriteError(w, r, h.logger, tcerr.Errorf(tcerr.Unauthenticated, "invalid_init_data", "init data is missing"))
 		return
 	}
 	var req OrderRequest

@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/telecart-go/telecart/internal/httpx"
+	"github.com/telecart-go/telecart/tcerr"
 )
 
 // Limits on the products feed's query parameters: past them a request is
@@ -123,7 +124,7 @@ func (h *ProductsHandler) handleList(w http.ResponseWriter, r *http.Request) {
 	}
 	search := strings.TrimSpace(qv.Get("q"))
 	if utf8.RuneCountInString(search) > maxSearchLen {
-		h.writeError(w, r, httpx.BadRequest("q must be at most %d characters", maxSearchLen))
+		h.writeError(w, r, tcerr.Invalidf("q must be at most %d characters", maxSearchLen))
 		return
 	}
 
@@ -153,7 +154,7 @@ func (h *ProductsHandler) handleList(w http.ResponseWriter, r *http.Request) {
 func (h *ProductsHandler) handleGet(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
 	if id == "" || utf8.RuneCountInString(id) > maxProductID {
-		h.writeError(w, r, httpx.BadRequest("product id must be 1 to %d characters", maxProductID))
+		h.writeError(w, r, tcerr.Invalidf("product id must be 1 to %d characters", maxProductID))
 		return
 	}
 	s, err := h.settings.Get(r.Context())
@@ -192,7 +193,7 @@ func feedRatio(param string, feed Block) (AspectRatio, error) {
 	}
 	ratio, err := ParseAspectRatio(param)
 	if err != nil {
-		return "", httpx.BadRequest("aspect_ratio must be one of %s", aspectRatioList())
+		return "", tcerr.Invalidf("aspect_ratio must be one of %s", aspectRatioList())
 	}
 	return ratio, nil
 }
@@ -204,7 +205,7 @@ func intParam(raw, name string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(raw)
 	if err != nil || n < lo || n > hi {
-		return 0, httpx.BadRequest("%s must be an integer from %d to %d", name, lo, hi)
+		return 0, tcerr.Invalidf("%s must be an integer from %d to %d", name, lo, hi)
 	}
 	return n, nil
 }
@@ -224,17 +225,17 @@ func (h *ProductsHandler) callCatalog(ctx context.Context, fn func(context.Conte
 // 404, bad input keeps its 4xx, and any other catalog failure is 503 (logged,
 // never shown to the visitor).
 func (h *ProductsHandler) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var he *httpx.Error
+	var he *tcerr.Error
 	switch {
 	case errors.As(err, &he):
 	case errors.Is(err, ErrProductNotFound):
-		err = &httpx.Error{Status: http.StatusNotFound, Code: "product_not_found", Message: "Product not found.", Err: err}
+		err = &tcerr.Error{Kind: tcerr.NotFound, Code: "product_not_found", Message: "Product not found.", Err: err}
 	case r.Context().Err() != nil:
 		// The visitor has gone: answer, but do not log a catalog failure.
-		httpx.WriteError(w, r, nil, &httpx.Error{Status: http.StatusServiceUnavailable, Code: "canceled", Message: "The request was canceled.", Err: err})
+		httpx.WriteError(w, r, nil, &tcerr.Error{Kind: tcerr.Unavailable, Code: "canceled", Message: "The request was canceled.", Err: err})
 		return
 	default:
-		err = &httpx.Error{Status: http.StatusServiceUnavailable, Code: "catalog_unavailable", Message: "The catalog is unavailable; try again later.", Err: err}
+		err = &tcerr.Error{Kind: tcerr.Unavailable, Code: "catalog_unavailable", Message: "The catalog is unavailable; try again later.", Err: err}
 	}
 	httpx.WriteError(w, r, h.logger, err)
 }

@@ -14,8 +14,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/telecart-go/telecart/internal/httpx"
 	"github.com/telecart-go/telecart/migrator"
+	"github.com/telecart-go/telecart/tcerr"
 )
 
 // ImageWidth is the width, in CSS pixels, of every product image in the
@@ -225,7 +225,7 @@ var taskNamePattern = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
 // characters.
 const maxTextLen = 255
 
-// Validate reports every invalid field as a 422 *httpx.Error whose Fields are
+// Validate reports every invalid field as a 422 *tcerr.Error whose Fields are
 // keyed by JSON path ("privacy_policy_link", "blocks[0].aspect_ratio").
 func (s Settings) Validate() error {
 	_, err := s.normalize()
@@ -299,7 +299,7 @@ func (s Settings) normalize() (Settings, error) {
 	n.DisabledTasks = tasks
 
 	if len(fields) > 0 {
-		return Settings{}, httpx.Unprocessable("The settings are invalid.", fields)
+		return Settings{}, tcerr.Fields("The settings are invalid.", fields)
 	}
 	return n, nil
 }
@@ -467,7 +467,7 @@ func (s *SettingsStore) load(ctx context.Context) (Settings, error) {
 }
 
 // Update validates v and saves every setting in one transaction. Invalid
-// settings are a 422 *httpx.Error with a message per field. It returns the
+// settings are a 422 *tcerr.Error with a message per field. It returns the
 // settings as saved (defaults filled in, names trimmed) and then calls the
 // OnChange listeners with them.
 func (s *SettingsStore) Update(ctx context.Context, v Settings) (Settings, error) {

@@ -9,6 +9,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/telecart-go/telecart/internal/httpx"
+	"github.com/telecart-go/telecart/tcerr"
 )
 
 // SettingsHandler serves the settings to the storefront (the public part)
@@ -124,14 +125,14 @@ func (h *SettingsHandler) handleAdminPut(w http.ResponseWriter, r *http.Request)
 	next.PulseAPIKey = unmaskSecret(body.PulseAPIKey, cur.PulseAPIKey, "pulse_api_key", fields)
 	next.PulseSecret = unmaskSecret(body.PulseSecret, cur.PulseSecret, "pulse_secret", fields)
 	if err := next.Validate(); err != nil {
-		if e, ok := err.(*httpx.Error); ok {
+		if e, ok := err.(*tcerr.Error); ok {
 			for k, v := range e.Fields {
 				fields[k] = v
 			}
 		}
 	}
 	if len(fields) > 0 {
-		httpx.WriteError(w, r, h.logger, httpx.Unprocessable("The settings are invalid.", fields))
+		httpx.WriteError(w, r, h.logger, tcerr.Fields("The settings are invalid.", fields))
 		return
 	}
 	saved, err := h.store.Update(r.Context(), next)

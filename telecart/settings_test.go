@@ -10,8 +10,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/telecart-go/telecart/internal/httpx"
 	"github.com/telecart-go/telecart/migrator"
+	"github.com/telecart-go/telecart/tcerr"
 	"github.com/telecart-go/telecart/telecart"
 )
 
@@ -211,8 +211,8 @@ func TestSettingsStore_Validation(t *testing.T) {
 				s.ShopName = "changed"
 				tt.mutate(&s)
 				_, err := store.Update(context.Background(), s)
-				var e *httpx.Error
-				if !errors.As(err, &e) || e.Status != http.StatusUnprocessableEntity || e.Fields[tt.key] == "" {
+				var e *tcerr.Error
+				if !errors.As(err, &e) || e.Kind != tcerr.Validation || e.Fields[tt.key] == "" {
 					t.Fatalf("Update = %v; want 422 naming %q", err, tt.key)
 				}
 				if len(e.Fields) != 1 {

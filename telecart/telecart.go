@@ -17,6 +17,7 @@ import (
 	"github.com/telecart-go/telecart/internal/httpx"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/tcerr"
 	"github.com/telecart-go/telecart/telegram"
 )
 
@@ -359,14 +360,14 @@ func (tc *TeleCart) Handler() http.Handler {
 	tc.RegisterRoutes(r)
 	r.NotFoundHandler = notFound()
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpx.WriteError(w, r, nil, httpx.Errorf(http.StatusMethodNotAllowed, "method_not_allowed", "%s is not allowed here", r.Method))
+		httpx.WriteError(w, r, nil, tcerr.Errorf(tcerr.MethodNotAllowed, "method_not_allowed", "%s is not allowed here", r.Method))
 	})
 	return r
 }
 
 func notFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpx.WriteError(w, r, nil, httpx.NotFound("no route for %s %s", r.Method, r.URL.Path))
+		httpx.WriteError(w, r, nil, tcerr.NotFoundf("no route for %s %s", r.Method, r.URL.Path))
 	})
 }
 
@@ -404,7 +405,7 @@ func BearerAuth(token string) func(http.Handler) http.Handler {
 			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="telecart-admin"`)
-				httpx.WriteError(w, r, nil, httpx.Errorf(http.StatusUnauthorized, "unauthorized", "a valid admin token is required"))
+				httpx.WriteError(w, r, nil, tcerr.Errorf(tcerr.Unauthenticated, "unauthorized", "a valid admin token is required"))
 				return
 			}
 			next.ServeHTTP(w, r)

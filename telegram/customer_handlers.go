@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/telecart-go/telecart/internal/httpx"
+	"github.com/telecart-go/telecart/tcerr"
 )
 
 // CustomersHandler serves the customers routes: the storefront's (behind
@@ -166,7 +167,7 @@ type sendMessageRequest struct {
 func (h *CustomersHandler) handleSendMessage(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
 	if err != nil || id <= 0 {
-		h.writeError(w, r, httpx.BadRequest("customer id must be a positive whole number"))
+		h.writeError(w, r, tcerr.Invalidf("customer id must be a positive whole number"))
 		return
 	}
 	var req sendMessageRequest
@@ -175,7 +176,7 @@ func (h *CustomersHandler) handleSendMessage(w http.ResponseWriter, r *http.Requ
 		return
 	}
 	if h.messenger == nil {
-		h.writeError(w, r, httpx.Errorf(http.StatusServiceUnavailable, "bot_not_configured",
+		h.writeError(w, r, tcerr.Errorf(tcerr.Unavailable, "bot_not_configured",
 			"No Telegram bot is configured; set the bot token in the settings."))
 		return
 	}
@@ -191,11 +192,11 @@ func (h *CustomersHandler) handleSendMessage(w http.ResponseWriter, r *http.Requ
 func userFrom(r *http.Request) (User, error) {
 	d, ok := InitDataFrom(r.Context())
 	if !ok {
-		return User{}, &httpx.Error{Status: http.StatusUnauthorized, Code: "invalid_init_data",
+		return User{}, &tcerr.Error{Kind: tcerr.Unauthenticated, Code: "invalid_init_data",
 			Message: HeaderInitData + " header is missing"}
 	}
 	if d.User == nil || d.User.ID <= 0 {
-		return User{}, &httpx.Error{Status: http.StatusUnauthorized, Code: "invalid_init_data",
+		return User{}, &tcerr.Error{Kind: tcerr.Unauthenticated, Code: "invalid_init_data",
 			Message: "init data has no user"}
 	}
 	return *d.User, nil
@@ -212,13 +213,13 @@ func readEmptyOrObject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return httpx.Errorf(http.StatusRequestEntityTooLarge, "body_too_large", "request body exceeds %d bytes", tooLarge.Limit)
+			return tcerr.Errorf(tcerr.TooLarge, "body_too_large", "request body exceeds %d bytes", tooLarge.Limit)
 		}
-		return httpx.BadRequest("reading the request body failed")
+		return tcerr.Invalidf("reading the request body failed")
 	}
 	body = bytes.TrimSpace(body)
 	if len(body) > 0 && (body[0] != '{' || !json.Valid(body)) {
-		return httpx.BadRequest("request body must be empty or a JSON object")
+		return tcerr.Invalidf("request body must be empty or a JSON object")
 	}
 	return nil
 }
@@ -229,31 +230,31 @@ func (h *CustomersHandler) writeError(w http.ResponseWriter, r *http.Request, er
 }
 
 // customerHTTPError maps the errors of the store and the Messenger to
-// *httpx.Error; others stay internal (500, logged, not shown).
+// *tcerr.Error; others stay internal (500, logged, not shown).
 func customerHTTPError(err error) error {
-	var he *httpx.Error
+	var he *tcerr.Error
 	if errors.As(err, &he) {
 		return err
 	}
-	e := func(status int, code, msg string) error {
-		return &httpx.Error{Status: status, Code: code, Message: msg, Err: err}
+	e := func(kind tcerr.Kind, code, msg string) error {
+		return &tcerr.Error{Kind: kind, Code: code, Message: msg, Err: err}
 	}
 	const notSent = " Nothing was sent."
 	switch {
 	case errors.Is(err, ErrCustomerNotFound):
-		return e(http.StatusNotFound, "not_found", "Customer not found.")
+		return e(tcerr.NotFound, "not_found", "Customer not found.")
 	case errors.Is(err, ErrMessageEmpty):
-		return &httpx.Error{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Err: err,
+		return &tcerr.Error{Kind: tcerr.Validation, Code: "validation_failed", Err: err,
 			Message: "The message text is empty.", Fields: map[string]string{"text": "must not be empty"}}
 	case errors.Is(err, ErrMessageTooLong):
-		return &httpx.Error{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Err: err,
+		return &tcerr.Error{Kind: tcerr.Validation, Code: "validation_failed", Err: err,
 			Message: "The message text is too long.", Fields: map[string]string{"text": "must be at most " + strconv.Itoa(MaxMessageLength) + " characters"}}
 	case errors.Is(err, ErrBotBlocked):
-		return e(http.StatusConflict, "recipient_unreachable", "Telegram says the customer has blocked the bot; the customer is now marked unreachable.")
+		return e(tcerr.Conflict, "recipient_unreachable", "Telegram says the customer has blocked the bot; the customer is now marked unreachable.")
 	case errors.Is(err, ErrUserDeactivated):
-		return e(http.StatusConflict, "recipient_unreachable", "Telegram says the customer's account is deactivated; the customer is now marked unreachable.")
+		return e(tcerr.Conflict, "recipient_unreachable", "Telegram says the customer's account is deactivated; the customer is now marked unreachable.")
 	case errors.Is(err, ErrCantInitiate):
-		return e(http.StatusConflict, "recipient_unreachable", "Telegram says the customer has never started the bot, so the bot cannot write first; the customer is now marked unreachable.")
+		return e(tcerr.Conflict, "recipient_unreachable", "Telegram says the customer has never started the bot, so the bot cannot write first; the customer is now marked unreachable.")
 	case errors.Is(err, ErrRecipientUnreachable):
 		var ue *unreachableError
 		msg := "The customer is marked unreachable: they blocked the bot or cannot receive its messages."
@@ -261,20 +262,20 @@ func customerHTTPError(err error) error {
 			msg = "The customer is marked unreachable since " + ue.customer.BotBlockedAt.Format(time.RFC3339) +
 				": they blocked the bot or cannot receive its messages."
 		}
-		return e(http.StatusConflict, "recipient_unreachable", msg+notSent)
+		return e(tcerr.Conflict, "recipient_unreachable", msg+notSent)
 	case errors.Is(err, ErrWriteNotAllowed):
-		return e(http.StatusConflict, "write_not_allowed", "The customer has not allowed the bot to write to them."+notSent)
+		return e(tcerr.Conflict, "write_not_allowed", "The customer has not allowed the bot to write to them."+notSent)
 	}
 	var de *deliveryError
 	if errors.As(err, &de) {
 		var api *APIError
 		switch {
 		case errors.As(err, &api) && api.Code == http.StatusTooManyRequests:
-			return e(http.StatusTooManyRequests, "rate_limited", "Telegram asks to slow down; try again later.")
+			return e(tcerr.RateLimited, "rate_limited", "Telegram asks to slow down; try again later.")
 		case errors.As(err, &api):
-			return e(http.StatusBadGateway, "telegram_error", "Telegram refused the message: "+api.Description)
+			return e(tcerr.Upstream, "telegram_error", "Telegram refused the message: "+api.Description)
 		default:
-			return e(http.StatusBadGateway, "telegram_unavailable", "Telegram could not be reached; the message may not have been delivered.")
+			return e(tcerr.Upstream, "telegram_unavailable", "Telegram could not be reached; the message may not have been delivered.")
 		}
 	}
 	return err

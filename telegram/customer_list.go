@@ -14,8 +14,8 @@ import (
 
 	sq "github.com/Masterminds/squirrel"
 
-	"github.com/telecart-go/telecart/internal/httpx"
 	"github.com/telecart-go/telecart/migrator"
+	"github.com/telecart-go/telecart/tcerr"
 )
 
 // Defaults and limits of the admin customers list.
@@ -134,14 +134,14 @@ var filterParam = regexp.MustCompile(`^filter\[([^\[\]]*)\](?:\[([^\[\]]*)\])?$`
 
 // ParseListQuery reads a ListQuery from the query parameters page,
 // per_page, sort, order, search and filter[column] (filter[column][from] and
-// filter[column][to] for dates), and checks it. Errors are *httpx.Error 400
+// filter[column][to] for dates), and checks it. Errors are *tcerr.Error 400
 // naming the parameter. Other parameters are ignored.
 func ParseListQuery(v url.Values) (ListQuery, error) {
 	var q ListQuery
 	one := func(name string) (string, error) {
 		vs := v[name]
 		if len(vs) > 1 {
-			return "", httpx.BadRequest("parameter %s is repeated", name)
+			return "", tcerr.Invalidf("parameter %s is repeated", name)
 		}
 		if len(vs) == 0 {
 			return "", nil
@@ -155,10 +155,10 @@ func ParseListQuery(v url.Values) (ListQuery, error) {
 		}
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			return 0, httpx.BadRequest("%s must be a whole number, got %.40q", name, s)
+			return 0, tcerr.Invalidf("%s must be a whole number, got %.40q", name, s)
 		}
 		if n <= 0 {
-			return 0, httpx.BadRequest("%s must be at least 1, got %d", name, n)
+			return 0, tcerr.Invalidf("%s must be at least 1, got %d", name, n)
 		}
 		return n, nil
 	}
@@ -184,15 +184,15 @@ func ParseListQuery(v url.Values) (ListQuery, error) {
 		}
 		m := filterParam.FindStringSubmatch(name)
 		if m == nil {
-			return ListQuery{}, httpx.BadRequest("parameter %.60q is not filter[column] or filter[column][from|to]", name)
+			return ListQuery{}, tcerr.Invalidf("parameter %.60q is not filter[column] or filter[column][from|to]", name)
 		}
 		if len(vs) > 1 {
-			return ListQuery{}, httpx.BadRequest("parameter %s is repeated", name)
+			return ListQuery{}, tcerr.Invalidf("parameter %s is repeated", name)
 		}
 		key := m[1]
 		if m[2] != "" {
 			if m[2] != "from" && m[2] != "to" {
-				return ListQuery{}, httpx.BadRequest("parameter %.60q: a range is [from] or [to]", name)
+				return ListQuery{}, tcerr.Invalidf("parameter %.60q: a range is [from] or [to]", name)
 			}
 			key += "." + m[2]
 		}
@@ -238,28 +238,28 @@ type listPlan struct {
 }
 
 // plan checks q and builds its conditions for dialect d. Errors are
-// *httpx.Error 400.
+// *tcerr.Error 400.
 func (q ListQuery) plan(d migrator.Dialect) (listPlan, error) {
 	q = q.withDefaults()
 	p := listPlan{q: q}
 	switch {
 	case q.Page < 1 || q.Page > listPageMax:
-		return p, httpx.BadRequest("page must be 1 to %d, got %d", listPageMax, q.Page)
+		return p, tcerr.Invalidf("page must be 1 to %d, got %d", listPageMax, q.Page)
 	case q.PerPage < 1 || q.PerPage > ListPerPageMax:
-		return p, httpx.BadRequest("per_page must be 1 to %d, got %d", ListPerPageMax, q.PerPage)
+		return p, tcerr.Invalidf("per_page must be 1 to %d, got %d", ListPerPageMax, q.PerPage)
 	}
 	if _, ok := listSorts[q.Sort]; !ok {
-		return p, httpx.BadRequest("cannot sort on %.60q; sortable columns: %s", q.Sort, strings.Join(SortColumns(), ", "))
+		return p, tcerr.Invalidf("cannot sort on %.60q; sortable columns: %s", q.Sort, strings.Join(SortColumns(), ", "))
 	}
 	if q.Order != "asc" && q.Order != "desc" {
-		return p, httpx.BadRequest("order must be asc or desc, got %.20q", q.Order)
+		return p, tcerr.Invalidf("order must be asc or desc, got %.20q", q.Order)
 	}
 	if err := checkText("search", q.Search); err != nil {
 		return p, err
 	}
 	words := strings.Fields(foldCase(q.Search))
 	if len(words) > listSearchWordsMax {
-		return p, httpx.BadRequest("search has more than %d words", listSearchWordsMax)
+		return p, tcerr.Invalidf("search has more than %d words", listSearchWordsMax)
 	}
 	for _, w := range words {
 		p.where = append(p.where, sq.Expr("search_text LIKE ? ESCAPE '!'", likeContains(w)))
@@ -273,13 +273,13 @@ func (q ListQuery) plan(d migrator.Dialect) (listPlan, error) {
 		column, bound, _ := strings.Cut(key, ".")
 		f, ok := listFilters[column]
 		if !ok {
-			return p, httpx.BadRequest("cannot filter on %.60q; filterable columns: %s", column, strings.Join(FilterColumns(), ", "))
+			return p, tcerr.Invalidf("cannot filter on %.60q; filterable columns: %s", column, strings.Join(FilterColumns(), ", "))
 		}
 		if (f.kind == filterDate) != (bound != "") || (bound != "" && bound != "from" && bound != "to") {
 			if f.kind == filterDate {
-				return p, httpx.BadRequest("filter %s takes a range: filter[%s][from] and filter[%s][to]", column, column, column)
+				return p, tcerr.Invalidf("filter %s takes a range: filter[%s][from] and filter[%s][to]", column, column, column)
 			}
-			return p, httpx.BadRequest("filter %s takes a single value: filter[%s]", column, column)
+			return p, tcerr.Invalidf("filter %s takes a single value: filter[%s]", column, column)
 		}
 		if value == "" {
 			continue
@@ -294,7 +294,7 @@ func (q ListQuery) plan(d migrator.Dialect) (listPlan, error) {
 		case filterBool:
 			b, ok := parseBool(value)
 			if !ok {
-				return p, httpx.BadRequest("filter %s must be true or false (1/0, yes/no), got %.20q", column, value)
+				return p, tcerr.Invalidf("filter %s must be true or false (1/0, yes/no), got %.20q", column, value)
 			}
 			switch {
 			case column == "privacy_consented" && b:
@@ -307,7 +307,7 @@ func (q ListQuery) plan(d migrator.Dialect) (listPlan, error) {
 		case filterDate:
 			t, dateOnly, err := parseListTime(value)
 			if err != nil {
-				return p, httpx.BadRequest("filter %s %s must be an RFC 3339 time or a YYYY-MM-DD date, got %.40q", column, bound, value)
+				return p, tcerr.Invalidf("filter %s %s must be an RFC 3339 time or a YYYY-MM-DD date, got %.40q", column, bound, value)
 			}
 			switch {
 			case bound == "from":
@@ -331,7 +331,7 @@ func (q ListQuery) plan(d migrator.Dialect) (listPlan, error) {
 			t = t.AddDate(0, 0, 1)
 		}
 		if f.After(t) || (dateOnly && !f.Before(t)) {
-			return p, httpx.BadRequest("filter %s: from %s is after to %s", column, from, to)
+			return p, tcerr.Invalidf("filter %s: from %s is after to %s", column, from, to)
 		}
 	}
 	return p, nil
@@ -339,13 +339,13 @@ func (q ListQuery) plan(d migrator.Dialect) (listPlan, error) {
 
 func checkText(name, s string) error {
 	if !utf8.ValidString(s) {
-		return httpx.BadRequest("%s is not valid UTF-8", name)
+		return tcerr.Invalidf("%s is not valid UTF-8", name)
 	}
 	if utf8.RuneCountInString(s) > listTextMax {
-		return httpx.BadRequest("%s is longer than %d characters", name, listTextMax)
+		return tcerr.Invalidf("%s is longer than %d characters", name, listTextMax)
 	}
 	if strings.ContainsFunc(s, unicode.IsControl) {
-		return httpx.BadRequest("%s must not contain control characters", name)
+		return tcerr.Invalidf("%s must not contain control characters", name)
 	}
 	return nil
 }
@@ -391,7 +391,7 @@ func parseListTime(s string) (t time.Time, dateOnly bool, err error) {
 }
 
 // List returns a page of customers for the admin: q is checked as by
-// ParseListQuery (errors are *httpx.Error 400), sorted by q.Sort and then by
+// ParseListQuery (errors are *tcerr.Error 400), sorted by q.Sort and then by
 // id in the same direction, so that pages are stable. Meta.Total counts every
 // matching customer.
 //

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"net/http"
 	"net/url"
 	"reflect"
 	"slices"
@@ -13,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/telecart-go/telecart/internal/httpx"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/migratortest"
+	"github.com/telecart-go/telecart/tcerr"
 	"github.com/telecart-go/telecart/telegram"
 )
 
@@ -385,8 +384,8 @@ func TestCustomerListRejects(t *testing.T) {
 			{Filters: map[string]string{"is_premium": "maybe"}},
 		} {
 			_, err := s.List(context.Background(), q)
-			var he *httpx.Error
-			if !errors.As(err, &he) || he.Status != http.StatusBadRequest {
+			var he *tcerr.Error
+			if !errors.As(err, &he) || he.Kind != tcerr.Invalid {
 				t.Errorf("List(%+v): %v, want a 400", q, err)
 			}
 		}
@@ -450,8 +449,8 @@ func TestParseListQuery(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := telegram.ParseListQuery(mustParseQuery(t, tt.raw))
-			var he *httpx.Error
-			if !errors.As(err, &he) || he.Status != http.StatusBadRequest || he.Code != "bad_request" {
+			var he *tcerr.Error
+			if !errors.As(err, &he) || he.Kind != tcerr.Invalid || he.Code != "bad_request" {
 				t.Fatalf("ParseListQuery(%q): %v, want a 400", tt.raw, err)
 			}
 			if !strings.Contains(he.Message, tt.msg) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/telecart-go/telecart/internal/httpx"
+	"github.com/telecart-go/telecart/tcerr"
 )
 
 // HeaderInitData is the request header that carries the raw init data
@@ -62,8 +63,8 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 }
 
 func unauthorized(w http.ResponseWriter, r *http.Request, msg string, err error) {
-	httpx.WriteError(w, r, nil, &httpx.Error{
-		Status:  http.StatusUnauthorized,
+	httpx.WriteError(w, r, nil, &tcerr.Error{
+		Kind:    tcerr.Unauthenticated,
 		Code:    "invalid_init_data",
 		Message: msg,
 		Err:     err,

@@ -6,54 +6,45 @@ package httpx
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
+
+	"github.com/telecart-go/telecart/tcerr"
 )
 
 // MaxBodyDefault is the request body limit of the storefront API (64 KiB).
 const MaxBodyDefault = 64 << 10
 
-// Error is an error with an HTTP status and a stable machine-readable code.
-// Domain packages return it (or wrap sentinels in it) and WriteError renders
-// it as {"error": {"code", "message", "fields"}}.
-type Error struct {
-	Status  int               // HTTP status, 4xx or 5xx
-	Code    string            // snake_case, e.g. "invalid_init_data"
-	Message string            // safe to show to the caller
-	Fields  map[string]string // per-field messages for 422 answers
-	Err     error             // the cause, for errors.Is; never rendered
+// statuses maps each kind of error to its HTTP status: the one place where
+// TeleCart's errors meet HTTP.
+var statuses = map[tcerr.Kind]int{
+	tcerr.Internal:         http.StatusInternalServerError,
+	tcerr.Invalid:          http.StatusBadRequest,
+	tcerr.Unauthenticated:  http.StatusUnauthorized,
+	tcerr.Forbidden:        http.StatusForbidden,
+	tcerr.NotFound:         http.StatusNotFound,
+	tcerr.MethodNotAllowed: http.StatusMethodNotAllowed,
+	tcerr.Conflict:         http.StatusConflict,
+	tcerr.TooLarge:         http.StatusRequestEntityTooLarge,
+	tcerr.Unsupported:      http.StatusUnsupportedMediaType,
+	tcerr.Validation:       http.StatusUnprocessableEntity,
+	tcerr.RateLimited:      http.StatusTooManyRequests,
+	tcerr.Unavailable:      http.StatusServiceUnavailable,
+	tcerr.Upstream:         http.StatusBadGateway,
 }
 
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return e.Message + ": " + e.Err.Error()
+// Status is the HTTP status of err: the status of its *tcerr.Error's kind,
+// 500 for anything else.
+func Status(err error) int {
+	var e *tcerr.Error
+	if errors.As(err, &e) {
+		if s, ok := statuses[e.Kind]; ok {
+			return s
+		}
 	}
-	return e.Message
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// Errorf returns an *Error with a formatted message.
-func Errorf(status int, code, format string, args ...any) *Error {
-	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
-// BadRequest is a 400 with code "bad_request".
-func BadRequest(format string, args ...any) *Error {
-	return Errorf(http.StatusBadRequest, "bad_request", format, args...)
-}
-
-// NotFound is a 404 with code "not_found".
-func NotFound(format string, args ...any) *Error {
-	return Errorf(http.StatusNotFound, "not_found", format, args...)
-}
-
-// Unprocessable is a 422 with per-field messages.
-func Unprocessable(msg string, fields map[string]string) *Error {
-	return &Error{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: msg, Fields: fields}
+	return http.StatusInternalServerError
 }
 
 type errorBody struct {
@@ -66,20 +57,23 @@ type errorDetail struct {
 	Fields  map[string]string `json:"fields,omitempty"`
 }
 
-// WriteError renders err as JSON. An *Error keeps its status, code and
-// message; anything else is an internal error: logged (when logger is not
-// nil) and answered 500 "Internal error." without leaking its text.
+// WriteError renders err as JSON with the status of its kind. A
+// *tcerr.Error keeps its code, message and fields; anything else is an
+// internal error: logged (when logger is not nil) and answered 500
+// "Internal error." without leaking its text. Server-side failures (5xx) are
+// logged with their cause.
 func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
-	var e *Error
-	if !errors.As(err, &e) {
+	var e *tcerr.Error
+	status := Status(err)
+	if !errors.As(err, &e) || status == http.StatusInternalServerError {
 		if logger != nil {
 			logger.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		}
-		e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "Internal error."}
-	} else if e.Status >= 500 && logger != nil {
+		e = &tcerr.Error{Kind: tcerr.Internal, Code: "internal", Message: "Internal error."}
+	} else if status >= 500 && logger != nil {
 		logger.ErrorContext(r.Context(), "server error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	WriteJSON(w, e.Status, errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Fields: e.Fields}})
+	WriteJSON(w, status, errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Fields: e.Fields}})
 }
 
 // WriteJSON writes v as JSON with the given status.
@@ -91,14 +85,15 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // DecodeJSON reads one JSON value of at most maxBytes (MaxBodyDefault when
-// 0) into dst, refusing unknown fields and trailing data. Errors are *Error:
-// 413 for an oversized body, 400 otherwise, with a message naming the cause.
+// 0) into dst, refusing unknown fields and trailing data. Errors are
+// *tcerr.Error: TooLarge for an oversized body, Invalid otherwise, with a
+// message naming the cause.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, maxBytes int64) error {
 	if maxBytes <= 0 {
 		maxBytes = MaxBodyDefault
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		return Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json")
+		return tcerr.Errorf(tcerr.Unsupported, "unsupported_media_type", "Content-Type must be application/json")
 	}
 	body := http.MaxBytesReader(w, r.Body, maxBytes)
 	dec := json.NewDecoder(body)
@@ -108,36 +103,36 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, maxBytes int64)
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
 		if err != nil {
-			if e := decodeError(err); e.Status == http.StatusRequestEntityTooLarge {
+			if e := decodeError(err); e.Kind == tcerr.TooLarge {
 				return e
 			}
 		}
-		return BadRequest("request body must hold a single JSON value")
+		return tcerr.Invalidf("request body must hold a single JSON value")
 	}
 	return nil
 }
 
-func decodeError(err error) *Error {
+func decodeError(err error) *tcerr.Error {
 	var maxErr *http.MaxBytesError
 	var syntaxErr *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &maxErr):
-		return Errorf(http.StatusRequestEntityTooLarge, "body_too_large", "request body exceeds %d bytes", maxErr.Limit)
+		return tcerr.Errorf(tcerr.TooLarge, "body_too_large", "request body exceeds %d bytes", maxErr.Limit)
 	case errors.Is(err, io.EOF):
-		return BadRequest("request body is empty")
+		return tcerr.Invalidf("request body is empty")
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return BadRequest("request body is truncated JSON")
+		return tcerr.Invalidf("request body is truncated JSON")
 	case errors.As(err, &syntaxErr):
-		return BadRequest("malformed JSON at offset %d", syntaxErr.Offset)
+		return tcerr.Invalidf("malformed JSON at offset %d", syntaxErr.Offset)
 	case errors.As(err, &typeErr):
 		if typeErr.Field != "" {
-			return BadRequest("field %q must be %s", typeErr.Field, typeErr.Type.String())
+			return tcerr.Invalidf("field %q must be %s", typeErr.Field, typeErr.Type.String())
 		}
-		return BadRequest("body must be %s", typeErr.Type.String())
+		return tcerr.Invalidf("body must be %s", typeErr.Type.String())
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return BadRequest("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		return tcerr.Invalidf("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	default:
-		return BadRequest("invalid JSON: %v", err)
+		return tcerr.Invalidf("invalid JSON: %v", err)
 	}
 }

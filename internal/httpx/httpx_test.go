@@ -3,10 +3,13 @@ package httpx
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/telecart-go/telecart/tcerr"
 )
 
 func TestDecodeJSON(t *testing.T) {
@@ -40,8 +43,8 @@ func TestDecodeJSON(t *testing.T) {
 				}
 				return
 			}
-			var e *Error
-			if !errors.As(err, &e) || e.Status != tt.status || !strings.Contains(e.Message, tt.msg) {
+			var e *tcerr.Error
+			if !errors.As(err, &e) || Status(err) != tt.status || !strings.Contains(e.Message, tt.msg) {
 				t.Fatalf("DecodeJSON = %v; want %d containing %q", err, tt.status, tt.msg)
 			}
 		})
@@ -57,9 +60,12 @@ func TestWriteError(t *testing.T) {
 		code   string
 		leak   string
 	}{
-		{Unprocessable("bad", map[string]string{"name": "Name is required."}), 422, "validation_failed", ""},
-		{NotFound("customer %d not found", 7), 404, "not_found", ""},
+		{tcerr.Fields("bad", map[string]string{"name": "Name is required."}), 422, "validation_failed", ""},
+		{tcerr.NotFoundf("customer %d not found", 7), 404, "not_found", ""},
 		{errors.New("dial tcp: secret-host"), 500, "internal", "secret-host"},
+		{fmt.Errorf("placing: %w", tcerr.Errorf(tcerr.Conflict, "out_of_stock", "sold out")), 409, "out_of_stock", ""},
+		{&tcerr.Error{Kind: tcerr.Internal, Code: "db", Message: "secret-table"}, 500, "internal", "secret-table"},
+		{&tcerr.Error{Kind: "no-such-kind", Code: "x", Message: "secret-kind"}, 500, "internal", "secret-kind"},
 	} {
 		w := httptest.NewRecorder()
 		WriteError(w, httptest.NewRequest("GET", "/", nil), nil, tt.err)
@@ -82,5 +88,27 @@ func TestWriteError(t *testing.T) {
 		if tt.status == 422 && got.Error.Fields["name"] == "" {
 			t.Fatalf("fields lost: %s", w.Body.String())
 		}
+	}
+}
+
+func TestStatusEveryKind(t *testing.T) {
+	// Ensure every kind has its own status, so no domain error becomes a
+	// 500 by omission.
+	kinds := []tcerr.Kind{tcerr.Invalid, tcerr.Unauthenticated, tcerr.Forbidden, tcerr.NotFound,
+		tcerr.MethodNotAllowed, tcerr.Conflict, tcerr.TooLarge, tcerr.Unsupported, tcerr.Validation,
+		tcerr.RateLimited, tcerr.Unavailable, tcerr.Upstream}
+	seen := map[int]tcerr.Kind{}
+	for _, k := range kinds {
+		s := Status(&tcerr.Error{Kind: k})
+		if s == http.StatusInternalServerError {
+			t.Errorf("kind %q has no status", k)
+		}
+		if prev, ok := seen[s]; ok {
+			t.Errorf("kinds %q and %q share status %d", prev, k, s)
+		}
+		seen[s] = k
+	}
+	if len(statuses) != len(kinds)+1 {
+		t.Errorf("statuses has %d kinds, the test knows %d and Internal", len(statuses), len(kinds))
 	}
 }

@@ -35,6 +35,7 @@ import (
 
 	"github.com/telecart-go/telecart/internal/httpx"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/tcerr"
 )
 
 // MaxBodyDefault is the largest request body accepted before answering 413:
@@ -271,38 +272,38 @@ func (rv *Receiver) handleEvents(w http.ResponseWriter, r *http.Request) {
 
 	switch {
 	case f.Unauthorized:
-		rv.fail(w, r, &info, FaultUnauthorized, httpx.Errorf(http.StatusUnauthorized, "unauthorized", "API key rejected (fault injected)"))
+		rv.fail(w, r, &info, FaultUnauthorized, tcerr.Errorf(tcerr.Unauthenticated, "unauthorized", "API key rejected (fault injected)"))
 		return
 	case f.outageAt(rv.now()):
 		rv.setRetryAfter(w, f)
-		rv.fail(w, r, &info, FaultOutage, httpx.Errorf(http.StatusServiceUnavailable, "unavailable", "Pulse is down for maintenance (fault injected)"))
+		rv.fail(w, r, &info, FaultOutage, tcerr.Errorf(tcerr.Unavailable, "unavailable", "Pulse is down for maintenance (fault injected)"))
 		return
 	case d.serverError:
-		rv.fail(w, r, &info, FaultError, httpx.Errorf(d.errorStatus, "unavailable", "%s (fault injected)", http.StatusText(d.errorStatus)))
+		rv.fail(w, r, &info, FaultError, &statusError{status: d.errorStatus, err: tcerr.Errorf(tcerr.Unavailable, "unavailable", "%s (fault injected)", http.StatusText(d.errorStatus))})
 		return
 	case d.tooMany:
 		rv.setRetryAfter(w, f)
-		rv.fail(w, r, &info, FaultTooMany, httpx.Errorf(http.StatusTooManyRequests, "rate_limited", "too many requests (fault injected)"))
+		rv.fail(w, r, &info, FaultTooMany, tcerr.Errorf(tcerr.RateLimited, "rate_limited", "too many requests (fault injected)"))
 		return
 	}
 
 	if !rv.authorized(r.Header.Get("Authorization")) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="pulse"`)
-		rv.fail(w, r, &info, "", httpx.Errorf(http.StatusUnauthorized, "unauthorized", "missing or wrong API key in Authorization: Bearer"))
+		rv.fail(w, r, &info, "", tcerr.Errorf(tcerr.Unauthenticated, "unauthorized", "missing or wrong API key in Authorization: Bearer"))
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		rv.fail(w, r, &info, "", httpx.Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json"))
+		rv.fail(w, r, &info, "", tcerr.Errorf(tcerr.Unsupported, "unsupported_media_type", "Content-Type must be application/json"))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, rv.maxBody))
 	if err != nil {
 		var maxErr *http.MaxBytesError
 		if errors.As(err, &maxErr) {
-			rv.fail(w, r, &info, "", httpx.Errorf(http.StatusRequestEntityTooLarge, "body_too_large", "request body exceeds %d bytes", maxErr.Limit))
+			rv.fail(w, r, &info, "", tcerr.Errorf(tcerr.TooLarge, "body_too_large", "request body exceeds %d bytes", maxErr.Limit))
 			return
 		}
-		rv.fail(w, r, &info, "", httpx.BadRequest("reading the body: %v", err))
+		rv.fail(w, r, &info, "", tcerr.Invalidf("reading the body: %v", err))
 		return
 	}
 	if err := rv.signer.Verify(r.Header.Get(pulse.HeaderTimestamp), r.Header.Get(pulse.HeaderSignature), body); err != nil {
@@ -310,7 +311,7 @@ func (rv *Receiver) handleEvents(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, pulse.ErrStaleTimestamp) {
 			code = "stale_timestamp"
 		}
-		rv.fail(w, r, &info, "", httpx.Errorf(http.StatusUnauthorized, code, "%s", strings.TrimPrefix(err.Error(), "pulse: ")))
+		rv.fail(w, r, &info, "", tcerr.Errorf(tcerr.Unauthenticated, code, "%s", strings.TrimPrefix(err.Error(), "pulse: ")))
 		return
 	}
 	if err := checkBatchHeaders(r.Header); err != nil {
@@ -326,14 +327,14 @@ func (rv *Receiver) handleEvents(w http.ResponseWriter, r *http.Request) {
 
 	switch {
 	case f.MaxEvents > 0 && len(events) > f.MaxEvents:
-		rv.fail(w, r, &info, FaultTooLarge, httpx.Errorf(http.StatusRequestEntityTooLarge, "too_many_events", "a batch holds at most %d events (fault injected)", f.MaxEvents))
+		rv.fail(w, r, &info, FaultTooLarge, tcerr.Errorf(tcerr.TooLarge, "too_many_events", "a batch holds at most %d events (fault injected)", f.MaxEvents))
 		return
 	case f.RejectAll400:
-		rv.fail(w, r, &info, FaultRejectAll, httpx.BadRequest("batch rejected (fault injected)"))
+		rv.fail(w, r, &info, FaultRejectAll, tcerr.Invalidf("batch rejected (fault injected)"))
 		return
 	case f.BadBatchPattern != nil:
 		if i := matchIndex(events, f.BadBatchPattern); i >= 0 {
-			rv.fail(w, r, &info, FaultBadBatch, httpx.BadRequest("event %d (%s) is malformed (fault injected)", i, events[i].IdempotencyKey))
+			rv.fail(w, r, &info, FaultBadBatch, tcerr.Invalidf("event %d (%s) is malformed (fault injected)", i, events[i].IdempotencyKey))
 			return
 		}
 	}
@@ -369,11 +370,12 @@ func (rv *Receiver) handleEvents(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, pulse.WireResponse{Results: results})
 }
 
-// fail answers err (an *httpx.Error) and reports the request.
+// fail answers err (an *tcerr.Error) and reports the request.
 func (rv *Receiver) fail(w http.ResponseWriter, r *http.Request, info *Request, fault string, err error) {
-	var e *httpx.Error
-	if errors.As(err, &e) {
-		info.Status = e.Status
+	info.Status = httpx.Status(err)
+	var se *statusError
+	if errors.As(err, &se) {
+		info.Status = se.status
 	}
 	info.Fault = fault
 	if info.Status == http.StatusUnauthorized {
@@ -384,8 +386,19 @@ func (rv *Receiver) fail(w http.ResponseWriter, r *http.Request, info *Request, 
 	}
 	rv.done(r, *info)
 	// No logger: injected 5xx answers are expected, not errors to report.
-	httpx.WriteError(w, r, nil, err)
+	e := &tcerr.Error{Code: "internal", Message: "Internal error."}
+	errors.As(err, &e)
+	httpx.WriteJSON(w, info.Status, map[string]any{"error": map[string]string{"code": e.Code, "message": e.Message}})
 }
+
+// statusError is an injected failure with an exact HTTP status.
+type statusError struct {
+	status int
+	err    *tcerr.Error
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
 
 // done counts a faulted request, logs it and calls OnRequest.
 func (rv *Receiver) done(r *http.Request, info Request) {
@@ -459,10 +472,10 @@ func (rv *Receiver) record(events []pulse.WireEvent, f Faults) []pulse.WireResul
 // sender's protocol mistake loud.
 func checkBatchHeaders(h http.Header) error {
 	if id := h.Get(pulse.HeaderBatchID); !isUUID(id) {
-		return httpx.BadRequest("%s must be a UUID", pulse.HeaderBatchID)
+		return tcerr.Invalidf("%s must be a UUID", pulse.HeaderBatchID)
 	}
 	if n, err := strconv.Atoi(h.Get(pulse.HeaderAttempt)); err != nil || n < 1 {
-		return httpx.BadRequest("%s must be a positive integer", pulse.HeaderAttempt)
+		return tcerr.Invalidf("%s must be a positive integer", pulse.HeaderAttempt)
 	}
 	return nil
 }
@@ -487,29 +500,29 @@ func isUUID(s string) bool {
 	return true
 }
 
-// parseBatch decodes and checks a body; errors are 400 *httpx.Error values
+// parseBatch decodes and checks a body; errors are 400 *tcerr.Error values
 // naming the first bad event, so a splitting sender can find it.
 func parseBatch(body []byte) ([]pulse.WireEvent, error) {
 	var batch struct {
 		Events *[]pulse.WireEvent `json:"events"`
 	}
 	if err := json.Unmarshal(body, &batch); err != nil {
-		return nil, httpx.BadRequest("malformed JSON: %v", err)
+		return nil, tcerr.Invalidf("malformed JSON: %v", err)
 	}
 	if batch.Events == nil {
-		return nil, httpx.BadRequest(`body must be {"events": [...]}`)
+		return nil, tcerr.Invalidf(`body must be {"events": [...]}`)
 	}
 	events := *batch.Events
 	for i, e := range events {
 		switch {
 		case e.IdempotencyKey == "":
-			return nil, httpx.BadRequest("event %d: idempotency_key is missing", i)
+			return nil, tcerr.Invalidf("event %d: idempotency_key is missing", i)
 		case len(e.IdempotencyKey) > MaxIdempotencyKeyLen:
-			return nil, httpx.BadRequest("event %d: idempotency_key is longer than %d bytes", i, MaxIdempotencyKeyLen)
+			return nil, tcerr.Invalidf("event %d: idempotency_key is longer than %d bytes", i, MaxIdempotencyKeyLen)
 		case e.Event == "":
-			return nil, httpx.BadRequest("event %d (%s): event is missing", i, e.IdempotencyKey)
+			return nil, tcerr.Invalidf("event %d (%s): event is missing", i, e.IdempotencyKey)
 		case len(e.Payload) > 0 && e.Payload[0] != '{' && string(e.Payload) != "null":
-			return nil, httpx.BadRequest("event %d (%s): payload must be a JSON object", i, e.IdempotencyKey)
+			return nil, tcerr.Invalidf("event %d (%s): payload must be a JSON object", i, e.IdempotencyKey)
 		}
 	}
 	return events, nil

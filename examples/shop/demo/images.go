@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/telecart-go/telecart/internal/httpx"
+	"github.com/telecart-go/telecart/tcerr"
 )
 
 // ImagesPath is the route prefix of the product images: the host mounts
@@ -56,13 +57,13 @@ type imagesHandler struct {
 func (h *imagesHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		httpx.WriteError(w, r, nil, httpx.Errorf(http.StatusMethodNotAllowed, "method_not_allowed", "use GET"))
+		httpx.WriteError(w, r, nil, tcerr.Errorf(tcerr.MethodNotAllowed, "method_not_allowed", "use GET"))
 		return
 	}
 	name := strings.TrimPrefix(r.URL.Path, ImagesPath)
 	id, ok := strings.CutSuffix(name, ".png")
 	if _, known := productIndex(id); !ok || !known {
-		httpx.WriteError(w, r, nil, httpx.NotFound("no image %q", name))
+		httpx.WriteError(w, r, nil, tcerr.NotFoundf("no image %q", name))
 		return
 	}
 	q := r.URL.Query()
@@ -93,7 +94,7 @@ func imageSide(q map[string][]string, name string) (int, error) {
 	}
 	n, err := strconv.Atoi(vs[0])
 	if err != nil || len(vs) > 1 || n < ImageSizeMin || n > ImageSizeMax {
-		return 0, httpx.BadRequest("%s must be a whole number of pixels from %d to %d", name, ImageSizeMin, ImageSizeMax)
+		return 0, tcerr.Invalidf("%s must be a whole number of pixels from %d to %d", name, ImageSizeMin, ImageSizeMax)
 	}
 	return n, nil
 }

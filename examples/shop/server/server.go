@@ -31,6 +31,7 @@ import (
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/dbopen"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/tcerr"
 	"github.com/telecart-go/telecart/telecart"
 	"github.com/telecart-go/telecart/telegram"
 )
@@ -219,7 +220,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	tc.RegisterRoutes(r)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpx.WriteError(w, r, nil, httpx.NotFound("no route for %s %s", r.Method, r.URL.Path))
+		httpx.WriteError(w, r, nil, tcerr.NotFoundf("no route for %s %s", r.Method, r.URL.Path))
 	})
 	s.handler = r
 	return s, nil

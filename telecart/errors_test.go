@@ -35,7 +35,9 @@ func TestOrderErrors(t *testing.T) {
 		req := func(key string, items ...telecart.OrderRequestItem) telecart.OrderRequest {
 			return telecart.OrderRequest{OrderKey: key, Items: items, Fields: validFields()}
 		}
-		one := func(id string) telecart.OrderRequestItem { return telecart.OrderRequestItem{ProductID: id, Quantity: 1} }
+		one := func(id string) telecart.OrderRequestItem {
+			return telecart.OrderRequestItem{ProductID: id, Quantity: 1}
+		}
 		sentinels := []error{telecart.ErrInvalidOrder, telecart.ErrNoBuyer, telecart.ErrUnknownProduct,
 			telecart.ErrOutOfStock, telecart.ErrMixedCurrencies, telecart.ErrCatalogUnavailable,
 			telecart.ErrOrderNotPlaced, telecart.ErrFormInvalid}

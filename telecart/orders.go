@@ -278,7 +278,7 @@ func (s *OrderService) price(ctx context.Context, items []OrderRequestItem) (New
 		if errors.Is(err, ErrProductNotFound) {
 			return o, &ProductError{ProductID: it.ProductID, err: &tcerr.Error{Kind: tcerr.Validation, Code: ErrUnknownProduct.Code,
 				Message: fmt.Sprintf("product %q does not exist", it.ProductID), Err: err,
-				Fields:  map[string]string{fmt.Sprintf("items[%d].product_id", i): "No such product."}}}
+				Fields: map[string]string{fmt.Sprintf("items[%d].product_id", i): "No such product."}}}
 		}
 		if err != nil {
 			return o, &tcerr.Error{Kind: tcerr.Unavailable, Code: ErrCatalogUnavailable.Code,

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -420,15 +419,8 @@ func (h *ETLHandler) parseQuery(v url.Values, withCursor bool) (ETLQuery, error)
 		}
 		q.UpdatedSince = t.UTC()
 	}
-	if s, err = one("limit"); err != nil {
+	if q.Limit, err = httpx.QueryInt(v, "limit", h.defaultLimit, 1, h.maxLimit); err != nil {
 		return ETLQuery{}, err
-	}
-	if s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > h.maxLimit {
-			return ETLQuery{}, tcerr.Invalidf("limit must be a whole number from 1 to %d", h.maxLimit)
-		}
-		q.Limit = n
 	}
 	if !withCursor {
 		return q, nil

@@ -27,7 +27,7 @@ func registerPages(r *mux.Router) {
 		if err != nil {
 			panic(err) // the embedded tree is fixed at build time
 		}
-		files := http.StripPrefix(p.prefix, http.FileServerFS(sub))
+		files := http.StripPrefix(p.prefix, http.FileServerFS(withShared(sub)))
 		csp := p.csp
 		r.PathPrefix(p.prefix).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h := w.Header()
@@ -42,6 +42,30 @@ func registerPages(r *mux.Router) {
 		prefix := p.prefix
 		r.Handle(strings.TrimSuffix(prefix, "/"), http.RedirectHandler(prefix, http.StatusMovedPermanently))
 	}
+}
+
+// withShared lays the files of web/shared over a page's directory: both
+// pages serve the one copy of a shared module (js/h.js, the DOM builder)
+// under their own prefix, so each keeps script-src 'self'.
+func withShared(page fs.FS) fs.FS {
+	shared, err := fs.Sub(webFiles, "web/shared")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	return overlayFS{top: shared, base: page}
+}
+
+// overlayFS serves a file of top when top has it, and base otherwise.
+type overlayFS struct{ top, base fs.FS }
+
+func (o overlayFS) Open(name string) (fs.File, error) {
+	if f, err := o.top.Open(name); err == nil {
+		if st, err := f.Stat(); err == nil && !st.IsDir() {
+			return f, nil
+		}
+		f.Close()
+	}
+	return o.base.Open(name)
 }
 
 // Content-Security-Policy of each page: scripts only from the page's own

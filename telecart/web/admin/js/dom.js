@@ -1,67 +1,10 @@
-// A tiny DOM helper. Every piece of text, trusted or not, becomes a text
-// node: nothing here ever parses HTML, so a customer named
-// "<img src=x onerror=…>" is shown as exactly those characters.
+// The admin panel's DOM helpers. The element builder (h, s, append, clear,
+// safeURL) is the one both pages share, in h.js; this file adds the
+// panel's own: debounce, tooltips, the help mark and icons.
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
+import { h, s } from './h.js';
 
-// Properties set as such rather than as attributes, so that a form control
-// shows the value (an attribute is only its default).
-const PROPS = new Set(['value', 'checked', 'selected', 'disabled', 'indeterminate', 'multiple']);
-
-function build(el, attrs, children) {
-  if (attrs) {
-    for (const [k, v] of Object.entries(attrs)) {
-      if (v == null || v === false) continue;
-      if (k === 'style') {
-        // CSSOM, which the page's CSP (style-src 'self') allows, unlike a
-        // style attribute.
-        Object.assign(el.style, v);
-      } else if (k === 'dataset') {
-        Object.assign(el.dataset, v);
-      } else if (k.startsWith('on') && typeof v === 'function') {
-        el.addEventListener(k.slice(2), v);
-      } else if (k === 'class') {
-        el.setAttribute('class', Array.isArray(v) ? v.filter(Boolean).join(' ') : String(v));
-      } else if (PROPS.has(k)) {
-        el[k] = v;
-      } else if (k === 'ref' && typeof v === 'function') {
-        v(el);
-      } else {
-        el.setAttribute(k, v === true ? '' : String(v));
-      }
-    }
-  }
-  append(el, children);
-  return el;
-}
-
-// append adds children to el: nodes as they are, anything else as text.
-export function append(el, ...children) {
-  for (const c of children.flat(Infinity)) {
-    if (c == null || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
-
-// h(tag, attrs, ...children) creates an HTML element. attrs: plain
-// attributes; "class" (a string or a list); "style" (an object applied
-// through CSSOM); "dataset"; "on<event>" functions; "ref" called with the
-// element. Children are nodes or text.
-export function h(tag, attrs, ...children) {
-  return build(document.createElement(tag), attrs, children);
-}
-
-// s is h for SVG elements.
-export function s(tag, attrs, ...children) {
-  return build(document.createElementNS(SVG_NS, tag), attrs, children);
-}
-
-// clear removes every child of el and appends children.
-export function clear(el, ...children) {
-  el.replaceChildren();
-  return append(el, ...children);
-}
+export { h, s, append, clear, safeURL } from './h.js';
 
 // debounce delays fn until wait ms pass without another call.
 export function debounce(fn, wait) {

@@ -1,83 +1,12 @@
-// A tiny DOM helper. Text only ever goes in through textContent and
-// attributes through setAttribute: product names, descriptions and every
-// other string from the API are untrusted, and nothing here parses HTML.
+// The storefront's DOM helpers. The element builder (h, s, append, clear,
+// safeURL) is the one both pages share, in h.js: text only ever goes in
+// through text nodes and attributes, never as HTML, as product names,
+// descriptions and every other string from the API are untrusted. This
+// file adds the storefront's own: icons and the toast.
+
+export { h, s, append, clear, safeURL } from './h.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
-
-// Properties set as DOM properties rather than attributes.
-const PROPS = new Set(['value', 'checked', 'disabled', 'selected', 'hidden', 'readOnly', 'required']);
-
-// safeURL keeps http(s), relative and data:image URLs and drops anything
-// else (javascript: and friends).
-export function safeURL(url) {
-  if (typeof url !== 'string' || url === '') return '';
-  try {
-    const u = new URL(url, document.baseURI);
-    if (u.protocol === 'http:' || u.protocol === 'https:') return u.href;
-    if (u.protocol === 'data:' && /^data:image\//i.test(url)) return url;
-  } catch {
-    // fall through
-  }
-  return '';
-}
-
-// h creates an element. attrs: "text" sets textContent, "class" className,
-// "style" an object of style properties, "dataset" an object, "on*"
-// functions are listeners, PROPS are properties, "href"/"src" are checked
-// with safeURL, everything else is an attribute (false/null/undefined skip
-// it, true sets it empty). children: nodes, strings (as text) or arrays,
-// null/false skipped.
-export function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  setAttrs(el, attrs);
-  append(el, children);
-  return el;
-}
-
-function setAttrs(el, attrs) {
-  if (!attrs) return;
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'text') {
-      el.textContent = String(v);
-    } else if (k === 'class') {
-      el.setAttribute('class', String(v));
-    } else if (k === 'style' && typeof v === 'object') {
-      for (const [p, sv] of Object.entries(v)) {
-        if (sv === undefined || sv === null) continue;
-        if (p.startsWith('--')) el.style.setProperty(p, String(sv));
-        else el.style[p] = String(sv);
-      }
-    } else if (k === 'dataset' && typeof v === 'object') {
-      for (const [dk, dv] of Object.entries(v)) el.dataset[dk] = String(dv);
-    } else if (k.startsWith('on') && typeof v === 'function') {
-      el.addEventListener(k.slice(2), v);
-    } else if (k.startsWith('on')) {
-      // Never a string handler.
-    } else if (PROPS.has(k)) {
-      el[k] = v;
-    } else if (k === 'href' || k === 'src') {
-      const u = safeURL(String(v));
-      if (u) el.setAttribute(k, u);
-    } else {
-      el.setAttribute(k, v === true ? '' : String(v));
-    }
-  }
-}
-
-export function append(el, children) {
-  for (const c of children.flat(Infinity)) {
-    if (c === null || c === undefined || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
-
-// clear removes every child of el.
-export function clear(el) {
-  while (el.firstChild) el.firstChild.remove();
-  return el;
-}
 
 // Icons: stroked 24×24 paths.
 const ICONS = {

@@ -32,15 +32,24 @@ type Handler struct {
 	logger *slog.Logger
 }
 
-// NewHandler returns the forms handlers over store. A nil logger discards.
-func NewHandler(store *Store, logger *slog.Logger) *Handler {
-	if store == nil {
-		panic("forms: NewHandler: store is nil")
+// HandlerConfig configures a Handler.
+type HandlerConfig struct {
+	// Store holds the forms. Required.
+	Store *Store
+	// Logger receives internal errors. Defaults to a discarding logger.
+	Logger *slog.Logger
+}
+
+// NewHandler returns the forms handlers over cfg.Store, or an error naming
+// the field to fix.
+func NewHandler(cfg HandlerConfig) (*Handler, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("forms: HandlerConfig.Store is nil; pass the store made by forms.NewStore")
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{store: store, logger: logger}
+	return &Handler{store: cfg.Store, logger: cfg.Logger}, nil
 }
 
 // RegisterStorefrontRoutes registers the storefront's forms route on r

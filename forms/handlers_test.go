@@ -19,7 +19,10 @@ import (
 // the storefront routes under /api, the admin routes under /admin/api.
 func MustNewRouter(tb testing.TB, db migrator.DB) http.Handler {
 	tb.Helper()
-	h := forms.NewHandler(forms.NewStore(db, nil), nil)
+	h, err := forms.NewHandler(forms.HandlerConfig{Store: MustNewStore(tb, db, nil)})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	r := mux.NewRouter()
 	h.RegisterStorefrontRoutes(r.PathPrefix("/api").Subrouter())
 	h.RegisterAdminRoutes(r.PathPrefix("/admin/api").Subrouter())

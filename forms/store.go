@@ -88,16 +88,29 @@ type cachedForm struct {
 	at   time.Time
 }
 
-// NewStore returns a store over db's forms table. now is the clock for
-// created_at, updated_at and the cache; nil means time.Now.
-func NewStore(db migrator.DB, now func() time.Time) *Store {
+// StoreConfig configures a Store.
+type StoreConfig struct {
+	// Now is the clock for created_at, updated_at and the cache. Defaults
+	// to time.Now.
+	Now func() time.Time
+}
+
+// NewStore returns a store over db's forms table (created by
+// MigrationSource), or an error saying what to fix in db.
+func NewStore(db migrator.DB, cfg StoreConfig) (*Store, error) {
 	if db.DB == nil {
-		panic("forms: NewStore: db is nil")
+		return nil, errors.New("forms: NewStore: db.DB is nil; pass the opened database")
 	}
-	if now == nil {
-		now = time.Now
+	if err := db.Dialect.Validate(); err != nil {
+		return nil, fmt.Errorf("forms: NewStore: %w", err)
 	}
-	return &Store{db: db, now: now, cache: make(map[string]cachedForm)}
+	if err := migrator.ValidatePrefix(db.Prefix); err != nil {
+		return nil, fmt.Errorf("forms: NewStore: %w", err)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Store{db: db, now: cfg.Now, cache: make(map[string]cachedForm)}, nil
 }
 
 // Get returns the form named alias, or an error wrapping ErrFormNotFound

@@ -49,6 +49,17 @@ func eachDB(t *testing.T, fn func(t *testing.T, db migrator.DB)) {
 }
 
 // MustGet returns the form named alias or fails the test.
+// MustNewStore returns a store over db with the clock now (time.Now when
+// nil), or fails the test.
+func MustNewStore(tb testing.TB, db migrator.DB, now func() time.Time) *forms.Store {
+	tb.Helper()
+	s, err := forms.NewStore(db, forms.StoreConfig{Now: now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
 func MustGet(tb testing.TB, s *forms.Store, alias string) forms.Form {
 	tb.Helper()
 	f, err := s.Get(context.Background(), alias)
@@ -115,7 +126,7 @@ func TestMigrations(t *testing.T) {
 		// in the stored JSON, so the migration and the Go value cannot drift.
 		t.Run("SeededCheckout", func(t *testing.T) {
 			want := forms.DefaultCheckout()
-			got := MustGet(t, forms.NewStore(db, nil), forms.CheckoutAlias)
+			got := MustGet(t, MustNewStore(t, db, nil), forms.CheckoutAlias)
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("seeded checkout:\n got %#v\nwant %#v", got, want)
 			}
@@ -153,14 +164,14 @@ func TestStore_PutGet(t *testing.T) {
 		// clock sets created_at and updated_at.
 		t.Run("OK", func(t *testing.T) {
 			clock := newTestClock()
-			s := forms.NewStore(db, clock.Now)
+			s := MustNewStore(t, db, clock.Now)
 			in := unicodeForm("gift-order_2")
 			saved := MustPut(t, s, in)
 			if !reflect.DeepEqual(saved, in) {
 				t.Fatalf("Put returned %#v, want %#v", saved, in)
 			}
 			// A fresh store has no cache: this reads the row.
-			got := MustGet(t, forms.NewStore(db, nil), in.Alias)
+			got := MustGet(t, MustNewStore(t, db, nil), in.Alias)
 			if !reflect.DeepEqual(got, in) {
 				t.Fatalf("Get:\n got %#v\nwant %#v", got, in)
 			}
@@ -177,7 +188,7 @@ func TestStore_PutGet(t *testing.T) {
 			if saved.Title != "Gift order" {
 				t.Fatalf("title %q, want it trimmed", saved.Title)
 			}
-			got = MustGet(t, forms.NewStore(db, nil), in.Alias)
+			got = MustGet(t, MustNewStore(t, db, nil), in.Alias)
 			if got.Title != "Gift order" || len(got.Schema) != 1 || got.Schema[0].Label != "Имя" {
 				t.Fatalf("after replace: %#v", got)
 			}
@@ -189,19 +200,19 @@ func TestStore_PutGet(t *testing.T) {
 
 		// Ensure an empty schema is stored and served as [], not null.
 		t.Run("OKEmptySchema", func(t *testing.T) {
-			s := forms.NewStore(db, nil)
+			s := MustNewStore(t, db, nil)
 			MustPut(t, s, forms.Form{Alias: "empty", Title: "Empty"})
 			if r := mustRow(t, db, "empty"); r.schema != "[]" {
 				t.Fatalf("stored %q", r.schema)
 			}
-			if got := MustGet(t, forms.NewStore(db, nil), "empty"); got.Schema == nil || len(got.Schema) != 0 {
+			if got := MustGet(t, MustNewStore(t, db, nil), "empty"); got.Schema == nil || len(got.Schema) != 0 {
 				t.Fatalf("schema %#v", got.Schema)
 			}
 		})
 
 		// Ensure an unknown alias is ErrFormNotFound.
 		t.Run("ErrFormNotFound", func(t *testing.T) {
-			_, err := forms.NewStore(db, nil).Get(ctx, "nope")
+			_, err := MustNewStore(t, db, nil).Get(ctx, "nope")
 			if !errors.Is(err, forms.ErrFormNotFound) {
 				t.Fatalf("err = %v", err)
 			}
@@ -209,7 +220,7 @@ func TestStore_PutGet(t *testing.T) {
 
 		// Ensure aliases outside [a-z0-9_-]{1,64} are refused by Get and Put.
 		t.Run("ErrInvalidAlias", func(t *testing.T) {
-			s := forms.NewStore(db, nil)
+			s := MustNewStore(t, db, nil)
 			for _, alias := range []string{"", "Checkout", "a b", "a/b", "a.b", "формa", strings.Repeat("a", 65), "x'--"} {
 				if _, err := s.Get(ctx, alias); !errors.Is(err, forms.ErrInvalidAlias) {
 					t.Errorf("Get(%q): err = %v", alias, err)
@@ -230,7 +241,7 @@ func TestStore_PutGet(t *testing.T) {
 
 		// Ensure an invalid schema is the *SchemaError and nothing is stored.
 		t.Run("ErrSchema", func(t *testing.T) {
-			s := forms.NewStore(db, nil)
+			s := MustNewStore(t, db, nil)
 			f := forms.Form{Alias: "bad", Title: "Bad", Schema: []forms.Node{
 				{Type: "text", Name: "a", Validation: "required|phone"},
 			}}
@@ -247,7 +258,7 @@ func TestStore_PutGet(t *testing.T) {
 		// Ensure a missing or over-long title is ErrInvalidTitle, reported
 		// along with schema problems.
 		t.Run("ErrInvalidTitle", func(t *testing.T) {
-			s := forms.NewStore(db, nil)
+			s := MustNewStore(t, db, nil)
 			for _, title := range []string{"", "   ", strings.Repeat("й", forms.MaxLabelLength+1), "bad \xff"} {
 				f := forms.DefaultCheckout()
 				f.Title = title
@@ -278,7 +289,7 @@ func TestStore_Cache(t *testing.T) {
 		// Ensure Get serves a form from memory, and a Put through the store
 		// invalidates it at once.
 		t.Run("InvalidatedOnPut", func(t *testing.T) {
-			s := forms.NewStore(db, newTestClock().Now)
+			s := MustNewStore(t, db, newTestClock().Now)
 			MustPut(t, s, unicodeForm("cached"))
 			MustGet(t, s, "cached")
 			setTitle(t, "cached", "Changed behind the store's back")
@@ -297,7 +308,7 @@ func TestStore_Cache(t *testing.T) {
 		// writes show up.
 		t.Run("TTL", func(t *testing.T) {
 			clock := newTestClock()
-			s := forms.NewStore(db, clock.Now)
+			s := MustNewStore(t, db, clock.Now)
 			MustPut(t, s, forms.Form{Alias: "ttl", Title: "Before"})
 			MustGet(t, s, "ttl")
 			setTitle(t, "ttl", "After")
@@ -314,11 +325,11 @@ func TestStore_Cache(t *testing.T) {
 		// Ensure a missing form is not cached: once another process creates
 		// it, Get finds it.
 		t.Run("MissNotCached", func(t *testing.T) {
-			s := forms.NewStore(db, newTestClock().Now)
+			s := MustNewStore(t, db, newTestClock().Now)
 			if _, err := s.Get(ctx, "later"); !errors.Is(err, forms.ErrFormNotFound) {
 				t.Fatalf("err = %v", err)
 			}
-			MustPut(t, forms.NewStore(db, nil), forms.Form{Alias: "later", Title: "Later"})
+			MustPut(t, MustNewStore(t, db, nil), forms.Form{Alias: "later", Title: "Later"})
 			if got := MustGet(t, s, "later"); got.Title != "Later" {
 				t.Fatalf("got %#v", got)
 			}
@@ -327,7 +338,7 @@ func TestStore_Cache(t *testing.T) {
 		// Ensure callers get copies: changing a returned form does not change
 		// what the next Get returns.
 		t.Run("Copies", func(t *testing.T) {
-			s := forms.NewStore(db, newTestClock().Now)
+			s := MustNewStore(t, db, newTestClock().Now)
 			for range 2 { // the first Get loads, the second hits the cache
 				f := MustGet(t, s, forms.CheckoutAlias)
 				f.Schema[0].Label = "changed"
@@ -342,7 +353,7 @@ func TestStore_Cache(t *testing.T) {
 		// Ensure concurrent Gets and Puts are race-free and end on the last
 		// write.
 		t.Run("Concurrent", func(t *testing.T) {
-			s := forms.NewStore(db, nil)
+			s := MustNewStore(t, db, nil)
 			var wg sync.WaitGroup
 			for i := range 8 {
 				wg.Add(1)
@@ -374,7 +385,7 @@ func TestStore_Cache(t *testing.T) {
 func TestStore_ValidateSubmission(t *testing.T) {
 	eachDB(t, func(t *testing.T, db migrator.DB) {
 		ctx := context.Background()
-		s := forms.NewStore(db, nil)
+		s := MustNewStore(t, db, nil)
 
 		// Ensure a valid submission returns the clean values.
 		t.Run("OK", func(t *testing.T) {

@@ -201,20 +201,34 @@ type AdminHandler struct {
 	logger *slog.Logger
 }
 
-// NewAdminHandler returns the admin handler over p. stats is the cache the
-// dashboard shares; nil means a new one with StatsTTLDefault. A nil logger
-// means slog.Default(). It panics on a nil p, a start-up mistake.
-func NewAdminHandler(p *Pulse, stats *StatsCache, logger *slog.Logger) *AdminHandler {
-	if p == nil {
-		panic("pulse: NewAdminHandler: p is nil")
+// AdminConfig configures an AdminHandler.
+type AdminConfig struct {
+	// Pulse is the outbox the routes show and requeue. Required.
+	Pulse *Pulse
+	// Stats is the stats cache the dashboard shares. Defaults to a new
+	// one over Pulse with StatsTTLDefault.
+	Stats *StatsCache
+	// Logger receives internal errors. Defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// NewAdminHandler returns the admin handler for cfg, or an error naming the
+// field to fix.
+func NewAdminHandler(cfg AdminConfig) (*AdminHandler, error) {
+	if cfg.Pulse == nil {
+		return nil, errors.New("pulse: AdminConfig.Pulse is nil; pass the Pulse made by pulse.New")
 	}
-	if stats == nil {
-		stats = NewStatsCache(p, 0, nil)
+	if cfg.Stats == nil {
+		stats, err := NewStatsCache(StatsCacheConfig{Pulse: cfg.Pulse})
+		if err != nil {
+			return nil, err
+		}
+		cfg.Stats = stats
 	}
-	if logger == nil {
-		logger = slog.Default()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
-	return &AdminHandler{p: p, stats: stats, logger: logger}
+	return &AdminHandler{p: cfg.Pulse, stats: cfg.Stats, logger: cfg.Logger}, nil
 }
 
 // RegisterAdminRoutes registers the routes on r, which the host mounts

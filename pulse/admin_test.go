@@ -21,6 +21,28 @@ import (
 )
 
 // adminRouter mounts h under /admin/api, as the demo server does.
+// mustStatsCache returns a stats cache over p with ttl and now, or fails
+// the test.
+func mustStatsCache(tb testing.TB, p *pulse.Pulse, ttl time.Duration, now func() time.Time) *pulse.StatsCache {
+	tb.Helper()
+	c, err := pulse.NewStatsCache(pulse.StatsCacheConfig{Pulse: p, TTL: ttl, Now: now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// mustAdminHandler returns the admin handler over p and stats (nil for a
+// new cache), or fails the test.
+func mustAdminHandler(tb testing.TB, p *pulse.Pulse, stats *pulse.StatsCache) *pulse.AdminHandler {
+	tb.Helper()
+	h, err := pulse.NewAdminHandler(pulse.AdminConfig{Pulse: p, Stats: stats})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return h
+}
+
 func adminRouter(h *pulse.AdminHandler) http.Handler {
 	r := mux.NewRouter()
 	h.RegisterAdminRoutes(r.PathPrefix("/admin/api").Subrouter())
@@ -105,7 +127,7 @@ func TestAdminStats(t *testing.T) {
 		cfg := testConfig("https://pulse.example.com")
 		cfg.Now = clk.Now
 		p := MustNew(t, db, cfg)
-		h := adminRouter(pulse.NewAdminHandler(p, pulse.NewStatsCache(p, time.Hour, clk.Now), nil))
+		h := adminRouter(mustAdminHandler(t, p, mustStatsCache(t, p, time.Hour, clk.Now)))
 		mustSeed(t, db,
 			seedRow{Key: "p1", CreatedAt: clk.Now().Add(-90 * time.Second)},
 			seedRow{Key: "f1", Status: pulse.StatusFailed, LastError: "rejected: bad payload", CreatedAt: clk.Now().Add(-time.Hour)},
@@ -150,7 +172,7 @@ func TestAdminEvents(t *testing.T) {
 		cfg := testConfig("https://pulse.example.com")
 		cfg.Now = clk.Now
 		p := MustNew(t, db, cfg)
-		h := adminRouter(pulse.NewAdminHandler(p, nil, nil))
+		h := adminRouter(mustAdminHandler(t, p, nil))
 		var rows []seedRow
 		for i := range 5 {
 			rows = append(rows, seedRow{Key: "f" + strconv.Itoa(i), Status: pulse.StatusFailed, Attempts: i + 1,
@@ -246,8 +268,8 @@ func TestAdminRetry(t *testing.T) {
 		cfg := testConfig("https://pulse.example.com")
 		cfg.Now = clk.Now
 		p := MustNew(t, db, cfg)
-		stats := pulse.NewStatsCache(p, time.Hour, clk.Now)
-		h := adminRouter(pulse.NewAdminHandler(p, stats, nil))
+		stats := mustStatsCache(t, p, time.Hour, clk.Now)
+		h := adminRouter(mustAdminHandler(t, p, stats))
 		old := clk.Now().Add(-2 * time.Hour)
 		ids := mustSeed(t, db,
 			seedRow{Key: "f1", Status: pulse.StatusFailed, Attempts: 20, LastError: "HTTP 503", HTTPStatus: 503,
@@ -369,7 +391,7 @@ func TestAdminRetry_WakesSender(t *testing.T) {
 	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
 		_, url := MustNewReceiver(t, receiver.Config{})
 		p := MustNew(t, db, testConfig(url))
-		h := adminRouter(pulse.NewAdminHandler(p, nil, nil))
+		h := adminRouter(mustAdminHandler(t, p, nil))
 		now := time.Now()
 		ids := mustSeed(t, db,
 			seedRow{Key: "warm-up", CreatedAt: now},

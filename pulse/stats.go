@@ -103,21 +103,33 @@ type hourlyEntry struct {
 // or two); the cache starts over when it is full.
 const hourlyCacheMax = 8
 
-// NewStatsCache returns a cache of p's stats. ttl is how long counts are
-// kept; it defaults to StatsTTLDefault (1h) when 0. now is the clock of the
-// TTL and of ComputedAt; nil means p's Config.Now. It panics on a nil p, a
-// start-up mistake.
-func NewStatsCache(p *Pulse, ttl time.Duration, now func() time.Time) *StatsCache {
-	if p == nil {
-		panic("pulse: NewStatsCache: p is nil")
+// StatsCacheConfig configures a StatsCache.
+type StatsCacheConfig struct {
+	// Pulse is the outbox whose stats are cached. Required.
+	Pulse *Pulse
+	// TTL is how long counts are kept. Defaults to StatsTTLDefault (1h).
+	TTL time.Duration
+	// Now is the clock of the TTL and of ComputedAt. Defaults to the
+	// Pulse's Config.Now.
+	Now func() time.Time
+}
+
+// NewStatsCache returns a cache of cfg.Pulse's stats, or an error naming
+// the field to fix.
+func NewStatsCache(cfg StatsCacheConfig) (*StatsCache, error) {
+	switch {
+	case cfg.Pulse == nil:
+		return nil, errors.New("pulse: StatsCacheConfig.Pulse is nil; pass the Pulse made by pulse.New")
+	case cfg.TTL < 0:
+		return nil, fmt.Errorf("pulse: StatsCacheConfig.TTL must not be negative, got %s", cfg.TTL)
 	}
-	if ttl <= 0 {
-		ttl = StatsTTLDefault
+	if cfg.TTL == 0 {
+		cfg.TTL = StatsTTLDefault
 	}
-	if now == nil {
-		now = p.cfg.Now
+	if cfg.Now == nil {
+		cfg.Now = cfg.Pulse.cfg.Now
 	}
-	return &StatsCache{p: p, ttl: ttl, now: now}
+	return &StatsCache{p: cfg.Pulse, ttl: cfg.TTL, now: cfg.Now}, nil
 }
 
 // TTL returns how long the cache keeps counts.

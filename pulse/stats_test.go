@@ -110,7 +110,7 @@ func TestStatsCache(t *testing.T) {
 		cfg := testConfig(MustServe(t, api))
 		cfg.Now = clk.Now
 		p := MustNew(t, db, cfg)
-		c := pulse.NewStatsCache(p, time.Hour, clk.Now)
+		c := mustStatsCache(t, p, time.Hour, clk.Now)
 		t0 := clk.Now()
 		mustSeed(t, db,
 			seedRow{Key: "p1", CreatedAt: t0.Add(-10 * time.Minute)},
@@ -206,7 +206,7 @@ func TestStatsCache_Defaults(t *testing.T) {
 	p := MustNew(t, db, pulse.Config{})
 	// Ensure a zero TTL means StatsTTLDefault and an empty outbox reads as
 	// zeros without a last error.
-	c := pulse.NewStatsCache(p, 0, nil)
+	c := mustStatsCache(t, p, 0, nil)
 	if c.TTL() != pulse.StatsTTLDefault {
 		t.Errorf("TTL = %s, want %s", c.TTL(), pulse.StatsTTLDefault)
 	}
@@ -222,7 +222,7 @@ func TestHourly(t *testing.T) {
 		cfg := testConfig("https://pulse.example.com")
 		cfg.Now = clk.Now
 		p := MustNew(t, db, cfg)
-		c := pulse.NewStatsCache(p, time.Hour, clk.Now)
+		c := mustStatsCache(t, p, time.Hour, clk.Now)
 		at := func(day, hour, minute, sec int) time.Time {
 			return time.Date(2026, 11, day, hour, minute, sec, 0, time.UTC)
 		}

@@ -46,6 +46,17 @@ func (c *testClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// MustNewSettingsStore returns a settings store over db with the host's
+// defaults and the clock now (time.Now when nil), or fails the test.
+func MustNewSettingsStore(tb testing.TB, db migrator.DB, defaults telecart.Settings, now func() time.Time) *telecart.SettingsStore {
+	tb.Helper()
+	s, err := telecart.NewSettingsStore(db, telecart.SettingsStoreConfig{Defaults: defaults, Now: now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
 // MustUpdateSettings saves s or fails the test.
 func MustUpdateSettings(tb testing.TB, store *telecart.SettingsStore, s telecart.Settings) telecart.Settings {
 	tb.Helper()
@@ -151,17 +162,24 @@ type testShop struct {
 
 func newTestShop(tb testing.TB, db migrator.DB, defaults telecart.Settings, catalog *fakeCatalog) *testShop {
 	tb.Helper()
-	store := telecart.NewSettingsStore(db, defaults, newTestClock().Now)
+	store := MustNewSettingsStore(tb, db, defaults, newTestClock().Now)
 	if catalog == nil {
 		catalog = newFakeCatalog(3)
 	}
 	r := mux.NewRouter()
 	api := r.PathPrefix("/api").Subrouter()
 	admin := r.PathPrefix("/admin/api").Subrouter()
-	sh := telecart.NewSettingsHandler(store, nil)
+	sh, err := telecart.NewSettingsHandler(telecart.SettingsHandlerConfig{Store: store})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	sh.RegisterStorefrontRoutes(api)
 	sh.RegisterAdminRoutes(admin)
-	telecart.NewProductsHandler(catalog, store, nil).RegisterStorefrontRoutes(api)
+	ph, err := telecart.NewProductsHandler(telecart.ProductsHandlerConfig{Catalog: catalog, Settings: store})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ph.RegisterStorefrontRoutes(api)
 	return &testShop{store: store, catalog: catalog, router: r}
 }
 

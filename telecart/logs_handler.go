@@ -25,17 +25,25 @@ type LogsHandler struct {
 	logger *slog.Logger
 }
 
+// LogsHandlerConfig configures a LogsHandler.
+type LogsHandlerConfig struct {
+	// Path is the log file (LogFile rotates it to Path.1, …). Required.
+	Path string
+	// Logger receives internal errors. Defaults to a discarding logger.
+	Logger *slog.Logger
+}
+
 // NewLogsHandler returns the logs viewer's handler over the log file at
-// path (and the files LogFile rotates it to), read with LogReader's
-// defaults. A nil logger discards.
-func NewLogsHandler(path string, logger *slog.Logger) *LogsHandler {
-	if path == "" {
-		panic("telecart: NewLogsHandler: path is empty")
+// cfg.Path (and the files LogFile rotates it to), read with LogReader's
+// defaults, or an error naming the field to fix.
+func NewLogsHandler(cfg LogsHandlerConfig) (*LogsHandler, error) {
+	if cfg.Path == "" {
+		return nil, errors.New("telecart: LogsHandlerConfig.Path is empty; pass the log file the shop writes (Config.LogFile)")
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &LogsHandler{reader: LogReader{Path: path}, logger: logger}
+	return &LogsHandler{reader: LogReader{Path: cfg.Path}, logger: cfg.Logger}, nil
 }
 
 // RegisterAdminRoutes registers the logs route on r (mounted under

@@ -494,9 +494,14 @@ func TestReadLogPage_Files(t *testing.T) {
 }
 
 // logsServer mounts a LogsHandler over path as the demo server does.
-func logsServer(path string) *mux.Router {
+func logsServer(tb testing.TB, path string) *mux.Router {
+	tb.Helper()
+	h, err := telecart.NewLogsHandler(telecart.LogsHandlerConfig{Path: path})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	r := mux.NewRouter()
-	telecart.NewLogsHandler(path, nil).RegisterAdminRoutes(r.PathPrefix("/admin/api").Subrouter())
+	h.RegisterAdminRoutes(r.PathPrefix("/admin/api").Subrouter())
 	return r
 }
 
@@ -536,7 +541,7 @@ func TestLogsHandler(t *testing.T) {
 	// Ensure the answer holds the parsed entries with times in microseconds,
 	// context as JSON, and page, per_page (15 by default) and has_more.
 	t.Run("OK", func(t *testing.T) {
-		h := logsServer(logsFixture)
+		h := logsServer(t, logsFixture)
 		var got logsAnswer
 		body := logsGet(t, h, "/admin/api/logs", http.StatusOK, &got)
 		if got.Meta.Page != 1 || got.Meta.PerPage != 15 || got.Meta.HasMore || len(got.Data) != len(logsFixtureWant) {
@@ -577,7 +582,7 @@ func TestLogsHandler(t *testing.T) {
 		if err := f.Close(); err != nil {
 			t.Fatal(err)
 		}
-		h := logsServer(path)
+		h := logsServer(t, path)
 		var got logsAnswer
 		logsGet(t, h, "/admin/api/logs", http.StatusOK, &got)
 		if len(got.Data) != 15 || !got.Meta.HasMore || string(got.Data[0].Context) != `{"i":19}` {
@@ -595,7 +600,7 @@ func TestLogsHandler(t *testing.T) {
 
 	// Ensure a missing log file is an empty page.
 	t.Run("MissingFile", func(t *testing.T) {
-		body := logsGet(t, logsServer(filepath.Join(t.TempDir(), "none.log")), "/admin/api/logs", http.StatusOK, nil)
+		body := logsGet(t, logsServer(t, filepath.Join(t.TempDir(), "none.log")), "/admin/api/logs", http.StatusOK, nil)
 		if !bytes.Contains(body, []byte(`{"data":[],"meta":{"page":1,"per_page":15,"has_more":false}}`)) {
 			t.Errorf("answer %s", body)
 		}
@@ -603,7 +608,7 @@ func TestLogsHandler(t *testing.T) {
 
 	// Ensure bad parameters are 400 with the JSON error shape.
 	t.Run("ErrBadRequest", func(t *testing.T) {
-		h := logsServer(logsFixture)
+		h := logsServer(t, logsFixture)
 		for _, q := range []string{
 			"page=0", "page=-1", "page=x", "page=100001", "per_page=0", "per_page=101", "per_page=1.5",
 			"level=verbose", "level=info%2B2", "search=" + strings.Repeat("x", 201),

@@ -32,19 +32,29 @@ type ProductsHandler struct {
 	logger   *slog.Logger
 }
 
-// NewProductsHandler returns the products handlers over the host's catalog;
-// settings supplies the products feed block. A nil logger discards.
-func NewProductsHandler(catalog Catalog, settings *SettingsStore, logger *slog.Logger) *ProductsHandler {
-	if catalog == nil {
-		panic("telecart: NewProductsHandler: catalog is nil")
+// ProductsHandlerConfig configures a ProductsHandler.
+type ProductsHandlerConfig struct {
+	// Catalog is the host's catalog. Required.
+	Catalog Catalog
+	// Settings supplies the products feed block. Required.
+	Settings *SettingsStore
+	// Logger receives catalog failures. Defaults to a discarding logger.
+	Logger *slog.Logger
+}
+
+// NewProductsHandler returns the products handlers over the host's catalog,
+// or an error naming the field to fix.
+func NewProductsHandler(cfg ProductsHandlerConfig) (*ProductsHandler, error) {
+	switch {
+	case cfg.Catalog == nil:
+		return nil, errors.New("telecart: ProductsHandlerConfig.Catalog is nil; implement telecart.Catalog over the shop's products")
+	case cfg.Settings == nil:
+		return nil, errors.New("telecart: ProductsHandlerConfig.Settings is nil; pass the store made by NewSettingsStore")
 	}
-	if settings == nil {
-		panic("telecart: NewProductsHandler: settings store is nil")
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return &ProductsHandler{catalog: catalog, settings: settings, logger: logger}
+	return &ProductsHandler{catalog: cfg.Catalog, settings: cfg.Settings, logger: cfg.Logger}, nil
 }
 
 // RegisterStorefrontRoutes registers the products routes on r (mounted under

@@ -1,6 +1,7 @@
 package telecart
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/gorilla/mux"
@@ -15,12 +16,19 @@ type SchedulerHandler struct {
 	s *Scheduler
 }
 
-// NewSchedulerHandler returns the scheduler's admin handlers over s.
-func NewSchedulerHandler(s *Scheduler) *SchedulerHandler {
-	if s == nil {
-		panic("telecart: NewSchedulerHandler: scheduler is nil")
+// SchedulerHandlerConfig configures a SchedulerHandler.
+type SchedulerHandlerConfig struct {
+	// Scheduler is the scheduler whose tasks are listed. Required.
+	Scheduler *Scheduler
+}
+
+// NewSchedulerHandler returns the scheduler's admin handlers, or an error
+// naming the field to fix.
+func NewSchedulerHandler(cfg SchedulerHandlerConfig) (*SchedulerHandler, error) {
+	if cfg.Scheduler == nil {
+		return nil, errors.New("telecart: SchedulerHandlerConfig.Scheduler is nil; pass the scheduler made by NewScheduler")
 	}
-	return &SchedulerHandler{s: s}
+	return &SchedulerHandler{s: cfg.Scheduler}, nil
 }
 
 // RegisterAdminRoutes registers the scheduler route on r (mounted under

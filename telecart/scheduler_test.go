@@ -558,7 +558,11 @@ func TestSchedulerHandler(t *testing.T) {
 		}
 
 		r := mux.NewRouter()
-		telecart.NewSchedulerHandler(s).RegisterAdminRoutes(r.PathPrefix("/admin/api").Subrouter())
+		sh, err := telecart.NewSchedulerHandler(telecart.SchedulerHandlerConfig{Scheduler: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sh.RegisterAdminRoutes(r.PathPrefix("/admin/api").Subrouter())
 		w := httptest.NewRecorder()
 		r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/admin/api/scheduler", nil))
 		if w.Code != http.StatusOK || w.Header().Get("Content-Type") != "application/json; charset=utf-8" {

@@ -362,23 +362,36 @@ type SettingsStore struct {
 	listeners   []func(Settings)
 }
 
+// SettingsStoreConfig configures a SettingsStore.
+type SettingsStoreConfig struct {
+	// Defaults are the host's configuration: a setting with no row in the
+	// table takes its value from there (an empty TimeZone means
+	// TimeZoneDefault).
+	Defaults Settings
+	// Now is the clock for updated_at and the cache. Defaults to time.Now.
+	Now func() time.Time
+}
+
 // NewSettingsStore returns a store over db's settings table (created by
-// MigrationSource). defaults are the host's configuration: a setting with no
-// row in the table takes its value from there (an empty TimeZone means
-// TimeZoneDefault). now is the clock for updated_at and the cache; nil means
-// time.Now.
-func NewSettingsStore(db migrator.DB, defaults Settings, now func() time.Time) *SettingsStore {
+// MigrationSource), or an error saying what to fix in db.
+func NewSettingsStore(db migrator.DB, cfg SettingsStoreConfig) (*SettingsStore, error) {
 	if db.DB == nil {
-		panic("telecart: NewSettingsStore: db is nil")
+		return nil, errors.New("telecart: NewSettingsStore: db.DB is nil; pass the opened database")
 	}
-	if now == nil {
-		now = time.Now
+	if err := db.Dialect.Validate(); err != nil {
+		return nil, fmt.Errorf("telecart: NewSettingsStore: %w", err)
 	}
-	defaults = defaults.clone()
+	if err := migrator.ValidatePrefix(db.Prefix); err != nil {
+		return nil, fmt.Errorf("telecart: NewSettingsStore: %w", err)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	defaults := cfg.Defaults.clone()
 	if defaults.TimeZone == "" {
 		defaults.TimeZone = TimeZoneDefault
 	}
-	return &SettingsStore{db: db, defaults: defaults, now: now, loading: make(chan struct{}, 1)}
+	return &SettingsStore{db: db, defaults: defaults, now: cfg.Now, loading: make(chan struct{}, 1)}, nil
 }
 
 // Get returns the current settings: the host's defaults overridden by the

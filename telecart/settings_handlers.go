@@ -2,6 +2,7 @@ package telecart
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -19,16 +20,24 @@ type SettingsHandler struct {
 	logger *slog.Logger
 }
 
-// NewSettingsHandler returns the settings handlers over store. A nil logger
-// discards.
-func NewSettingsHandler(store *SettingsStore, logger *slog.Logger) *SettingsHandler {
-	if store == nil {
-		panic("telecart: NewSettingsHandler: store is nil")
+// SettingsHandlerConfig configures a SettingsHandler.
+type SettingsHandlerConfig struct {
+	// Store holds the settings. Required.
+	Store *SettingsStore
+	// Logger receives internal errors. Defaults to a discarding logger.
+	Logger *slog.Logger
+}
+
+// NewSettingsHandler returns the settings handlers over cfg.Store, or an
+// error naming the field to fix.
+func NewSettingsHandler(cfg SettingsHandlerConfig) (*SettingsHandler, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("telecart: SettingsHandlerConfig.Store is nil; pass the store made by NewSettingsStore")
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &SettingsHandler{store: store, logger: logger}
+	return &SettingsHandler{store: cfg.Store, logger: cfg.Logger}, nil
 }
 
 // RegisterStorefrontRoutes registers the storefront's settings route on r

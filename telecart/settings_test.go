@@ -49,7 +49,7 @@ func TestSettingsStore_Defaults(t *testing.T) {
 			BotToken: testBotToken,
 			Blocks:   []telecart.Block{{Type: telecart.BlockProductsFeed, AspectRatio: telecart.AspectRatio2x3, PerPage: 5}},
 		}
-		got := MustGetSettings(t, telecart.NewSettingsStore(db, hostDefaults, nil))
+		got := MustGetSettings(t, MustNewSettingsStore(t, db, hostDefaults, nil))
 		want := telecart.Settings{
 			ShopName: "Demo shop",
 			TimeZone: "UTC",
@@ -67,7 +67,7 @@ func TestSettingsStore_Defaults(t *testing.T) {
 
 func TestSettingsStore_UpdateGet(t *testing.T) {
 	eachSettingsDB(t, func(t *testing.T, db migrator.DB) {
-		store := telecart.NewSettingsStore(db, telecart.Settings{ShopName: "Default"}, nil)
+		store := MustNewSettingsStore(t, db, telecart.Settings{ShopName: "Default"}, nil)
 		in := validSettings()
 		saved := MustUpdateSettings(t, store, in)
 		if !reflect.DeepEqual(saved, in) {
@@ -79,7 +79,7 @@ func TestSettingsStore_UpdateGet(t *testing.T) {
 		}
 		// Ensure they are stored: a store without a cache and with other
 		// host defaults reads them back.
-		other := telecart.NewSettingsStore(db, telecart.Settings{ShopName: "Other", PulseURL: "https://other.example"}, nil)
+		other := MustNewSettingsStore(t, db, telecart.Settings{ShopName: "Other", PulseURL: "https://other.example"}, nil)
 		if got := MustGetSettings(t, other); !reflect.DeepEqual(got, in) {
 			t.Fatalf("Get from another store = %+v\nwant %+v", got, in)
 		}
@@ -91,7 +91,7 @@ func TestSettingsStore_Normalize(t *testing.T) {
 		// Ensure an empty time zone becomes UTC, a zero page size the default,
 		// names are trimmed, duplicate task names dropped, and empty secrets
 		// stored as empty (overriding the host's defaults).
-		store := telecart.NewSettingsStore(db, telecart.Settings{BotToken: testBotToken}, nil)
+		store := MustNewSettingsStore(t, db, telecart.Settings{BotToken: testBotToken}, nil)
 		in := telecart.Settings{
 			ShopName:      "  Lavka ",
 			Blocks:        []telecart.Block{{Type: "products_feed", Title: " Hits ", AspectRatio: "3:4"}},
@@ -106,7 +106,7 @@ func TestSettingsStore_Normalize(t *testing.T) {
 		if got := MustUpdateSettings(t, store, in); !reflect.DeepEqual(got, want) {
 			t.Fatalf("Update = %+v\nwant %+v", got, want)
 		}
-		got := MustGetSettings(t, telecart.NewSettingsStore(db, telecart.Settings{BotToken: testBotToken}, nil))
+		got := MustGetSettings(t, MustNewSettingsStore(t, db, telecart.Settings{BotToken: testBotToken}, nil))
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("Get = %+v\nwant %+v", got, want)
 		}
@@ -116,8 +116,8 @@ func TestSettingsStore_Normalize(t *testing.T) {
 func TestSettingsStore_Cache(t *testing.T) {
 	eachSettingsDB(t, func(t *testing.T, db migrator.DB) {
 		clock := newTestClock()
-		a := telecart.NewSettingsStore(db, telecart.Settings{}, clock.Now)
-		b := telecart.NewSettingsStore(db, telecart.Settings{}, clock.Now)
+		a := MustNewSettingsStore(t, db, telecart.Settings{}, clock.Now)
+		b := MustNewSettingsStore(t, db, telecart.Settings{}, clock.Now)
 		before := MustGetSettings(t, b)
 
 		// Ensure a caller cannot change the cached settings through the
@@ -144,7 +144,7 @@ func TestSettingsStore_ConcurrentReads(t *testing.T) {
 	eachSettingsDB(t, func(t *testing.T, db migrator.DB) {
 		// Ensure concurrent reads and writes agree (run with -race) and that
 		// after the last write every read sees it.
-		store := telecart.NewSettingsStore(db, telecart.Settings{}, nil)
+		store := MustNewSettingsStore(t, db, telecart.Settings{}, nil)
 		var wg sync.WaitGroup
 		for range 8 {
 			wg.Go(func() {
@@ -199,7 +199,7 @@ var validationCases = []struct {
 
 func TestSettingsStore_Validation(t *testing.T) {
 	eachSettingsDB(t, func(t *testing.T, db migrator.DB) {
-		store := telecart.NewSettingsStore(db, telecart.Settings{}, nil)
+		store := MustNewSettingsStore(t, db, telecart.Settings{}, nil)
 		calls := 0
 		store.OnChange(func(telecart.Settings) { calls++ })
 		MustUpdateSettings(t, store, validSettings())

@@ -91,6 +91,15 @@ type TeleCart struct {
 	dashboard  *DashboardService
 	migrations []migrator.Source
 
+	// The route handlers, built by New so that a mistake is New's error.
+	settingsH   *SettingsHandler
+	productsH   *ProductsHandler
+	customersH  *telegram.CustomersHandler
+	formsH      *forms.Handler
+	schedulerH  *SchedulerHandler
+	pulseAdminH *pulse.AdminHandler
+	logsH       *LogsHandler // nil without Config.LogFile
+
 	mu      sync.Mutex
 	started bool
 	stopped bool
@@ -110,6 +119,8 @@ func New(cfg Config) (*TeleCart, error) {
 	case cfg.AdminAuth == nil:
 		return nil, errors.New("telecart: Config.AdminAuth is nil; the admin API is never served open: " +
 			"pass the host's auth middleware, or telecart.BearerAuth(token)")
+	case isUnconfiguredAuth(cfg.AdminAuth):
+		return nil, errors.New("telecart: Config.AdminAuth is BearerAuth with an empty token; set the admin token")
 	case cfg.BotToken == "":
 		return nil, errors.New("telecart: Config.BotToken is empty; set the token from @BotFather")
 	}
@@ -148,7 +159,9 @@ func New(cfg Config) (*TeleCart, error) {
 	defaults.PulseURL = firstNonEmpty(defaults.PulseURL, pcfg.URL)
 	defaults.PulseAPIKey = firstNonEmpty(defaults.PulseAPIKey, pcfg.APIKey)
 	defaults.PulseSecret = firstNonEmpty(defaults.PulseSecret, pcfg.Secret)
-	tc.settings = NewSettingsStore(cfg.DB, defaults, cfg.Now)
+	if tc.settings, err = NewSettingsStore(cfg.DB, SettingsStoreConfig{Defaults: defaults, Now: cfg.Now}); err != nil {
+		return nil, err
+	}
 	tc.settings.OnChange(tc.apply)
 
 	if tc.customers, err = telegram.NewCustomerStore(cfg.DB, telegram.CustomerStoreConfig{
@@ -156,18 +169,22 @@ func New(cfg Config) (*TeleCart, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
-	if tc.messenger, err = telegram.NewMessenger(tc.customers, tc.bot, telegram.MessengerConfig{
-		Now: cfg.Now, Logger: cfg.Logger, OnSent: tc.trackMessage,
+	if tc.messenger, err = telegram.NewMessenger(telegram.MessengerConfig{
+		Store: tc.customers, Sender: tc.bot, Now: cfg.Now, Logger: cfg.Logger, OnSent: tc.trackMessage,
 	}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
-	tc.forms = forms.NewStore(cfg.DB, cfg.Now)
+	if tc.forms, err = forms.NewStore(cfg.DB, forms.StoreConfig{Now: cfg.Now}); err != nil {
+		return nil, fmt.Errorf("telecart: %w", err)
+	}
 	tc.orders = &OrderService{
 		db: cfg.DB, catalog: cfg.Catalog, placer: cfg.Orders, directory: cfg.Customers,
 		customers: tc.customers, forms: tc.forms, pulse: tc.pulse,
 		attribution: tc.attribution(), now: cfg.Now, logger: cfg.Logger,
 	}
-	tc.stats = pulse.NewStatsCache(tc.pulse, cfg.StatsTTL, cfg.Now)
+	if tc.stats, err = pulse.NewStatsCache(pulse.StatsCacheConfig{Pulse: tc.pulse, TTL: cfg.StatsTTL, Now: cfg.Now}); err != nil {
+		return nil, fmt.Errorf("telecart: %w", err)
+	}
 	if tc.ingest, err = pulse.NewIngestHandler(pulse.IngestConfig{Pulse: tc.pulse, Customers: tc.customers,
 		Attribution: tc.attribution(), Logger: cfg.Logger, Now: cfg.Now}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
@@ -187,10 +204,44 @@ func New(cfg Config) (*TeleCart, error) {
 	if err := tc.registerTasks(); err != nil {
 		return nil, err
 	}
+	if err := tc.newHandlers(); err != nil {
+		return nil, err
+	}
 	tc.migrations = append([]migrator.Source{
 		telegram.MigrationSource(), pulse.MigrationSource(), forms.MigrationSource(), MigrationSource(),
 	}, cfg.ExtraMigrations...)
 	return tc, nil
+}
+
+// newHandlers builds the route handlers over the stores and services.
+func (tc *TeleCart) newHandlers() error {
+	var err error
+	if tc.settingsH, err = NewSettingsHandler(SettingsHandlerConfig{Store: tc.settings, Logger: tc.logger}); err != nil {
+		return err
+	}
+	if tc.productsH, err = NewProductsHandler(ProductsHandlerConfig{Catalog: tc.cfg.Catalog, Settings: tc.settings, Logger: tc.logger}); err != nil {
+		return err
+	}
+	if tc.customersH, err = telegram.NewCustomersHandler(telegram.CustomersHandlerConfig{
+		Store: tc.customers, Messenger: tc.messenger, Logger: tc.logger,
+	}); err != nil {
+		return fmt.Errorf("telecart: %w", err)
+	}
+	if tc.formsH, err = forms.NewHandler(forms.HandlerConfig{Store: tc.forms, Logger: tc.logger}); err != nil {
+		return fmt.Errorf("telecart: %w", err)
+	}
+	if tc.schedulerH, err = NewSchedulerHandler(SchedulerHandlerConfig{Scheduler: tc.scheduler}); err != nil {
+		return err
+	}
+	if tc.pulseAdminH, err = pulse.NewAdminHandler(pulse.AdminConfig{Pulse: tc.pulse, Stats: tc.stats, Logger: tc.logger}); err != nil {
+		return fmt.Errorf("telecart: %w", err)
+	}
+	if tc.cfg.LogFile != "" {
+		if tc.logsH, err = NewLogsHandler(LogsHandlerConfig{Path: tc.cfg.LogFile, Logger: tc.logger}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (tc *TeleCart) attribution() pulse.Attribution {
@@ -329,11 +380,10 @@ func (tc *TeleCart) trackServerEvent(ctx context.Context, name, key string, c te
 func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	api := r.PathPrefix("/api").Subrouter()
 	api.Use(tc.validator.Middleware)
-	NewSettingsHandler(tc.settings, tc.logger).RegisterStorefrontRoutes(api)
-	NewProductsHandler(tc.cfg.Catalog, tc.settings, tc.logger).RegisterStorefrontRoutes(api)
-	customersH := telegram.NewCustomersHandler(tc.customers, tc.messenger, tc.logger)
-	customersH.RegisterStorefrontRoutes(api)
-	forms.NewHandler(tc.forms, tc.logger).RegisterStorefrontRoutes(api)
+	tc.settingsH.RegisterStorefrontRoutes(api)
+	tc.productsH.RegisterStorefrontRoutes(api)
+	tc.customersH.RegisterStorefrontRoutes(api)
+	tc.formsH.RegisterStorefrontRoutes(api)
 	(&OrdersHandler{service: tc.orders, logger: tc.logger}).RegisterStorefrontRoutes(api)
 	tc.ingest.RegisterStorefrontRoutes(api)
 	api.PathPrefix("/").Handler(notFound())
@@ -344,14 +394,14 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 
 	admin := r.PathPrefix("/admin/api").Subrouter()
 	admin.Use(mux.MiddlewareFunc(tc.cfg.AdminAuth))
-	NewSettingsHandler(tc.settings, tc.logger).RegisterAdminRoutes(admin)
-	customersH.RegisterAdminRoutes(admin)
-	forms.NewHandler(tc.forms, tc.logger).RegisterAdminRoutes(admin)
-	NewSchedulerHandler(tc.scheduler).RegisterAdminRoutes(admin)
-	pulse.NewAdminHandler(tc.pulse, tc.stats, tc.logger).RegisterAdminRoutes(admin)
+	tc.settingsH.RegisterAdminRoutes(admin)
+	tc.customersH.RegisterAdminRoutes(admin)
+	tc.formsH.RegisterAdminRoutes(admin)
+	tc.schedulerH.RegisterAdminRoutes(admin)
+	tc.pulseAdminH.RegisterAdminRoutes(admin)
 	(&DashboardHandler{service: tc.dashboard, logger: tc.logger}).RegisterAdminRoutes(admin)
-	if tc.cfg.LogFile != "" {
-		NewLogsHandler(tc.cfg.LogFile, tc.logger).RegisterAdminRoutes(admin)
+	if tc.logsH != nil {
+		tc.logsH.RegisterAdminRoutes(admin)
 	}
 	admin.PathPrefix("/").Handler(notFound())
 	registerPages(r)
@@ -398,10 +448,16 @@ func (tc *TeleCart) Validator() *telegram.Validator { return tc.validator }
 
 // BearerAuth is admin authentication for hosts that have none: requests
 // must carry "Authorization: Bearer {token}", compared in constant time, or
-// get a 401 JSON error. It panics on an empty token, a setup mistake.
+// get a 401 JSON error.
+//
+// An empty token is a setup mistake (an unset environment variable, say):
+// New refuses a Config whose AdminAuth is BearerAuth(""), and a host that
+// mounts it on routes of its own gets every request answered 503
+// "admin_auth_unconfigured". It never panics and never lets a request
+// through.
 func BearerAuth(token string) func(http.Handler) http.Handler {
 	if token == "" {
-		panic("telecart: BearerAuth needs a non-empty token")
+		return func(http.Handler) http.Handler { return unconfiguredAuth{} }
 	}
 	want := []byte(token)
 	return func(next http.Handler) http.Handler {
@@ -415,6 +471,21 @@ func BearerAuth(token string) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// unconfiguredAuth is what BearerAuth("") puts in front of every handler.
+type unconfiguredAuth struct{}
+
+func (unconfiguredAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	httpx.WriteError(w, r, nil, tcerr.Errorf(tcerr.Unavailable, "admin_auth_unconfigured",
+		"The admin API has no token configured; set the admin token in the shop's configuration."))
+}
+
+// isUnconfiguredAuth reports whether auth is BearerAuth with an empty
+// token: wrapping a handler with it gives an unconfiguredAuth.
+func isUnconfiguredAuth(auth func(http.Handler) http.Handler) bool {
+	_, ok := auth(http.NotFoundHandler()).(unconfiguredAuth)
+	return ok
 }
 
 func firstNonEmpty(vs ...string) string {

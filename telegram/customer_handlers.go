@@ -24,17 +24,27 @@ type CustomersHandler struct {
 	logger    *slog.Logger
 }
 
-// NewCustomersHandler returns the handler over store. messenger may be nil
-// when no bot is configured: sending messages then answers 503. A nil logger
-// means slog.Default(). It panics on a nil store, a start-up mistake.
-func NewCustomersHandler(store *CustomerStore, messenger *Messenger, logger *slog.Logger) *CustomersHandler {
-	if store == nil {
-		panic("telegram: NewCustomersHandler: store is nil")
+// CustomersHandlerConfig configures a CustomersHandler.
+type CustomersHandlerConfig struct {
+	// Store holds the customers. Required.
+	Store *CustomerStore
+	// Messenger sends the admin's messages; nil when no bot is
+	// configured: sending messages then answers 503.
+	Messenger *Messenger
+	// Logger receives internal errors. Defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// NewCustomersHandler returns the handler for cfg, or an error naming the
+// field to fix.
+func NewCustomersHandler(cfg CustomersHandlerConfig) (*CustomersHandler, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("telegram: CustomersHandlerConfig.Store is nil; pass the store made by NewCustomerStore")
 	}
-	if logger == nil {
-		logger = slog.Default()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
-	return &CustomersHandler{store: store, messenger: messenger, logger: logger}
+	return &CustomersHandler{store: cfg.Store, messenger: cfg.Messenger, logger: cfg.Logger}, nil
 }
 
 // RegisterStorefrontRoutes registers the storefront routes on r, which the

@@ -84,12 +84,15 @@ func newCustServerOn(t *testing.T, db migrator.DB, store *telegram.CustomerStore
 	}
 	var m *telegram.Messenger
 	if sender != nil {
-		m, err = telegram.NewMessenger(store, sender, telegram.MessengerConfig{})
+		m, err = telegram.NewMessenger(telegram.MessengerConfig{Store: store, Sender: sender})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	h := telegram.NewCustomersHandler(store, m, slog.New(slog.DiscardHandler))
+	h, err := telegram.NewCustomersHandler(telegram.CustomersHandlerConfig{Store: store, Messenger: m, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := mux.NewRouter()
 	api := r.PathPrefix("/api").Subrouter()
 	api.Use(v.Middleware)
@@ -269,7 +272,10 @@ func TestCustomersHandlerSaveTelegramVector(t *testing.T) {
 // should a host forget to mount it.
 func TestCustomersHandlerWithoutMiddleware(t *testing.T) {
 	db := migratortest.MustOpenDB(t, migrator.SQLite, telegram.MigrationSource())
-	h := telegram.NewCustomersHandler(MustNewCustomerStore(t, db, newCustClock(), telegram.CustomerStoreConfig{}), nil, nil)
+	h, err := telegram.NewCustomersHandler(telegram.CustomersHandlerConfig{Store: MustNewCustomerStore(t, db, newCustClock(), telegram.CustomerStoreConfig{})})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		method, path string
 		ctx          context.Context
@@ -286,12 +292,11 @@ func TestCustomersHandlerWithoutMiddleware(t *testing.T) {
 	if n := mustList(t, MustNewCustomerStore(t, db, nil, telegram.CustomerStoreConfig{}), "").Meta.Total; n != 0 {
 		t.Fatalf("%d customers stored", n)
 	}
-	defer func() {
-		if recover() == nil {
-			t.Fatal("NewCustomersHandler(nil, …) did not panic")
-		}
-	}()
-	telegram.NewCustomersHandler(nil, nil, nil)
+	// Ensure a handler without a store is refused at construction, with an
+	// error rather than a panic.
+	if _, err := telegram.NewCustomersHandler(telegram.CustomersHandlerConfig{}); err == nil || !strings.Contains(err.Error(), "Store is nil") {
+		t.Fatalf("NewCustomersHandler without a store = %v, want an error naming Store", err)
+	}
 }
 
 func TestCustomersHandlerConsent(t *testing.T) {

@@ -23,6 +23,11 @@ type MessageSender interface {
 
 // MessengerConfig configures a Messenger.
 type MessengerConfig struct {
+	// Store is where customers are looked up and marked unreachable.
+	// Required.
+	Store *CustomerStore
+	// Sender sends the messages: the *Bot made by NewBot. Required.
+	Sender MessageSender
 	// Now is the clock for bot_blocked_at. Defaults to the store's clock.
 	Now func() time.Time
 	// Logger receives customers found unreachable and failed marks. Defaults
@@ -54,20 +59,20 @@ type Messenger struct {
 	cfg    MessengerConfig
 }
 
-// NewMessenger returns a Messenger that looks customers up in store and
-// sends through sender (a *Bot).
-func NewMessenger(store *CustomerStore, sender MessageSender, cfg MessengerConfig) (*Messenger, error) {
-	if store == nil {
-		return nil, errors.New("telegram: NewMessenger: store is nil")
+// NewMessenger returns a Messenger that looks customers up in cfg.Store
+// and sends through cfg.Sender, or an error naming the field to fix.
+func NewMessenger(cfg MessengerConfig) (*Messenger, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("telegram: MessengerConfig.Store is nil; pass the store made by NewCustomerStore")
 	}
-	if sender == nil {
-		return nil, errors.New("telegram: NewMessenger: sender is nil; pass the *Bot made by NewBot")
+	if cfg.Sender == nil {
+		return nil, errors.New("telegram: MessengerConfig.Sender is nil; pass the *Bot made by NewBot")
 	}
 	if cfg.MarkTimeout < 0 {
-		return nil, errors.New("telegram: NewMessenger: MarkTimeout must not be negative")
+		return nil, errors.New("telegram: MessengerConfig.MarkTimeout must not be negative")
 	}
 	if cfg.Now == nil {
-		cfg.Now = store.now
+		cfg.Now = cfg.Store.now
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -75,7 +80,7 @@ func NewMessenger(store *CustomerStore, sender MessageSender, cfg MessengerConfi
 	if cfg.MarkTimeout == 0 {
 		cfg.MarkTimeout = MarkTimeoutDefault
 	}
-	return &Messenger{store: store, sender: sender, cfg: cfg}, nil
+	return &Messenger{store: cfg.Store, sender: cfg.Sender, cfg: cfg}, nil
 }
 
 // Send sends text, as plain text (no markup), to the customer customerID.

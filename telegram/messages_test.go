@@ -16,7 +16,8 @@ import (
 // MustNewMessenger returns a Messenger over store and sender, or fails the test.
 func MustNewMessenger(tb testing.TB, store *telegram.CustomerStore, sender telegram.MessageSender, cfg telegram.MessengerConfig) *telegram.Messenger {
 	tb.Helper()
-	m, err := telegram.NewMessenger(store, sender, cfg)
+	cfg.Store, cfg.Sender = store, sender
+	m, err := telegram.NewMessenger(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -33,12 +34,13 @@ func TestNewMessenger(t *testing.T) {
 		cfg    telegram.MessengerConfig
 		want   string
 	}{
-		{"NilStore", nil, &custFakeSender{}, telegram.MessengerConfig{}, "store is nil"},
-		{"NilSender", store, nil, telegram.MessengerConfig{}, "sender is nil"},
+		{"NilStore", nil, &custFakeSender{}, telegram.MessengerConfig{}, "Store is nil"},
+		{"NilSender", store, nil, telegram.MessengerConfig{}, "Sender is nil"},
 		{"NegativeTimeout", store, &custFakeSender{}, telegram.MessengerConfig{MarkTimeout: -time.Second}, "MarkTimeout"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := telegram.NewMessenger(tt.store, tt.sender, tt.cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
+			tt.cfg.Store, tt.cfg.Sender = tt.store, tt.sender
+			if _, err := telegram.NewMessenger(tt.cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want it to mention %q", err, tt.want)
 			}
 		})

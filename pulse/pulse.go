@@ -165,8 +165,8 @@ func (p *Pulse) Wake() {
 
 // Start checks that the outbox table answers and starts the background
 // sender: woken by Track, and swept on SweepSchedule. ctx bounds the check
-// only; the sender runs until Stop. Start after Start or after Stop is an
-// error.
+// only; the sender runs until Stop. Start after Start is a no-op returning
+// nil; Start after Stop (or during it) returns ErrStopped.
 func (p *Pulse) Start(ctx context.Context) error {
 	p.lifeMu.Lock()
 	defer p.lifeMu.Unlock()
@@ -174,7 +174,7 @@ func (p *Pulse) Start(ctx context.Context) error {
 	case p.stopping:
 		return ErrStopped
 	case p.started:
-		return errors.New("pulse: already started")
+		return nil
 	}
 	var n int
 	if err := p.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+p.table+" WHERE id = 0").Scan(&n); err != nil {

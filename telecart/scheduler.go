@@ -241,9 +241,13 @@ func (s *Scheduler) Register(t Task) error {
 }
 
 // Start checks that the database answers and starts running tasks on their
-// schedules. It returns at once; calling it again is a no-op. Scheduled runs
-// keep ctx's values but not its cancellation: only Stop ends them.
+// schedules. It returns at once. Start after Start is a no-op returning
+// nil; Start after Stop returns ErrSchedulerStopped. Scheduled runs keep
+// ctx's values but not its cancellation: only Stop ends them.
 func (s *Scheduler) Start(ctx context.Context) error {
+	if done, err := s.startState(); done {
+		return err
+	}
 	if err := s.cfg.DB.PingContext(ctx); err != nil {
 		return fmt.Errorf("telecart: scheduler: the database does not answer: %w", err)
 	}
@@ -260,6 +264,20 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	s.cron.Start()
 	s.cfg.Logger.InfoContext(ctx, "scheduler started", "tasks", len(s.tasks))
 	return nil
+}
+
+// startState tells Start, before it pings the database, whether there is
+// nothing to start: already started (nil) or stopped (ErrSchedulerStopped).
+func (s *Scheduler) startState() (done bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.stopped:
+		return true, ErrSchedulerStopped
+	case s.started:
+		return true, nil
+	}
+	return false, nil
 }
 
 // Stop stops scheduling runs and waits for the running ones (RunNow's

@@ -69,6 +69,10 @@ type Config struct {
 	Now func() time.Time
 }
 
+// ErrStopped is returned by Start after Stop: a stopped TeleCart does not
+// restart; make a new one with New.
+var ErrStopped = errors.New("telecart: stopped; make a new TeleCart with New to start again")
+
 // TeleCart is the plugin: stores, services and handlers composed over one
 // database.
 type TeleCart struct {
@@ -280,12 +284,13 @@ func (tc *TeleCart) Migrate(ctx context.Context) error {
 }
 
 // Start migrates the database, applies the stored settings and starts the
-// Pulse sender and the scheduler. It returns once they run.
+// Pulse sender and the scheduler. It returns once they run. Start after
+// Start is a no-op returning nil; Start after Stop returns ErrStopped.
 func (tc *TeleCart) Start(ctx context.Context) error {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
 	if tc.stopped {
-		return errors.New("telecart: Start after Stop; make a new TeleCart")
+		return ErrStopped
 	}
 	if tc.started {
 		return nil

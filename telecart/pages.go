@@ -4,6 +4,7 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -17,7 +18,10 @@ import (
 var webFiles embed.FS
 
 // registerPages serves the admin panel at /admin/ and the storefront at
-// /app/. The pages themselves are public; the admin API they call is not.
+// /app/, one route per embedded file, so a host's own routes under /admin/
+// stay the host's. The pages themselves are public; the admin API they call
+// is not. Nothing here depends on where r is mounted: files are found by
+// their route, and the redirect to the directory is relative.
 func registerPages(r *mux.Router) {
 	for _, p := range []struct{ prefix, dir, csp string }{
 		{"/admin/", "web/admin", adminCSP},
@@ -27,21 +31,40 @@ func registerPages(r *mux.Router) {
 		if err != nil {
 			panic(err) // the embedded tree is fixed at build time
 		}
-		files := http.StripPrefix(p.prefix, http.FileServerFS(sub))
-		csp := p.csp
-		r.PathPrefix(p.prefix).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			h := w.Header()
-			h.Set("Content-Security-Policy", csp)
-			h.Set("X-Content-Type-Options", "nosniff")
-			h.Set("Referrer-Policy", "same-origin")
-			if strings.HasSuffix(r.URL.Path, "/") || strings.HasSuffix(r.URL.Path, ".html") {
-				h.Set("Cache-Control", "no-cache")
+		err = fs.WalkDir(sub, ".", func(name string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
 			}
-			files.ServeHTTP(w, r)
-		}))
-		prefix := p.prefix
-		r.Handle(strings.TrimSuffix(prefix, "/"), http.RedirectHandler(prefix, http.StatusMovedPermanently))
+			route := p.prefix + name
+			if name == "index.html" {
+				route = p.prefix
+			}
+			r.Handle(route, pageFile(sub, name, p.csp)).Methods(http.MethodGet, http.MethodHead)
+			return nil
+		})
+		if err != nil {
+			panic(err)
+		}
+		dir := path.Base(p.prefix) + "/"
+		r.Handle(strings.TrimSuffix(p.prefix, "/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Location", dir) // relative: /telecart/admin → /telecart/admin/
+			w.WriteHeader(http.StatusMovedPermanently)
+		})).Methods(http.MethodGet, http.MethodHead)
 	}
+}
+
+// pageFile serves one embedded file of a page with its security headers.
+func pageFile(fsys fs.FS, name, csp string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		if strings.HasSuffix(name, ".html") {
+			h.Set("Cache-Control", "no-cache")
+		}
+		http.ServeFileFS(w, r, fsys, name)
+	})
 }
 
 // Content-Security-Policy of each page: scripts only from the page's own

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -317,11 +318,18 @@ func (tc *TeleCart) trackServerEvent(ctx context.Context, name, key string, c te
 	}
 }
 
-// RegisterRoutes mounts every route on r: the storefront API under /api
-// (behind initData validation), the admin API under /admin/api (behind
-// AdminAuth), the Pulse ETL export under /pulse/etl (behind the Pulse API
-// key), and the pages: the admin panel at /admin/ and the Mini App
-// storefront at /app/.
+// RegisterRoutes registers TeleCart's routes on r, each on its own path and
+// method, with no catch-all: a host's own routes on the same router, under
+// /api/ or /admin/ too, keep answering the host's way. To mount TeleCart
+// under a base path, hand it a subrouter:
+//
+//	tc.RegisterRoutes(r.PathPrefix("/telecart").Subrouter())
+//
+// The routes, relative to r: the storefront API under /api (behind initData
+// validation), the admin API under /admin/api (behind AdminAuth), the Pulse
+// ETL export under /pulse/etl (behind the Pulse API key), the admin panel
+// page at /admin/ and the Mini App storefront page at /app/. The pages call
+// the APIs by relative URLs, so they work under any base path.
 func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	api := r.PathPrefix("/api").Subrouter()
 	api.Use(tc.validator.Middleware)
@@ -332,14 +340,12 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	forms.NewHandler(tc.forms, tc.logger).RegisterStorefrontRoutes(api)
 	(&OrdersHandler{service: tc.orders, logger: tc.logger}).RegisterStorefrontRoutes(api)
 	tc.ingest.RegisterStorefrontRoutes(api)
-	api.PathPrefix("/").Handler(notFound())
 
-	etl := r.PathPrefix("/pulse/etl").Subrouter()
-	tc.etl.RegisterRoutes(etl)
-	etl.PathPrefix("/").Handler(notFound())
+	tc.etl.RegisterRoutes(r.PathPrefix("/pulse/etl").Subrouter())
 
 	admin := r.PathPrefix("/admin/api").Subrouter()
 	admin.Use(mux.MiddlewareFunc(tc.cfg.AdminAuth))
+	admin.HandleFunc("/me", handleMe).Methods(http.MethodGet)
 	NewSettingsHandler(tc.settings, tc.logger).RegisterAdminRoutes(admin)
 	customersH.RegisterAdminRoutes(admin)
 	forms.NewHandler(tc.forms, tc.logger).RegisterAdminRoutes(admin)
@@ -349,12 +355,22 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	if tc.cfg.LogFile != "" {
 		NewLogsHandler(tc.cfg.LogFile, tc.logger).RegisterAdminRoutes(admin)
 	}
-	admin.PathPrefix("/").Handler(notFound())
 	registerPages(r)
 }
 
-// Handler returns every route on a router of its own, for hosts not on
-// gorilla/mux.
+// handleMe answers GET /admin/api/me: reaching it means the host's admin
+// auth let the request in. The admin page asks it first, so it shows the
+// panel at once under a host's own login and a token sign-in only where
+// the auth asks for a bearer token.
+func handleMe(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	httpx.WriteJSON(w, http.StatusOK, map[string]bool{"authenticated": true})
+}
+
+// Handler returns TeleCart's routes on a router of its own, rooted at "/",
+// which answers a JSON 404 or 405 for anything else. Mount it under a base
+// path with http.StripPrefix, or use RegisterServeMux to register only
+// TeleCart's own paths on a host's http.ServeMux.
 func (tc *TeleCart) Handler() http.Handler {
 	r := mux.NewRouter()
 	tc.RegisterRoutes(r)
@@ -364,6 +380,63 @@ func (tc *TeleCart) Handler() http.Handler {
 	})
 	return r
 }
+
+// RegisterServeMux registers TeleCart's routes on a standard library
+// http.ServeMux under base ("" or "/" for the root, or a path such as
+// "/telecart"): one pattern per route and method, such as
+// "GET /telecart/api/products/{id}", and no catch-all, so the host's own
+// patterns beside them, under /api/ or /admin/ too, keep working. It panics,
+// as ServeMux does, when a pattern conflicts with one the host registered.
+func (tc *TeleCart) RegisterServeMux(m *http.ServeMux, base string) {
+	base = strings.TrimSuffix(base, "/")
+	if base != "" && !strings.HasPrefix(base, "/") {
+		base = "/" + base
+	}
+	var h http.Handler = tc.Handler()
+	if base != "" {
+		h = http.StripPrefix(base, h)
+	}
+	for _, p := range servePatterns(tc) {
+		m.Handle(strings.TrimSpace(p.method+" "+base+p.path), h)
+	}
+}
+
+type servePattern struct{ method, path string }
+
+// servePatterns lists TeleCart's routes as ServeMux patterns: gorilla's
+// path variables, regular expressions and all, become plain wildcards; the
+// gorilla router behind them checks the rest.
+func servePatterns(tc *TeleCart) []servePattern {
+	r := mux.NewRouter()
+	tc.RegisterRoutes(r)
+	var out []servePattern
+	_ = r.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		if route.GetHandler() == nil {
+			return nil // a subrouter's prefix
+		}
+		tpl, err := route.GetPathTemplate()
+		if err != nil {
+			return nil
+		}
+		tpl = muxVar.ReplaceAllString(tpl, "{$1}")
+		if strings.HasSuffix(tpl, "/") && tpl != "/" {
+			tpl += "{$}" // exactly the directory, as gorilla matches it
+		}
+		methods, err := route.GetMethods()
+		if err != nil || len(methods) == 0 {
+			out = append(out, servePattern{path: tpl})
+			return nil
+		}
+		for _, m := range methods {
+			out = append(out, servePattern{method: m, path: tpl})
+		}
+		return nil
+	})
+	return out
+}
+
+// muxVar matches a gorilla path variable with an optional pattern.
+var muxVar = regexp.MustCompile(`\{([A-Za-z0-9_]+)(?::[^}]*)?\}`)
 
 func notFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -50,6 +50,8 @@ const en = {
   'signin.empty': 'Enter the admin token.',
   'signin.wrong': 'This token is not valid.',
   'signin.expired': 'Your session has ended. Sign in again.',
+  'signin.host_title': 'Sign in to the shop',
+  'signin.host_text': 'The shop’s own admin sign-in guards this panel. Sign in there, then come back and retry.',
 
   'pager.next': 'Next page',
   'pager.prev': 'Previous page',
@@ -316,6 +318,8 @@ const ru = {
   'signin.empty': 'Введите токен администратора.',
   'signin.wrong': 'Токен неверен.',
   'signin.expired': 'Сеанс завершён. Войдите снова.',
+  'signin.host_title': 'Войдите в магазин',
+  'signin.host_text': 'Эту панель защищает вход в админку самого магазина. Войдите там, затем вернитесь и повторите.',
 
   'pager.next': 'Следующая страница',
   'pager.prev': 'Предыдущая страница',

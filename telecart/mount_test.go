@@ -1,0 +1,152 @@
+package telecart_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/gorilla/mux"
+
+	"github.com/telecart-go/telecart/migrator"
+	"github.com/telecart-go/telecart/migrator/migratortest"
+	"github.com/telecart-go/telecart/telegram"
+)
+
+// TestMount proves that TeleCart answers only for its own paths: mounted at
+// the root or under /telecart/, on gorilla/mux (registered before and after
+// the host's routes) and on http.ServeMux, the host's own /api/ and /admin/
+// routes answer the host's way, and TeleCart's routes and pages answer
+// under the base path.
+func TestMount(t *testing.T) {
+	migratortest.Each(t, nil, func(t *testing.T, db migrator.DB) {
+		s := newPlugShop(t, db)
+		hostPing := func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "host pong") }
+		hostAdmin := func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "host admin "+r.URL.Path) }
+		hostHome := func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "host home "+r.URL.Path) }
+
+		gorilla := func(base string, hostFirst bool) http.Handler {
+			r := mux.NewRouter()
+			host := func() {
+				r.HandleFunc("/api/ping", hostPing).Methods(http.MethodGet)
+				r.HandleFunc("/api/settings/host", hostPing).Methods(http.MethodGet)
+				r.HandleFunc("/admin/login", hostAdmin).Methods(http.MethodGet, http.MethodPost)
+				r.HandleFunc("/admin/orders/{id}", hostAdmin).Methods(http.MethodGet)
+				r.PathPrefix("/").HandlerFunc(hostHome)
+			}
+			if hostFirst {
+				r.HandleFunc("/api/ping", hostPing).Methods(http.MethodGet)
+				r.HandleFunc("/api/settings/host", hostPing).Methods(http.MethodGet)
+				r.HandleFunc("/admin/login", hostAdmin).Methods(http.MethodGet, http.MethodPost)
+				r.HandleFunc("/admin/orders/{id}", hostAdmin).Methods(http.MethodGet)
+			}
+			if base == "" {
+				s.tc.RegisterRoutes(r)
+			} else {
+				s.tc.RegisterRoutes(r.PathPrefix(base).Subrouter())
+			}
+			if hostFirst {
+				r.PathPrefix("/").HandlerFunc(hostHome)
+			} else {
+				host()
+			}
+			return r
+		}
+		serveMux := func(base string) http.Handler {
+			m := http.NewServeMux()
+			m.HandleFunc("GET /api/ping", hostPing)
+			m.HandleFunc("GET /api/settings/host", hostPing)
+			m.HandleFunc("/admin/login", hostAdmin)
+			m.HandleFunc("GET /admin/orders/{id}", hostAdmin)
+			m.HandleFunc("/", hostHome)
+			s.tc.RegisterServeMux(m, base)
+			return m
+		}
+		for _, tt := range []struct {
+			name, base string
+			h          http.Handler
+		}{
+			{"GorillaRoot", "", gorilla("", false)},
+			{"GorillaRootHostFirst", "", gorilla("", true)},
+			{"GorillaPrefix", "/telecart", gorilla("/telecart", false)},
+			{"GorillaPrefixHostFirst", "/telecart", gorilla("/telecart", true)},
+			{"ServeMuxRoot", "", serveMux("")},
+			{"ServeMuxPrefix", "/telecart", serveMux("/telecart/")},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				srv := httptest.NewServer(tt.h)
+				defer srv.Close()
+				client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+				do := func(method, path string, hdr map[string]string) (*http.Response, string) {
+					t.Helper()
+					req, err := http.NewRequest(method, srv.URL+path, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for k, v := range hdr {
+						req.Header.Set(k, v)
+					}
+					resp, err := client.Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer resp.Body.Close()
+					b, _ := io.ReadAll(resp.Body)
+					return resp, string(b)
+				}
+				expect := func(method, path string, hdr map[string]string, status int, body string) *http.Response {
+					t.Helper()
+					resp, got := do(method, path, hdr)
+					if resp.StatusCode != status || !strings.Contains(got, body) {
+						t.Errorf("%s %s = %d %q; want %d containing %q", method, path, resp.StatusCode, got, status, body)
+					}
+					return resp
+				}
+				// The host's routes, whatever TeleCart's base.
+				expect("GET", "/api/ping", nil, 200, "host pong")
+				expect("GET", "/api/settings/host", nil, 200, "host pong")
+				expect("GET", "/admin/login", nil, 200, "host admin /admin/login")
+				expect("POST", "/admin/login", nil, 200, "host admin /admin/login")
+				expect("GET", "/admin/orders/7", nil, 200, "host admin /admin/orders/7")
+				expect("GET", "/", nil, 200, "host home /")
+				if tt.base != "" {
+					// Where TeleCart is not, its paths are the host's.
+					expect("GET", "/api/settings", nil, 200, "host home /api/settings")
+					expect("GET", "/admin/", nil, 200, "host home /admin/")
+				}
+
+				b := tt.base
+				initData := s.initData(3003, "Mount", "")
+				// The storefront API, behind initData.
+				expect("GET", b+"/api/settings", nil, 401, "invalid_init_data")
+				expect("GET", b+"/api/settings", map[string]string{telegram.HeaderInitData: initData}, 200, "shop_name")
+				expect("GET", b+"/api/products/p1", map[string]string{telegram.HeaderInitData: initData}, 200, `"p1"`)
+				// The admin API, behind the host's admin auth.
+				resp := expect("GET", b+"/admin/api/me", nil, 401, "unauthorized")
+				if !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
+					t.Errorf("401 without a Bearer challenge: %q", resp.Header.Get("WWW-Authenticate"))
+				}
+				bearer := map[string]string{"Authorization": "Bearer " + plugAdminToken}
+				expect("GET", b+"/admin/api/me", bearer, 200, `{"authenticated":true}`)
+				expect("GET", b+"/admin/api/dashboard", bearer, 200, "customers")
+				// The ETL export, behind the Pulse API key.
+				expect("GET", b+"/pulse/etl/customers", map[string]string{"X-Api-Key": "pulse-key"}, 200, `"data"`)
+				// The pages and their files.
+				expect("GET", b+"/admin/", nil, 200, "<html")
+				expect("GET", b+"/admin/js/app.js", nil, 200, "import")
+				expect("GET", b+"/app/", nil, 200, "<html")
+				expect("GET", b+"/app/js/api.js", nil, 200, "export")
+				resp = expect("GET", b+"/admin", nil, http.StatusMovedPermanently, "")
+				loc, err := url.Parse(resp.Header.Get("Location"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := resp.Request.URL.ResolveReference(loc).Path; got != b+"/admin/" {
+					t.Errorf("GET %s/admin redirects to %s", b, got)
+				}
+			})
+		}
+	})
+}

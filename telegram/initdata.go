@@ -121,6 +121,13 @@ func (e *invalidError) message() string {
 	return e.rule.Error() + ": " + e.detail
 }
 
+// MaxFields is the most fields init data may have. Telegram sends about a
+// dozen (query_id, user, receiver, chat, chat_type, chat_instance,
+// start_param, can_send_after, auth_date, signature, hash); refusing more
+// before decoding, sorting and hashing keeps a header of many thousand
+// fields from costing the server anything.
+const MaxFields = 32
+
 // pair is one decoded key=value of the query string.
 type pair struct{ key, value string }
 
@@ -134,6 +141,9 @@ type pairs []pair
 // differently, is rejected: a validator and the code after it must never
 // disagree on which value was signed.
 func splitQuery(raw string, buf pairs) (pairs, error) {
+	if strings.Count(raw, "&") >= MaxFields {
+		return nil, invalid(ErrMalformedQuery, fmt.Sprintf("more than %d fields", MaxFields), nil)
+	}
 	ps := buf[:0]
 	for rest := raw; rest != ""; {
 		var field string

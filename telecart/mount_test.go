@@ -150,3 +150,39 @@ func TestMount(t *testing.T) {
 		}
 	})
 }
+
+// TestHandlerErrors ensures the standalone Handler answers JSON 404s and
+// JSON 405s with Allow, and serves no directory listings.
+func TestHandlerErrors(t *testing.T) {
+	migratortest.Each(t, nil, func(t *testing.T, db migrator.DB) {
+		s := newPlugShop(t, db)
+		for _, tt := range []struct {
+			method, path string
+			status       int
+			allow        string
+		}{
+			{"GET", "/nowhere", 404, ""},
+			{"GET", "/app/js/", 404, ""},
+			{"GET", "/admin/css/", 404, ""},
+			{"GET", "/admin/nothing.js", 404, ""},
+			{"DELETE", "/admin/api/settings", 405, "GET, PUT"},
+			{"POST", "/app/", 405, "GET, HEAD"},
+			{"PUT", "/api/orders", 405, "POST"},
+			{"DELETE", "/api/privacy-consent", 405, "GET, POST"},
+			{"POST", "/pulse/etl/customers", 405, "GET"},
+		} {
+			req := httptest.NewRequest(tt.method, tt.path, nil)
+			req.Header.Set("Authorization", "Bearer "+plugAdminToken)
+			req.Header.Set(telegram.HeaderInitData, s.initData(4004, "Allow", ""))
+			w := httptest.NewRecorder()
+			s.tc.Handler().ServeHTTP(w, req)
+			if w.Code != tt.status || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") ||
+				!strings.Contains(w.Body.String(), `"error"`) {
+				t.Errorf("%s %s = %d %s %q; want %d JSON", tt.method, tt.path, w.Code, w.Header().Get("Content-Type"), w.Body.String(), tt.status)
+			}
+			if got := w.Header().Get("Allow"); got != tt.allow {
+				t.Errorf("%s %s: Allow %q; want %q", tt.method, tt.path, got, tt.allow)
+			}
+		}
+	})
+}

@@ -31,20 +31,22 @@ func registerPages(r *mux.Router) {
 		if err != nil {
 			panic(err) // the embedded tree is fixed at build time
 		}
+		files := subrouter(r, p.prefix)
 		err = fs.WalkDir(sub, ".", func(name string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
 			}
-			route := p.prefix + name
+			route := "/" + name
 			if name == "index.html" {
-				route = p.prefix
+				route = "/"
 			}
-			r.Handle(route, pageFile(sub, name, p.csp)).Methods(http.MethodGet, http.MethodHead)
+			files.Handle(route, pageFile(sub, name, p.csp)).Methods(http.MethodGet, http.MethodHead)
 			return nil
 		})
 		if err != nil {
 			panic(err)
 		}
+		allowOnly(files)
 		dir := path.Base(p.prefix) + "/"
 		r.Handle(strings.TrimSuffix(p.prefix, "/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Location", dir) // relative: /telecart/admin → /telecart/admin/

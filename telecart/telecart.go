@@ -331,7 +331,7 @@ func (tc *TeleCart) trackServerEvent(ctx context.Context, name, key string, c te
 // page at /admin/ and the Mini App storefront page at /app/. The pages call
 // the APIs by relative URLs, so they work under any base path.
 func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
-	api := r.PathPrefix("/api").Subrouter()
+	api := subrouter(r, "/api")
 	api.Use(tc.validator.Middleware)
 	NewSettingsHandler(tc.settings, tc.logger).RegisterStorefrontRoutes(api)
 	NewProductsHandler(tc.cfg.Catalog, tc.settings, tc.logger).RegisterStorefrontRoutes(api)
@@ -340,10 +340,13 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	forms.NewHandler(tc.forms, tc.logger).RegisterStorefrontRoutes(api)
 	(&OrdersHandler{service: tc.orders, logger: tc.logger}).RegisterStorefrontRoutes(api)
 	tc.ingest.RegisterStorefrontRoutes(api)
+	allowOnly(api)
 
-	tc.etl.RegisterRoutes(r.PathPrefix("/pulse/etl").Subrouter())
+	etl := subrouter(r, "/pulse/etl")
+	tc.etl.RegisterRoutes(etl)
+	allowOnly(etl)
 
-	admin := r.PathPrefix("/admin/api").Subrouter()
+	admin := subrouter(r, "/admin/api")
 	admin.Use(mux.MiddlewareFunc(tc.cfg.AdminAuth))
 	admin.HandleFunc("/me", handleMe).Methods(http.MethodGet)
 	NewSettingsHandler(tc.settings, tc.logger).RegisterAdminRoutes(admin)
@@ -355,6 +358,7 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	if tc.cfg.LogFile != "" {
 		NewLogsHandler(tc.cfg.LogFile, tc.logger).RegisterAdminRoutes(admin)
 	}
+	allowOnly(admin)
 	registerPages(r)
 }
 
@@ -375,10 +379,77 @@ func (tc *TeleCart) Handler() http.Handler {
 	r := mux.NewRouter()
 	tc.RegisterRoutes(r)
 	r.NotFoundHandler = notFound()
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpx.WriteError(w, r, nil, tcerr.Errorf(tcerr.MethodNotAllowed, "method_not_allowed", "%s is not allowed here", r.Method))
-	})
+	r.MethodNotAllowedHandler = methodNotAllowed(r)
 	return r
+}
+
+// subrouter is r's subrouter for TeleCart's paths under prefix; it answers
+// nothing for other paths. Call allowOnly on it once its routes are in.
+func subrouter(r *mux.Router, prefix string) *mux.Router {
+	return r.PathPrefix(prefix).Subrouter()
+}
+
+// allowOnly gives each path routed on r a last route for any other method,
+// answering a JSON 405 with Allow. (gorilla/mux loses a subrouter's method
+// mismatch once a later route shares its prefix, and a NotFoundHandler on
+// the subrouter would answer for the host's paths under the prefix too.)
+func allowOnly(r *mux.Router) {
+	seen := map[string]bool{}
+	var paths []string
+	_ = r.Walk(func(route *mux.Route, router *mux.Router, _ []*mux.Route) error {
+		tpl, err := route.GetPathTemplate()
+		if router != r || err != nil || route.GetHandler() == nil || seen[tpl] {
+			return nil
+		}
+		seen[tpl] = true
+		paths = append(paths, tpl)
+		return nil
+	})
+	prefix := pathPrefix(r)
+	for _, tpl := range paths {
+		r.Handle(strings.TrimPrefix(tpl, prefix), methodNotAllowed(r))
+	}
+}
+
+// pathPrefix is the path template r prepends to its routes' paths, read
+// off a route that is never matched.
+func pathPrefix(r *mux.Router) string {
+	tpl, err := r.NewRoute().BuildOnly().Path("/x").GetPathTemplate()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSuffix(tpl, "/x")
+}
+
+// methodNotAllowed answers a JSON 405 with the methods r takes for the path
+// in Allow.
+func methodNotAllowed(r *mux.Router) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if allow := allowedMethods(r, req); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		httpx.WriteError(w, req, nil, tcerr.Errorf(tcerr.MethodNotAllowed, "method_not_allowed", "%s is not allowed here", req.Method))
+	})
+}
+
+func hasMethods(route *mux.Route) bool {
+	ms, err := route.GetMethods()
+	return err == nil && len(ms) > 0
+}
+
+// allowedMethods lists the methods r routes for req's path, for the Allow
+// header of a 405.
+func allowedMethods(r *mux.Router, req *http.Request) string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := req.Clone(req.Context())
+		probe.Method = m
+		var match mux.RouteMatch
+		if r.Match(probe, &match) && match.MatchErr == nil && match.Route != nil && hasMethods(match.Route) {
+			allow = append(allow, m)
+		}
+	}
+	return strings.Join(allow, ", ")
 }
 
 // RegisterServeMux registers TeleCart's routes on a standard library
@@ -424,7 +495,9 @@ func servePatterns(tc *TeleCart) []servePattern {
 		}
 		methods, err := route.GetMethods()
 		if err != nil || len(methods) == 0 {
-			out = append(out, servePattern{path: tpl})
+			// A 405 fallback: on a ServeMux the host's mux answers those,
+			// and a pattern for every method could clash with a host's
+			// method pattern over a prefix, such as "GET /admin/".
 			return nil
 		}
 		for _, m := range methods {

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -27,6 +26,7 @@ import (
 	"time"
 
 	"github.com/telecart-go/telecart/examples/shop/server"
+	"github.com/telecart-go/telecart/telecart"
 )
 
 func main() {
@@ -78,6 +78,9 @@ flags (each also read from its variable; the flag wins):
   -pulse-max-attempts N    TELECART_PULSE_MAX_ATTEMPTS attempts before an event fails (20)
   -pulse-lease D           TELECART_PULSE_LEASE        lease on a claimed batch (1m)
   -log-file PATH           TELECART_LOG_FILE           JSON log file (telecart-demo.log beside the database)
+  -read-timeout D          TELECART_READ_TIMEOUT       longest time to read a request, body included (30s)
+  -write-timeout D         TELECART_WRITE_TIMEOUT      longest time to write an answer (1m)
+  -idle-timeout D          TELECART_IDLE_TIMEOUT       longest idle keep-alive (1m)
 
 commands (none: serve):
   migrate status | migrate up
@@ -95,7 +98,8 @@ func serve(ctx context.Context, cfg server.Config) error {
 		_ = s.Stop(context.Background())
 		return err
 	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := telecart.NewHTTPServer(telecart.HTTPServerConfig{Handler: s.Handler(), Logger: s.Logger,
+		ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	// Listen first so /healthz can say "starting" while migrations run.

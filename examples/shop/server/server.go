@@ -60,6 +60,9 @@ type Config struct {
 	PulseMaxAttempts int
 	PulseLease       time.Duration
 	LogFile          string
+	// ReadTimeout, WriteTimeout and IdleTimeout bound a request's reading,
+	// an answer's writing and an idle keep-alive connection.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// TelegramAPIURL points the Bot API client elsewhere (tests). Not a flag.
 	TelegramAPIURL string
 	// Stdout receives the start-up lines and the text log. Defaults to os.Stdout.
@@ -100,6 +103,9 @@ func ParseFlags(args []string, getenv func(string) string) (Config, []string, er
 		{&c.PulseRetryBase, "pulse-retry-base", "TELECART_PULSE_RETRY_BASE", pulse.RetryBaseDefault},
 		{&c.PulseRetryMax, "pulse-retry-max", "TELECART_PULSE_RETRY_MAX", pulse.RetryMaxDefault},
 		{&c.PulseLease, "pulse-lease", "TELECART_PULSE_LEASE", pulse.LeaseDefault},
+		{&c.ReadTimeout, "read-timeout", "TELECART_READ_TIMEOUT", telecart.ReadTimeoutDefault},
+		{&c.WriteTimeout, "write-timeout", "TELECART_WRITE_TIMEOUT", telecart.WriteTimeoutDefault},
+		{&c.IdleTimeout, "idle-timeout", "TELECART_IDLE_TIMEOUT", telecart.IdleTimeoutDefault},
 	}
 	for _, d := range durations {
 		def := d.def

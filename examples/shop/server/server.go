@@ -163,6 +163,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Stdout == nil {
 		cfg.Stdout = os.Stdout
 	}
+	if cfg.Dev && !isLoopback(cfg.Addr) {
+		return nil, fmt.Errorf("-dev signs a buyer's initData for anyone who asks, so it runs only on a loopback -addr such as 127.0.0.1:8080, not %q", cfg.Addr)
+	}
 	s := &Server{Config: cfg}
 	if s.Config.BotToken == "" {
 		s.Config.BotToken, s.generatedBot = "1000000000:demo-"+randomHex(12), true
@@ -230,6 +233,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	s.handler = r
 	return s, nil
+}
+
+// isLoopback reports whether addr listens on the loopback interface only.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Handler serves the whole shop.

@@ -216,3 +216,27 @@ func TestParseFlags(t *testing.T) {
 		t.Error("a bad TELECART_PULSE_LEASE was accepted")
 	}
 }
+
+// Ensure -dev, which signs initData for anyone, is refused on any address
+// but a loopback one.
+func TestDevLoopbackOnly(t *testing.T) {
+	for addr, ok := range map[string]bool{
+		"127.0.0.1:8080": true, "localhost:8080": true, "[::1]:8080": true,
+		":8080": false, "0.0.0.0:8080": false, "192.168.1.5:8080": false, "shop.example:443": false,
+	} {
+		cfg, _, err := server.ParseFlags([]string{"-dev", "-addr", addr, "-db", "sqlite::memory:"}, func(string) string { return "" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Stdout = io.Discard
+		s, err := server.New(context.Background(), cfg)
+		if ok != (err == nil) {
+			t.Errorf("-dev -addr %s: New = %v; want ok=%v", addr, err, ok)
+		}
+		if err == nil {
+			_ = s.Stop(context.Background())
+		} else if !strings.Contains(err.Error(), "loopback") {
+			t.Errorf("-dev -addr %s: %v does not say why", addr, err)
+		}
+	}
+}

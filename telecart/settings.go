@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	sq "github.com/Masterminds/squirrel"
+
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/tcerr"
 )
@@ -261,6 +263,16 @@ func (s Settings) normalize() (Settings, error) {
 	if msg := checkURL(n.PulseURL, "http", "https"); msg != "" {
 		fields["pulse_url"] = msg
 	}
+	// The sender needs all three, and a half-set triple would switch the
+	// ETL key while the sender kept the old credentials: all or none.
+	pulseSet := map[string]bool{"pulse_url": n.PulseURL != "", "pulse_api_key": n.PulseAPIKey != "", "pulse_secret": n.PulseSecret != ""}
+	if pulseSet["pulse_url"] || pulseSet["pulse_api_key"] || pulseSet["pulse_secret"] {
+		for name, set := range pulseSet {
+			if !set && fields[name] == "" {
+				fields[name] = "Required with the other Pulse settings: set the Pulse URL, API key and secret together, or clear all three."
+			}
+		}
+	}
 
 	for i := range n.Blocks {
 		b := &n.Blocks[i]
@@ -466,10 +478,14 @@ func (s *SettingsStore) load(ctx context.Context) (Settings, error) {
 	return v, nil
 }
 
-// Update validates v and saves every setting in one transaction. Invalid
-// settings are a 422 *tcerr.Error with a message per field. It returns the
-// settings as saved (defaults filled in, names trimmed) and then calls the
-// OnChange listeners with them.
+// Update validates v and saves, in one transaction, the settings whose
+// values differ from the current ones: a setting the admin did not change
+// keeps no row, so it follows the host's default when that changes (a new
+// -pulse-url after a restart, say) instead of being pinned to the value it
+// had when something else was saved. Invalid settings are a Validation
+// *tcerr.Error with a message per field, and nothing is saved. It returns
+// the settings as saved (defaults filled in, names trimmed) and then calls
+// the OnChange listeners with them.
 func (s *SettingsStore) Update(ctx context.Context, v Settings) (Settings, error) {
 	n, err := v.normalize()
 	if err != nil {
@@ -478,41 +494,36 @@ func (s *SettingsStore) Update(ctx context.Context, v Settings) (Settings, error
 	s.writing.Lock()
 	defer s.writing.Unlock()
 
+	cur, err := s.load(ctx)
+	if err != nil {
+		return Settings{}, err
+	}
 	ins := s.db.Dialect.Builder().Insert(s.db.Table("settings")).Columns("name", "value", "updated_at")
 	now := s.db.Dialect.EncodeTime(s.now())
-	rv := reflect.ValueOf(n)
+	rv, cv := reflect.ValueOf(n), reflect.ValueOf(cur)
+	changed := 0
 	for _, f := range settingsFields {
-		fv := rv.Field(f.index)
-		if fv.Kind() == reflect.Slice && fv.IsNil() {
-			fv = reflect.MakeSlice(fv.Type(), 0, 0) // store [], not null
+		encode := func(fv reflect.Value) ([]byte, error) {
+			if fv.Kind() == reflect.Slice && fv.IsNil() {
+				fv = reflect.MakeSlice(fv.Type(), 0, 0) // store [], not null
+			}
+			return json.Marshal(fv.Interface())
 		}
-		b, err := json.Marshal(fv.Interface())
+		b, err := encode(rv.Field(f.index))
 		if err != nil {
 			return Settings{}, fmt.Errorf("telecart: encoding setting %q: %w", f.name, err)
 		}
+		if old, err := encode(cv.Field(f.index)); err == nil && string(old) == string(b) {
+			continue
+		}
 		ins = ins.Values(f.name, string(b), now)
+		changed++
 	}
-	q, args, err := s.db.Dialect.Upsert(ins, []string{"name"}, []string{"value", "updated_at"}).ToSql()
-	if err != nil {
-		return Settings{}, fmt.Errorf("telecart: building settings update: %w", err)
+	if changed > 0 {
+		if err := s.save(ctx, ins); err != nil {
+			return Settings{}, err
+		}
 	}
-
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return Settings{}, fmt.Errorf("telecart: saving settings: %w", err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-		return Settings{}, fmt.Errorf("telecart: saving settings: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return Settings{}, fmt.Errorf("telecart: saving settings: %w", err)
-	}
-
-	s.mu.Lock()
-	s.gen++
-	s.cached = nil
-	s.mu.Unlock()
 
 	s.listenersMu.Lock()
 	listeners := slices.Clone(s.listeners)
@@ -521,6 +532,30 @@ func (s *SettingsStore) Update(ctx context.Context, v Settings) (Settings, error
 		fn(n.clone())
 	}
 	return n.clone(), nil
+}
+
+// save upserts the rows of ins and drops the cache.
+func (s *SettingsStore) save(ctx context.Context, ins sq.InsertBuilder) error {
+	q, args, err := s.db.Dialect.Upsert(ins, []string{"name"}, []string{"value", "updated_at"}).ToSql()
+	if err != nil {
+		return fmt.Errorf("telecart: building settings update: %w", err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("telecart: saving settings: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("telecart: saving settings: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("telecart: saving settings: %w", err)
+	}
+	s.mu.Lock()
+	s.gen++
+	s.cached = nil
+	s.mu.Unlock()
+	return nil
 }
 
 // OnChange registers fn to be called with the new settings after every

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -336,27 +337,40 @@ func TestSettingsHTTP_Secrets(t *testing.T) {
 			t.Fatalf("PUT answered %+v; want masked settings", put.Settings)
 		}
 
-		// Ensure an omitted secret is kept, an empty one cleared, and a new
-		// one stored.
+		// Ensure an omitted secret is kept and a new one stored.
 		body := map[string]any{
-			"shop_name":     "Lavka 3",
-			"pulse_api_key": "",
-			"pulse_secret":  "new-secret-value-1234",
-			"blocks":        got.Blocks,
+			"shop_name":    "Lavka 3",
+			"pulse_url":    got.PulseURL,
+			"pulse_secret": "new-secret-value-1234",
+			"blocks":       got.Blocks,
 		}
 		shop.MustDo(t, http.MethodPut, "/admin/api/settings", body, http.StatusOK, &put)
 		s = MustGetSettings(t, shop.store)
-		if s.BotToken != testBotToken || s.PulseAPIKey != "" || s.PulseSecret != "new-secret-value-1234" {
+		if s.BotToken != testBotToken || s.PulseAPIKey != testPulseAPIKey || s.PulseSecret != "new-secret-value-1234" {
 			t.Fatalf("after PUT: %+v", s)
 		}
-		if put.PulseAPIKey != "" || put.PulseSecret != "••••1234" {
+		if put.PulseSecret != "••••1234" {
 			t.Fatalf("PUT answered %+v", put.Settings)
 		}
+
+		// Ensure Pulse settings are all or none: an empty key beside a URL
+		// and a secret is a 422 naming the key, and nothing is saved.
+		body["pulse_api_key"] = ""
+		body["shop_name"] = "Lavka 4"
+		e := shop.MustError(t, http.MethodPut, "/admin/api/settings", body, http.StatusUnprocessableEntity)
+		if e.Error.Fields["pulse_api_key"] == "" || e.Error.Fields["pulse_url"] != "" {
+			t.Fatalf("error %+v; want a pulse_api_key message only", e.Error)
+		}
+		if s := MustGetSettings(t, shop.store); s.ShopName != "Lavka 3" || s.PulseAPIKey != testPulseAPIKey {
+			t.Fatalf("a refused save changed the settings: %+v", s)
+		}
+		delete(body, "pulse_api_key")
+		body["shop_name"] = "Lavka 3"
 
 		// Ensure a stale mask (of a secret since replaced) is refused rather
 		// than stored as the secret.
 		body["pulse_secret"] = got.PulseSecret
-		e := shop.MustError(t, http.MethodPut, "/admin/api/settings", body, http.StatusUnprocessableEntity)
+		e = shop.MustError(t, http.MethodPut, "/admin/api/settings", body, http.StatusUnprocessableEntity)
 		if e.Error.Fields["pulse_secret"] == "" {
 			t.Fatalf("error %+v; want a pulse_secret message", e.Error)
 		}
@@ -456,4 +470,55 @@ func sameSet(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// TestSettingsWriteOnlyChanges ensures a save stores only the settings the
+// admin changed: a host default never saved follows the host when it
+// changes (a restart with another -pulse-url), and clearing the Pulse
+// settings together works.
+func TestSettingsWriteOnlyChanges(t *testing.T) {
+	eachSettingsDB(t, func(t *testing.T, db migrator.DB) {
+		ctx := context.Background()
+		defaults := telecart.Settings{PulseURL: "http://127.0.0.1:40001", PulseAPIKey: "key-one", PulseSecret: "secret-one", BotToken: "1:token"}
+		store := telecart.NewSettingsStore(db, defaults, nil)
+		s := MustGetSettings(t, store)
+		s.ShopName = "Chai"
+		MustUpdateSettings(t, store, s)
+		var names []string
+		rows, err := db.QueryContext(ctx, "SELECT name FROM "+db.Table("settings")+" ORDER BY name")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, n)
+		}
+		rows.Close()
+		for _, n := range names {
+			if n == "pulse_url" || n == "pulse_api_key" || n == "pulse_secret" || n == "bot_token" {
+				t.Errorf("an unchanged default was stored: %v", names)
+			}
+		}
+		if !slices.Contains(names, "shop_name") {
+			t.Fatalf("the changed setting was not stored: %v", names)
+		}
+
+		// A restart with other defaults: they apply, the saved name stays.
+		restarted := telecart.NewSettingsStore(db, telecart.Settings{PulseURL: "http://127.0.0.1:40002",
+			PulseAPIKey: "key-two", PulseSecret: "secret-two", BotToken: "1:token"}, nil)
+		got := MustGetSettings(t, restarted)
+		if got.PulseURL != "http://127.0.0.1:40002" || got.PulseAPIKey != "key-two" || got.ShopName != "Chai" {
+			t.Fatalf("after a restart: %+v", got)
+		}
+
+		// Clearing the three Pulse settings together is allowed and sticks.
+		got.PulseURL, got.PulseAPIKey, got.PulseSecret = "", "", ""
+		MustUpdateSettings(t, restarted, got)
+		if got := MustGetSettings(t, telecart.NewSettingsStore(db, defaults, nil)); got.PulseURL != "" || got.PulseSecret != "" {
+			t.Fatalf("cleared Pulse settings came back: %+v", got)
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -238,5 +239,63 @@ func TestDevLoopbackOnly(t *testing.T) {
 		} else if !strings.Contains(err.Error(), "loopback") {
 			t.Errorf("-dev -addr %s: %v does not say why", addr, err)
 		}
+	}
+}
+
+// Ensure saving a setting does not pin the built-in receiver's random
+// port: after a restart the demo sends to its new receiver.
+func TestRestartKeepsDefaultsUnpinned(t *testing.T) {
+	for _, d := range migratortest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			dsn := "sqlite:" + filepath.Join(t.TempDir(), "shop.db")
+			if d == migrator.MySQL {
+				dsn = "mysql:" + migratortest.FreshDSN(t, d)
+			}
+			logFile := filepath.Join(t.TempDir(), "shop.log")
+			start := func() (*server.Server, string) {
+				cfg, _, err := server.ParseFlags([]string{"-db", dsn, "-log-file", logFile, "-admin-token", "admin-token-1"},
+					func(string) string { return "" })
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg.Stdout = io.Discard
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				s, err := server.New(ctx, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := s.Start(ctx); err != nil {
+					t.Fatal(err)
+				}
+				srv := httptest.NewServer(s.Handler())
+				t.Cleanup(srv.Close)
+				return s, srv.URL
+			}
+			stop := func(s *server.Server) {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				if err := s.Stop(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s1, url1 := start()
+			var settings map[string]any
+			call(t, "GET", url1+"/admin/api/settings", "", "admin-token-1", nil, http.StatusOK, &settings)
+			first := settings["pulse_url"]
+			settings["shop_name"] = "Renamed"
+			call(t, "PUT", url1+"/admin/api/settings", "", "admin-token-1", settings, http.StatusOK, nil)
+			stop(s1)
+
+			s2, url2 := start()
+			defer stop(s2)
+			call(t, "GET", url2+"/admin/api/settings", "", "admin-token-1", nil, http.StatusOK, &settings)
+			if settings["shop_name"] != "Renamed" {
+				t.Fatalf("the saved setting was lost: %v", settings["shop_name"])
+			}
+			if settings["pulse_url"] == first || !strings.HasPrefix(fmt.Sprint(settings["pulse_url"]), "http://127.0.0.1:") {
+				t.Fatalf("pulse_url %v after a restart; the first run's was %v", settings["pulse_url"], first)
+			}
+		})
 	}
 }

@@ -197,19 +197,14 @@ func (s Settings) clone() Settings {
 // secretMark starts a masked secret.
 const secretMark = "••••"
 
-// MaskSecret returns how the admin API shows a secret: empty when unset,
-// secretMark and the last 4 characters when it is long enough that those
-// give little away (over 8 characters), and secretMark alone otherwise.
+// MaskSecret returns how the admin API shows a secret: secretMark when it is
+// set, empty when it is not. Nothing of the secret itself, not even its
+// last characters or its length, leaves the server.
 func MaskSecret(secret string) string {
-	switch n := utf8.RuneCountInString(secret); {
-	case n == 0:
+	if secret == "" {
 		return ""
-	case n <= 8:
-		return secretMark
-	default:
-		r := []rune(secret)
-		return secretMark + string(r[n-4:])
 	}
+	return secretMark
 }
 
 // Masked returns a copy of s with every secret replaced by MaskSecret.

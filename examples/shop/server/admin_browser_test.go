@@ -800,7 +800,7 @@ func TestAdminPanel(t *testing.T) {
 			BotToken string `json:"bot_token"`
 		}
 		e.get(t, "settings", &s)
-		if want := "••••" + e.srv.Config.BotToken[len(e.srv.Config.BotToken)-4:]; s.BotToken != want {
+		if want := "••••"; s.BotToken != want {
 			t.Errorf("saving changed the bot token: %q, want %q", s.BotToken, want)
 		}
 		browsertest.Screenshot(t, ctx, "settings")

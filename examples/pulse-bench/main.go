@@ -33,10 +33,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/telecart-go/telecart/examples/pulse-receiver/receiver"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/dbopen"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/pulse/pulsetest"
 )
 
 func main() {
@@ -133,14 +133,14 @@ func run(args []string) error {
 
 	// The receiver: in process unless -receiver names one.
 	url := o.receiverURL
-	var rv *receiver.Receiver
+	var rv *pulsetest.Receiver
 	if url == "" {
 		o.apiKey, o.secret = "bench-key", "bench-secret"
-		if rv, err = receiver.New(receiver.Config{APIKey: o.apiKey, Secret: o.secret}); err != nil {
+		if rv, err = pulsetest.New(pulsetest.Config{APIKey: o.apiKey, Secret: o.secret}); err != nil {
 			return err
 		}
 		defer rv.Close()
-		if err := rv.SetFaults(receiver.Faults{Latency: o.latency}); err != nil {
+		if err := rv.SetFaults(pulsetest.Faults{Latency: o.latency}); err != nil {
 			return err
 		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -1,4 +1,4 @@
-// Package receiver is the reference Pulse API server of
+// Package pulsetest is the reference Pulse API server of
 // spec/pulse-protocol.md: it checks the API key and the payload signature,
 // deduplicates events by idempotency key, and answers per-event results. Its
 // faults (errors, 429, latency, timeouts, dropped connections, outages,
@@ -8,15 +8,15 @@
 // The demo shop embeds it as its default Pulse endpoint; tests embed it in
 // an httptest.Server:
 //
-//	rv, err := receiver.New(receiver.Config{APIKey: "k", Secret: "s"})
+//	rv, err := pulsetest.New(pulsetest.Config{APIKey: "k", Secret: "s"})
 //	if err != nil { ... }
 //	srv := httptest.NewServer(rv)
 //	defer srv.Close()
 //	defer rv.Close()
-//	rv.SetFaults(receiver.Faults{ErrorRate: 0.3})
+//	rv.SetFaults(pulsetest.Faults{ErrorRate: 0.3})
 //	// … run the sender against srv.URL, then:
 //	st := rv.Stats() // st.Unique == events tracked, whatever the faults
-package receiver
+package pulsetest
 
 import (
 	"crypto/sha256"
@@ -165,13 +165,13 @@ func (c Config) withDefaults() Config {
 
 func (c Config) validate() error {
 	if c.APIKey == "" {
-		return errors.New("receiver: APIKey is empty; set it to the API key the sender uses")
+		return errors.New("pulsetest: APIKey is empty; set it to the API key the sender uses")
 	}
 	if c.Secret == "" {
-		return errors.New("receiver: Secret is empty; set it to the shared secret the sender signs with")
+		return errors.New("pulsetest: Secret is empty; set it to the shared secret the sender signs with")
 	}
 	if c.MaxBody < 0 {
-		return fmt.Errorf("receiver: MaxBody must not be negative, got %d", c.MaxBody)
+		return fmt.Errorf("pulsetest: MaxBody must not be negative, got %d", c.MaxBody)
 	}
 	return nil
 }
@@ -184,7 +184,7 @@ func New(cfg Config) (*Receiver, error) {
 	}
 	signer, err := pulse.NewPayloadSigner(pulse.SignerConfig{Secret: cfg.Secret, Window: cfg.Window, Now: cfg.Now})
 	if err != nil {
-		return nil, fmt.Errorf("receiver: %w", err)
+		return nil, fmt.Errorf("pulsetest: %w", err)
 	}
 	rv := &Receiver{
 		apiKey:    []byte(cfg.APIKey),

@@ -33,7 +33,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/telecart-go/telecart/internal/httpx"
 	"github.com/telecart-go/telecart/pulse"
 )
 
@@ -243,7 +242,7 @@ func (rv *Receiver) Reset() {
 
 // handleStats serves GET /stats.
 func (rv *Receiver) handleStats(w http.ResponseWriter, r *http.Request) {
-	httpx.WriteJSON(w, http.StatusOK, rv.Stats())
+	writeJSON(w, http.StatusOK, rv.Stats())
 }
 
 // handleEvents serves POST /v1/events. Faults that model the network or a
@@ -271,38 +270,38 @@ func (rv *Receiver) handleEvents(w http.ResponseWriter, r *http.Request) {
 
 	switch {
 	case f.Unauthorized:
-		rv.fail(w, r, &info, FaultUnauthorized, httpx.Errorf(http.StatusUnauthorized, "unauthorized", "API key rejected (fault injected)"))
+		rv.fail(w, r, &info, FaultUnauthorized, errorf(http.StatusUnauthorized, "unauthorized", "API key rejected (fault injected)"))
 		return
 	case f.outageAt(rv.now()):
 		rv.setRetryAfter(w, f)
-		rv.fail(w, r, &info, FaultOutage, httpx.Errorf(http.StatusServiceUnavailable, "unavailable", "Pulse is down for maintenance (fault injected)"))
+		rv.fail(w, r, &info, FaultOutage, errorf(http.StatusServiceUnavailable, "unavailable", "Pulse is down for maintenance (fault injected)"))
 		return
 	case d.serverError:
-		rv.fail(w, r, &info, FaultError, httpx.Errorf(d.errorStatus, "unavailable", "%s (fault injected)", http.StatusText(d.errorStatus)))
+		rv.fail(w, r, &info, FaultError, errorf(d.errorStatus, "unavailable", "%s (fault injected)", http.StatusText(d.errorStatus)))
 		return
 	case d.tooMany:
 		rv.setRetryAfter(w, f)
-		rv.fail(w, r, &info, FaultTooMany, httpx.Errorf(http.StatusTooManyRequests, "rate_limited", "too many requests (fault injected)"))
+		rv.fail(w, r, &info, FaultTooMany, errorf(http.StatusTooManyRequests, "rate_limited", "too many requests (fault injected)"))
 		return
 	}
 
 	if !rv.authorized(r.Header.Get("Authorization")) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="pulse"`)
-		rv.fail(w, r, &info, "", httpx.Errorf(http.StatusUnauthorized, "unauthorized", "missing or wrong API key in Authorization: Bearer"))
+		rv.fail(w, r, &info, "", errorf(http.StatusUnauthorized, "unauthorized", "missing or wrong API key in Authorization: Bearer"))
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		rv.fail(w, r, &info, "", httpx.Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json"))
+		rv.fail(w, r, &info, "", errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json"))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, rv.maxBody))
 	if err != nil {
 		var maxErr *http.MaxBytesError
 		if errors.As(err, &maxErr) {
-			rv.fail(w, r, &info, "", httpx.Errorf(http.StatusRequestEntityTooLarge, "body_too_large", "request body exceeds %d bytes", maxErr.Limit))
+			rv.fail(w, r, &info, "", errorf(http.StatusRequestEntityTooLarge, "body_too_large", "request body exceeds %d bytes", maxErr.Limit))
 			return
 		}
-		rv.fail(w, r, &info, "", httpx.BadRequest("reading the body: %v", err))
+		rv.fail(w, r, &info, "", badRequest("reading the body: %v", err))
 		return
 	}
 	if err := rv.signer.Verify(r.Header.Get(pulse.HeaderTimestamp), r.Header.Get(pulse.HeaderSignature), body); err != nil {
@@ -310,30 +309,30 @@ func (rv *Receiver) handleEvents(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, pulse.ErrStaleTimestamp) {
 			code = "stale_timestamp"
 		}
-		rv.fail(w, r, &info, "", httpx.Errorf(http.StatusUnauthorized, code, "%s", strings.TrimPrefix(err.Error(), "pulse: ")))
+		rv.fail(w, r, &info, "", errorf(http.StatusUnauthorized, code, "%s", strings.TrimPrefix(err.Error(), "pulse: ")))
 		return
 	}
-	if err := checkBatchHeaders(r.Header); err != nil {
-		rv.fail(w, r, &info, "", err)
+	if e := checkBatchHeaders(r.Header); e != nil {
+		rv.fail(w, r, &info, "", e)
 		return
 	}
-	events, err := parseBatch(body)
-	if err != nil {
-		rv.fail(w, r, &info, "", err)
+	events, e := parseBatch(body)
+	if e != nil {
+		rv.fail(w, r, &info, "", e)
 		return
 	}
 	info.Events = len(events)
 
 	switch {
 	case f.MaxEvents > 0 && len(events) > f.MaxEvents:
-		rv.fail(w, r, &info, FaultTooLarge, httpx.Errorf(http.StatusRequestEntityTooLarge, "too_many_events", "a batch holds at most %d events (fault injected)", f.MaxEvents))
+		rv.fail(w, r, &info, FaultTooLarge, errorf(http.StatusRequestEntityTooLarge, "too_many_events", "a batch holds at most %d events (fault injected)", f.MaxEvents))
 		return
 	case f.RejectAll400:
-		rv.fail(w, r, &info, FaultRejectAll, httpx.BadRequest("batch rejected (fault injected)"))
+		rv.fail(w, r, &info, FaultRejectAll, badRequest("batch rejected (fault injected)"))
 		return
 	case f.BadBatchPattern != nil:
 		if i := matchIndex(events, f.BadBatchPattern); i >= 0 {
-			rv.fail(w, r, &info, FaultBadBatch, httpx.BadRequest("event %d (%s) is malformed (fault injected)", i, events[i].IdempotencyKey))
+			rv.fail(w, r, &info, FaultBadBatch, badRequest("event %d (%s) is malformed (fault injected)", i, events[i].IdempotencyKey))
 			return
 		}
 	}
@@ -366,25 +365,21 @@ func (rv *Receiver) handleEvents(w http.ResponseWriter, r *http.Request) {
 
 	info.Status = http.StatusOK
 	rv.done(r, info)
-	httpx.WriteJSON(w, http.StatusOK, pulse.WireResponse{Results: results})
+	writeJSON(w, http.StatusOK, pulse.WireResponse{Results: results})
 }
 
-// fail answers err (an *httpx.Error) and reports the request.
-func (rv *Receiver) fail(w http.ResponseWriter, r *http.Request, info *Request, fault string, err error) {
-	var e *httpx.Error
-	if errors.As(err, &e) {
-		info.Status = e.Status
-	}
+// fail answers e and reports the request.
+func (rv *Receiver) fail(w http.ResponseWriter, r *http.Request, info *Request, fault string, e *apiError) {
+	info.Status = e.status
 	info.Fault = fault
 	if info.Status == http.StatusUnauthorized {
 		rv.count(func(st *Stats) { st.Unauthorized++ })
 		if fault == "" {
-			rv.logger.WarnContext(r.Context(), "pulse receiver: unauthenticated request", "remote", r.RemoteAddr, "err", err)
+			rv.logger.WarnContext(r.Context(), "pulse receiver: unauthenticated request", "remote", r.RemoteAddr, "err", e)
 		}
 	}
 	rv.done(r, *info)
-	// No logger: injected 5xx answers are expected, not errors to report.
-	httpx.WriteError(w, r, nil, err)
+	writeError(w, e)
 }
 
 // done counts a faulted request, logs it and calls OnRequest.
@@ -457,12 +452,12 @@ func (rv *Receiver) record(events []pulse.WireEvent, f Faults) []pulse.WireResul
 // checkBatchHeaders requires the spec's X-Pulse-Batch-Id (a UUID) and
 // X-Pulse-Attempt (a positive integer): a reference receiver should make a
 // sender's protocol mistake loud.
-func checkBatchHeaders(h http.Header) error {
+func checkBatchHeaders(h http.Header) *apiError {
 	if id := h.Get(pulse.HeaderBatchID); !isUUID(id) {
-		return httpx.BadRequest("%s must be a UUID", pulse.HeaderBatchID)
+		return badRequest("%s must be a UUID", pulse.HeaderBatchID)
 	}
 	if n, err := strconv.Atoi(h.Get(pulse.HeaderAttempt)); err != nil || n < 1 {
-		return httpx.BadRequest("%s must be a positive integer", pulse.HeaderAttempt)
+		return badRequest("%s must be a positive integer", pulse.HeaderAttempt)
 	}
 	return nil
 }
@@ -487,29 +482,29 @@ func isUUID(s string) bool {
 	return true
 }
 
-// parseBatch decodes and checks a body; errors are 400 *httpx.Error values
-// naming the first bad event, so a splitting sender can find it.
-func parseBatch(body []byte) ([]pulse.WireEvent, error) {
+// parseBatch decodes and checks a body; its errors are 400 answers naming
+// the first bad event, so a splitting sender can find it.
+func parseBatch(body []byte) ([]pulse.WireEvent, *apiError) {
 	var batch struct {
 		Events *[]pulse.WireEvent `json:"events"`
 	}
 	if err := json.Unmarshal(body, &batch); err != nil {
-		return nil, httpx.BadRequest("malformed JSON: %v", err)
+		return nil, badRequest("malformed JSON: %v", err)
 	}
 	if batch.Events == nil {
-		return nil, httpx.BadRequest(`body must be {"events": [...]}`)
+		return nil, badRequest(`body must be {"events": [...]}`)
 	}
 	events := *batch.Events
 	for i, e := range events {
 		switch {
 		case e.IdempotencyKey == "":
-			return nil, httpx.BadRequest("event %d: idempotency_key is missing", i)
+			return nil, badRequest("event %d: idempotency_key is missing", i)
 		case len(e.IdempotencyKey) > MaxIdempotencyKeyLen:
-			return nil, httpx.BadRequest("event %d: idempotency_key is longer than %d bytes", i, MaxIdempotencyKeyLen)
+			return nil, badRequest("event %d: idempotency_key is longer than %d bytes", i, MaxIdempotencyKeyLen)
 		case e.Event == "":
-			return nil, httpx.BadRequest("event %d (%s): event is missing", i, e.IdempotencyKey)
+			return nil, badRequest("event %d (%s): event is missing", i, e.IdempotencyKey)
 		case len(e.Payload) > 0 && e.Payload[0] != '{' && string(e.Payload) != "null":
-			return nil, httpx.BadRequest("event %d (%s): payload must be a JSON object", i, e.IdempotencyKey)
+			return nil, badRequest("event %d (%s): payload must be a JSON object", i, e.IdempotencyKey)
 		}
 	}
 	return events, nil

@@ -255,7 +255,7 @@ func BenchmarkDrain(b *testing.B) {
 	for _, d := range migratortest.Dialects {
 		b.Run(string(d), func(b *testing.B) {
 			db := migratortest.MustOpenDB(b, d, sources()...)
-			_, url := MustNewReceiver(b, pulsetest.Config{})
+			_, url := MustNewReceiver(b, pulsetest.Config{MaxRecorded: -1})
 			benchDrain(b, db, benchDrainConfig(url))
 		})
 	}
@@ -430,7 +430,7 @@ func BenchmarkDrainPaired(b *testing.B) {
 					}
 				}
 			}
-			_, url := MustNewReceiver(b, pulsetest.Config{})
+			_, url := MustNewReceiver(b, pulsetest.Config{MaxRecorded: -1})
 			viaHTTP := benchDrainConfig(url)
 			canned := benchDrainConfig("http://pulse.invalid")
 			canned.HTTPClient = &http.Client{Transport: benchCannedTransport{}}

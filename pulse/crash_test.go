@@ -274,7 +274,7 @@ func TestHeavyCrash(t *testing.T) {
 			dsn := migratortest.FreshDSN(t, d)
 			db := migratortest.MustOpenDSN(t, d, dsn)
 			migratortest.MustMigrate(t, db, sources()...)
-			rv, err := pulsetest.New(pulsetest.Config{APIKey: testAPIKey, Secret: testSecret, Logger: slog.New(slog.DiscardHandler)})
+			rv, err := pulsetest.New(pulsetest.Config{APIKey: testAPIKey, Secret: testSecret, Logger: slog.New(slog.DiscardHandler), MaxRecorded: -1})
 			if err != nil {
 				t.Fatal(err)
 			}

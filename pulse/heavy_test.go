@@ -235,7 +235,7 @@ func TestHeavyChaos(t *testing.T) {
 	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
 		ctx := context.Background()
 		var reqs heavyRequests
-		rv, url := MustNewReceiver(t, pulsetest.Config{Seed: 20261125, OnRequest: reqs.add})
+		rv, url := MustNewReceiver(t, pulsetest.Config{Seed: 20261125, OnRequest: reqs.add, MaxRecorded: -1})
 		chaos := pulsetest.Faults{
 			ErrorRate:   0.30, // 500, 502 or 503
 			TimeoutRate: 0.10, // accepted, but the answer never comes
@@ -319,7 +319,7 @@ func TestHeavyScaleOut(t *testing.T) {
 			// process also tracks a quarter of the events while all send.
 			ctx := context.Background()
 			dsn := migratortest.FreshDSN(t, d)
-			rv, url := MustNewReceiver(t, pulsetest.Config{})
+			rv, url := MustNewReceiver(t, pulsetest.Config{MaxRecorded: -1})
 			var (
 				ps       [senders]*pulse.Pulse
 				dbs      [senders]migrator.DB

@@ -43,6 +43,10 @@ const MaxBodyDefault = 1 << 20
 // MaxIdempotencyKeyLen is the spec's upper bound on idempotency_key.
 const MaxIdempotencyKeyLen = 128
 
+// MaxRecordedDefault is how many events, and how many requests, a Receiver
+// keeps for Events and Requests unless Config.MaxRecorded says otherwise.
+const MaxRecordedDefault = 10_000
+
 // Config configures a Receiver.
 type Config struct {
 	// APIKey is expected as "Authorization: Bearer {APIKey}". Required.
@@ -76,9 +80,23 @@ type Config struct {
 	// the answer is decided (before a timeout fault starts hanging). It
 	// must be safe for concurrent use. Defaults to nil.
 	OnRequest func(Request)
+
+	// MaxRecorded is how many accepted events, and separately how many
+	// requests, the receiver keeps for Events, WaitForEvents and Requests,
+	// in arrival order; past it, events are still deduplicated and counted
+	// in Stats but not kept. A negative value keeps none. Defaults to
+	// MaxRecordedDefault.
+	//
+	// Recording is on by default because a test wants to see what arrived,
+	// and bounded so that a receiver left running (the demo shop's) stays
+	// small. Load tests and benchmarks set -1: at a million events the
+	// receiver keeps only 16-byte key hashes for deduplication, and keeping
+	// whole events would weigh on the memory and time they measure.
+	MaxRecorded int
 }
 
-// Request describes one POST /v1/events as the receiver saw it.
+// Request describes one POST /v1/events as the receiver saw it: what
+// OnRequest is called with and Requests returns.
 type Request struct {
 	BatchID string // X-Pulse-Batch-Id as sent
 	Attempt string // X-Pulse-Attempt as sent
@@ -132,11 +150,15 @@ type Receiver struct {
 	logger    *slog.Logger
 	maxBody   int64
 	onRequest func(Request)
+	keep      int // Config.MaxRecorded, 0 when none are kept
 	mux       *http.ServeMux
 
-	mu    sync.Mutex // guards seen and stats
-	seen  map[keyHash]struct{}
-	stats Stats
+	mu       sync.Mutex // guards seen, stats, events, requests and arrived
+	seen     map[keyHash]struct{}
+	stats    Stats
+	events   []pulse.WireEvent // the first keep accepted events
+	requests []Request         // the first keep requests
+	arrived  chan struct{}     // closed and replaced when events are kept
 
 	faultsMu sync.Mutex // guards faults and rand
 	faults   Faults
@@ -158,6 +180,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Window == 0 {
 		c.Window = pulse.SignatureWindowDefault
+	}
+	if c.MaxRecorded == 0 {
+		c.MaxRecorded = MaxRecordedDefault
 	}
 	return c
 }
@@ -192,7 +217,9 @@ func New(cfg Config) (*Receiver, error) {
 		logger:    cfg.Logger,
 		maxBody:   cfg.MaxBody,
 		onRequest: cfg.OnRequest,
+		keep:      max(cfg.MaxRecorded, 0),
 		seen:      make(map[keyHash]struct{}),
+		arrived:   make(chan struct{}),
 		rand:      rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 		closed:    make(chan struct{}),
 	}
@@ -232,12 +259,14 @@ func (rv *Receiver) Seen(key string) bool {
 	return ok
 }
 
-// Reset forgets every key and zeroes the counters. Faults stay as they are.
+// Reset forgets every key, the recorded events and requests, and zeroes
+// the counters. Faults stay as they are.
 func (rv *Receiver) Reset() {
 	rv.mu.Lock()
 	defer rv.mu.Unlock()
 	rv.seen = make(map[keyHash]struct{})
 	rv.stats = Stats{}
+	rv.events, rv.requests = nil, nil
 }
 
 // handleStats serves GET /stats.
@@ -337,12 +366,19 @@ func (rv *Receiver) handleEvents(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	results := rv.record(events, f)
-
 	switch {
 	case d.timeout:
 		info.Fault = FaultTimeout
-		rv.done(r, info)
+	case d.drop:
+		info.Fault = FaultDrop
+	default:
+		info.Status = http.StatusOK
+	}
+	results := rv.record(events, f, info)
+	rv.report(r, info)
+
+	switch info.Fault {
+	case FaultTimeout:
 		// Hang until the client gives up; the events stay recorded, as
 		// when a real server commits but its answer is lost.
 		select {
@@ -351,9 +387,7 @@ func (rv *Receiver) handleEvents(w http.ResponseWriter, r *http.Request) {
 		case <-rv.closed:
 			panic(http.ErrAbortHandler)
 		}
-	case d.drop:
-		info.Fault = FaultDrop
-		rv.done(r, info)
+	case FaultDrop:
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
 				_ = conn.Close()
@@ -362,9 +396,6 @@ func (rv *Receiver) handleEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		panic(http.ErrAbortHandler) // HTTP/2 or a wrapped writer: abort the stream instead
 	}
-
-	info.Status = http.StatusOK
-	rv.done(r, info)
 	writeJSON(w, http.StatusOK, pulse.WireResponse{Results: results})
 }
 
@@ -382,11 +413,27 @@ func (rv *Receiver) fail(w http.ResponseWriter, r *http.Request, info *Request, 
 	writeError(w, e)
 }
 
-// done counts a faulted request, logs it and calls OnRequest.
+// done keeps and reports a request whose batch was not recorded.
 func (rv *Receiver) done(r *http.Request, info Request) {
+	rv.mu.Lock()
+	rv.keepRequest(info)
+	rv.mu.Unlock()
+	rv.report(r, info)
+}
+
+// keepRequest counts a faulted request and keeps it for Requests, up to
+// MaxRecorded. rv.mu must be held.
+func (rv *Receiver) keepRequest(info Request) {
 	if info.Fault != "" {
-		rv.count(func(st *Stats) { st.Faulted++ })
+		rv.stats.Faulted++
 	}
+	if len(rv.requests) < rv.keep {
+		rv.requests = append(rv.requests, info)
+	}
+}
+
+// report logs a request and calls OnRequest.
+func (rv *Receiver) report(r *http.Request, info Request) {
 	rv.logger.DebugContext(r.Context(), "pulse receiver: request",
 		"batch_id", info.BatchID, "attempt", info.Attempt, "events", info.Events, "status", info.Status, "fault", info.Fault)
 	if rv.onRequest != nil {
@@ -410,11 +457,13 @@ func (rv *Receiver) authorized(header string) bool {
 	return subtle.ConstantTimeCompare([]byte(header[len(scheme):]), rv.apiKey) == 1
 }
 
-// record dedupes events and returns their results, in order. A key seen
-// before is a duplicate even when it matches RejectPattern: it was valid
-// when accepted. A rejected key is not remembered, so a later event with the
-// same key is judged afresh.
-func (rv *Receiver) record(events []pulse.WireEvent, f Faults) []pulse.WireResult {
+// record dedupes events, keeps the accepted ones and the request info that
+// carried them (up to MaxRecorded) and returns their results, in order. The
+// request is kept under the same lock as its events, so that once
+// WaitForEvents sees the events, Requests shows their request too. A key seen before is a duplicate even
+// when it matches RejectPattern: it was valid when accepted. A rejected key
+// is not remembered, so a later event with the same key is judged afresh.
+func (rv *Receiver) record(events []pulse.WireEvent, f Faults, info Request) []pulse.WireResult {
 	rejected := make([]bool, len(events))
 	if f.RejectPattern != nil {
 		for i, e := range events {
@@ -426,9 +475,11 @@ func (rv *Receiver) record(events []pulse.WireEvent, f Faults) []pulse.WireResul
 		keys[i] = hashKey(e.IdempotencyKey)
 	}
 	results := make([]pulse.WireResult, len(events))
+	kept := false
 
 	rv.mu.Lock()
 	defer rv.mu.Unlock()
+	rv.keepRequest(info)
 	rv.stats.Batches++
 	rv.stats.Received += int64(len(events))
 	for i, e := range events {
@@ -444,7 +495,15 @@ func (rv *Receiver) record(events []pulse.WireEvent, f Faults) []pulse.WireResul
 		default:
 			results[i].Status = pulse.ResultAccepted
 			rv.seen[keys[i]] = struct{}{}
+			if len(rv.events) < rv.keep {
+				rv.events = append(rv.events, e)
+				kept = true
+			}
 		}
+	}
+	if kept {
+		close(rv.arrived) // wakes WaitForEvents
+		rv.arrived = make(chan struct{})
 	}
 	return results
 }

@@ -697,7 +697,7 @@ func TestConcurrentSenders(t *testing.T) {
 
 // BenchmarkEvents measures a full request of 500 fresh events.
 func BenchmarkEvents(b *testing.B) {
-	h := MustStart(b, pulsetest.Config{})
+	h := MustStart(b, pulsetest.Config{MaxRecorded: -1})
 	n := 0
 	for b.Loop() {
 		evs := make([]pulse.WireEvent, 500)

@@ -1,21 +1,3 @@
-// Package pulsetest is the reference Pulse API server of
-// spec/pulse-protocol.md: it checks the API key and the payload signature,
-// deduplicates events by idempotency key, and answers per-event results. Its
-// faults (errors, 429, latency, timeouts, dropped connections, outages,
-// rejections) can be switched at run time, so tests of the Pulse sender can
-// prove that no event is lost and none is counted twice.
-//
-// The demo shop embeds it as its default Pulse endpoint; tests embed it in
-// an httptest.Server:
-//
-//	rv, err := pulsetest.New(pulsetest.Config{APIKey: "k", Secret: "s"})
-//	if err != nil { ... }
-//	srv := httptest.NewServer(rv)
-//	defer srv.Close()
-//	defer rv.Close()
-//	rv.SetFaults(pulsetest.Faults{ErrorRate: 0.3})
-//	// … run the sender against srv.URL, then:
-//	st := rv.Stats() // st.Unique == events tracked, whatever the faults
 package pulsetest
 
 import (
@@ -37,17 +19,17 @@ import (
 )
 
 // MaxBodyDefault is the largest request body accepted before answering 413:
-// the spec's default batch limit of 1 MiB.
+// the protocol's default batch limit of 1 MiB.
 const MaxBodyDefault = 1 << 20
 
-// MaxIdempotencyKeyLen is the spec's upper bound on idempotency_key.
+// MaxIdempotencyKeyLen is the protocol's upper bound on idempotency_key.
 const MaxIdempotencyKeyLen = 128
 
 // MaxRecordedDefault is how many events, and how many requests, a Receiver
 // keeps for Events and Requests unless Config.MaxRecorded says otherwise.
 const MaxRecordedDefault = 10_000
 
-// Config configures a Receiver.
+// Config configures a Receiver, or the Receiver of a Server.
 type Config struct {
 	// APIKey is expected as "Authorization: Bearer {APIKey}". Required.
 	APIKey string
@@ -142,7 +124,10 @@ func hashKey(k string) keyHash {
 	return keyHash(sum[:16])
 }
 
-// Receiver is an http.Handler serving POST /v1/events and GET /stats.
+// Receiver is the fake Pulse API as an http.Handler: POST /v1/events (the
+// protocol of docs/pulse-protocol.md) and GET /stats (Stats as JSON). A test
+// gets one served by NewServer; New makes one to serve yourself, as the
+// pulse-receiver command does. Its methods are safe for concurrent use.
 type Receiver struct {
 	apiKey    []byte
 	signer    *pulse.PayloadSigner
@@ -200,7 +185,7 @@ func (c Config) validate() error {
 	return nil
 }
 
-// New returns a Receiver for cfg.
+// New returns a Receiver for cfg, or an error naming the field to fix.
 func New(cfg Config) (*Receiver, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
@@ -508,7 +493,7 @@ func (rv *Receiver) record(events []pulse.WireEvent, f Faults, info Request) []p
 	return results
 }
 
-// checkBatchHeaders requires the spec's X-Pulse-Batch-Id (a UUID) and
+// checkBatchHeaders requires the protocol's X-Pulse-Batch-Id (a UUID) and
 // X-Pulse-Attempt (a positive integer): a reference receiver should make a
 // sender's protocol mistake loud.
 func checkBatchHeaders(h http.Header) *apiError {

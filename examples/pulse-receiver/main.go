@@ -1,5 +1,6 @@
-// Command pulse-receiver runs the reference Pulse API server
-// (spec/pulse-protocol.md) with optional injected faults:
+// Command pulse-receiver runs the fake Pulse API of pulse/pulsetest
+// (docs/pulse-protocol.md) as a server of its own, with optional injected
+// faults:
 //
 //	go run ./examples/pulse-receiver -addr 127.0.0.1:9090 -api-key k -secret s
 //	go run ./examples/pulse-receiver -api-key k -secret s -error-rate 0.2 -too-many-rate 0.1 -retry-after 2s
@@ -95,6 +96,9 @@ func run(args []string) error {
 		MaxBody: *maxBody,
 		Window:  *window,
 		Seed:    *seed,
+		// Nothing reads the events back, and a load run sends millions:
+		// dedupe by key hashes alone.
+		MaxRecorded: -1,
 	})
 	if err != nil {
 		return fmt.Errorf("%w (flags -api-key and -secret)", err)

@@ -136,7 +136,9 @@ type Server struct {
 	TeleCart *telecart.TeleCart
 	DB       migrator.DB
 	Orders   *demo.Orders
-	// Receiver is the built-in Pulse receiver, nil with -pulse-url.
+	// Receiver is the built-in Pulse receiver, the fake Pulse API of
+	// pulse/pulsetest, nil with -pulse-url. It keeps the first
+	// pulsetest.MaxRecordedDefault events for its Events.
 	Receiver *pulsetest.Receiver
 	Logger   *slog.Logger
 

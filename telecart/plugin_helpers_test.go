@@ -17,9 +17,9 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/telecart-go/telecart/examples/pulse-receiver/receiver"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/pulse/pulsetest"
 	"github.com/telecart-go/telecart/telecart"
 	"github.com/telecart-go/telecart/telegram"
 )
@@ -80,7 +80,7 @@ type plugShop struct {
 	db       migrator.DB
 	catalog  *fakeCatalog
 	placer   *fakePlacer
-	receiver *receiver.Receiver
+	receiver *pulsetest.Receiver
 	server   *httptest.Server
 	clock    *testClock
 }
@@ -88,7 +88,7 @@ type plugShop struct {
 func newPlugShop(tb testing.TB, db migrator.DB) *plugShop {
 	tb.Helper()
 	clock := newTestClock()
-	rv, err := receiver.New(receiver.Config{APIKey: "pulse-key", Secret: "pulse-secret", Now: clock.Now})
+	rv, err := pulsetest.New(pulsetest.Config{APIKey: "pulse-key", Secret: "pulse-secret", Now: clock.Now})
 	if err != nil {
 		tb.Fatal(err)
 	}

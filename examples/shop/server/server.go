@@ -25,12 +25,12 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/telecart-go/telecart/examples/pulse-receiver/receiver"
 	"github.com/telecart-go/telecart/examples/shop/demo"
 	"github.com/telecart-go/telecart/internal/httpx"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/dbopen"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/pulse/pulsetest"
 	"github.com/telecart-go/telecart/tcerr"
 	"github.com/telecart-go/telecart/telecart"
 	"github.com/telecart-go/telecart/telegram"
@@ -143,8 +143,10 @@ type Server struct {
 	TeleCart *telecart.TeleCart
 	DB       migrator.DB
 	Orders   *demo.Orders
-	// Receiver is the built-in Pulse receiver, nil with -pulse-url.
-	Receiver *receiver.Receiver
+	// Receiver is the built-in Pulse receiver, the fake Pulse API of
+	// pulse/pulsetest, nil with -pulse-url. It keeps the first
+	// pulsetest.MaxRecordedDefault events for its Events.
+	Receiver *pulsetest.Receiver
 	Logger   *slog.Logger
 
 	handler      http.Handler
@@ -311,7 +313,7 @@ func (s *Server) PrintBanner(baseURL string) {
 }
 
 func (s *Server) startReceiver() error {
-	rv, err := receiver.New(receiver.Config{APIKey: s.Config.PulseAPIKey, Secret: s.Config.PulseSecret})
+	rv, err := pulsetest.New(pulsetest.Config{APIKey: s.Config.PulseAPIKey, Secret: s.Config.PulseSecret})
 	if err != nil {
 		return err
 	}

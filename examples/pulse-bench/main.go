@@ -23,7 +23,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -37,6 +36,7 @@ import (
 	"github.com/telecart-go/telecart/migrator/dbopen"
 	"github.com/telecart-go/telecart/pulse"
 	"github.com/telecart-go/telecart/pulse/pulsetest"
+	"github.com/telecart-go/telecart/telecart"
 )
 
 func main() {
@@ -149,7 +149,7 @@ func run(args []string) error {
 		if err != nil {
 			return err
 		}
-		srv := &http.Server{Handler: rv, ReadHeaderTimeout: 10 * time.Second}
+		srv := telecart.NewHTTPServer(telecart.HTTPServerConfig{Handler: rv})
 		go srv.Serve(ln)
 		defer srv.Close()
 		url = "http://" + ln.Addr().String()

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"regexp"
@@ -24,6 +23,7 @@ import (
 	"time"
 
 	"github.com/telecart-go/telecart/pulse/pulsetest"
+	"github.com/telecart-go/telecart/telecart"
 )
 
 func main() {
@@ -114,7 +114,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: rv, ReadHeaderTimeout: 10 * time.Second}
+	srv := telecart.NewHTTPServer(telecart.HTTPServerConfig{Handler: rv})
 	logger.Info("pulse-receiver listening", "url", "http://"+ln.Addr().String(), "routes", "POST /v1/events, GET /stats")
 
 	errc := make(chan error, 1)

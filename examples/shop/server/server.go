@@ -322,7 +322,7 @@ func (s *Server) startReceiver() error {
 		return fmt.Errorf("starting the built-in Pulse receiver: %w", err)
 	}
 	s.Receiver, s.receiverLn = rv, ln
-	s.receiverSrv = &http.Server{Handler: rv, ReadHeaderTimeout: 10 * time.Second}
+	s.receiverSrv = telecart.NewHTTPServer(telecart.HTTPServerConfig{Handler: rv, Logger: s.Logger})
 	go func() { _ = s.receiverSrv.Serve(ln) }()
 	return nil
 }

@@ -274,6 +274,9 @@ func TestRoutes(t *testing.T) {
 				t.Fatalf("products %+v", page.Data)
 			}
 			s.expect(t, c, "GET", page.Data[0].Images[0].URL, nil, nil, http.StatusOK, "<svg")
+			for _, bad := range []string{"01.svg", "9.svg", "1.png", "x.svg"} {
+				s.expect(t, c, "GET", host.ImagePath+bad, nil, nil, http.StatusNotFound, "")
+			}
 			s.expect(t, c, "GET", "/telecart/api/products?q=ink", nil, map[string]string{telegram.HeaderInitData: initData},
 				http.StatusOK, "Blue-Black Ink")
 

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	sq "github.com/Masterminds/squirrel"
 
@@ -82,8 +80,8 @@ func (o *Orders) PlaceOrder(ctx context.Context, tx *sql.Tx, n telecart.NewOrder
 	query, args, err := d.Builder().Insert("orders").
 		Columns("telegram_user_id", "customer_name", "phone", "email", "address", "comment",
 			"total", "currency", "status", "created_at").
-		Values(n.TelegramUserID, clip(n.Name, 255), clip(n.Phone, 255), clip(n.Email, 255),
-			clip(n.Address, -1), clip(n.Comment, -1), n.Total, n.Currency, "new", d.EncodeTime(o.now())).
+		Values(n.TelegramUserID, n.Name, n.Phone, n.Email, n.Address, n.Comment, n.Total, n.Currency, "new",
+			d.EncodeTime(o.now())).
 		ToSql()
 	if err != nil {
 		return telecart.PlacedOrder{}, fmt.Errorf("stdhost: building order insert: %w", err)
@@ -103,7 +101,7 @@ func (o *Orders) PlaceOrder(ctx context.Context, tx *sql.Tx, n telecart.NewOrder
 		}
 		query, args, err := d.Builder().Insert("order_items").
 			Columns("order_id", "product_id", "name", "quantity", "unit_price").
-			Values(id, pid, clip(it.Name, 255), it.Quantity, it.UnitPrice).ToSql()
+			Values(id, pid, it.Name, it.Quantity, it.UnitPrice).ToSql()
 		if err != nil {
 			return telecart.PlacedOrder{}, fmt.Errorf("stdhost: building order item insert: %w", err)
 		}
@@ -194,22 +192,4 @@ func (o *Orders) List(ctx context.Context, limit int) ([]Order, error) {
 		return nil, fmt.Errorf("stdhost: listing order items: %w", err)
 	}
 	return orders, nil
-}
-
-// clip makes s valid UTF-8 (a strict MySQL refuses anything else) and, when
-// limit >= 0, at most limit runes long, as a shop would rather keep an order
-// with a clipped name than refuse it.
-func clip(s string, limit int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if limit < 0 || utf8.RuneCountInString(s) <= limit {
-		return s
-	}
-	n := 0
-	for i := range s {
-		if n == limit {
-			return s[:i]
-		}
-		n++
-	}
-	return s
 }

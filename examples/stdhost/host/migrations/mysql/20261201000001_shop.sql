@@ -2,7 +2,8 @@
 -- TeleCart: named by the shop, without TeleCart's table prefix. TeleCart
 -- never touches them; the shop's Catalog reads products and its
 -- OrderPlacer writes orders, order_items and the stock inside TeleCart's
--- order transaction. Prices are in minor units (kopecks).
+-- order transaction. Prices are in minor units (kopecks). The checkout's
+-- fields are TEXT: the admin may loosen the checkout form's length limits.
 CREATE TABLE products (
     id          BIGINT       NOT NULL AUTO_INCREMENT,
     name        VARCHAR(255) NOT NULL,
@@ -17,9 +18,9 @@ CREATE TABLE products (
 CREATE TABLE orders (
     id               BIGINT       NOT NULL AUTO_INCREMENT,
     telegram_user_id BIGINT       NOT NULL DEFAULT 0,
-    customer_name    VARCHAR(255) NOT NULL DEFAULT '',
-    phone            VARCHAR(255) NOT NULL DEFAULT '',
-    email            VARCHAR(255) NOT NULL DEFAULT '',
+    customer_name    TEXT         NOT NULL,
+    phone            TEXT         NOT NULL,
+    email            TEXT         NOT NULL,
     address          TEXT         NOT NULL,
     comment          TEXT         NOT NULL,
     total            BIGINT       NOT NULL,

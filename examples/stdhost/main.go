@@ -117,7 +117,9 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 		_ = h.Stop(context.Background())
 		return err
 	}
-	srv := &http.Server{Handler: h.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// The zero http.Server waits forever on slow clients; these bound them.
+	srv := &http.Server{Handler: h.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 64 << 10}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	h.PrintBanner(stdout, "http://"+ln.Addr().String())

@@ -17,13 +17,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
 	"github.com/telecart-go/telecart/examples/stdhost/host"
+	"github.com/telecart-go/telecart/telecart"
 )
 
 // Defaults of the flags.
@@ -117,9 +117,9 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 		_ = h.Stop(context.Background())
 		return err
 	}
-	// The zero http.Server waits forever on slow clients; these bound them.
-	srv := &http.Server{Handler: h.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 64 << 10}
+	// The zero http.Server waits forever on slow clients; TeleCart's
+	// ready configuration bounds them.
+	srv := telecart.NewHTTPServer(telecart.HTTPServerConfig{Handler: h.Handler()})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	h.PrintBanner(stdout, "http://"+ln.Addr().String())

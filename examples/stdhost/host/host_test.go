@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/telecart-go/telecart/examples/pulse-receiver/receiver"
 	"github.com/telecart-go/telecart/examples/stdhost/host"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/migratortest"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/pulse/pulsetest"
 	"github.com/telecart-go/telecart/telecart"
 	"github.com/telecart-go/telecart/telegram"
 )
@@ -37,27 +37,19 @@ const testCampaign = "stdhost_test"
 type shop struct {
 	h        *host.Host
 	url      string
-	receiver *receiver.Receiver
+	receiver *pulsetest.Server
 }
 
 // mustStart starts the shop on a fresh database of dialect d.
 func mustStart(tb testing.TB, d migrator.Dialect) *shop {
 	tb.Helper()
 	dsn := string(d) + ":" + migratortest.FreshDSN(tb, d)
-	rv, err := receiver.New(receiver.Config{APIKey: "test-pulse-key", Secret: "test-pulse-secret"})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	pulseSrv := httptest.NewServer(rv)
-	tb.Cleanup(func() {
-		pulseSrv.Close()
-		rv.Close()
-	})
+	rv := pulsetest.NewServer(tb, pulsetest.Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	h, err := host.New(ctx, host.Config{
 		DB: dsn, AdminUser: testUser, AdminPassword: testPassword,
-		PulseURL: pulseSrv.URL, PulseAPIKey: "test-pulse-key", PulseSecret: "test-pulse-secret",
+		PulseURL: rv.URL, PulseAPIKey: rv.APIKey, PulseSecret: rv.Secret,
 		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

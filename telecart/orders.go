@@ -172,6 +172,12 @@ func (s *OrderService) place(ctx context.Context, key string, c telegram.Custome
 		return res, fmt.Errorf("telecart: order meta id: %w", err)
 	}
 	placed, err := s.placer.PlaceOrder(ctx, tx, o)
+	var verdict *tcerr.Error
+	if errors.As(err, &verdict) {
+		// The host's own verdict, such as ErrOutOfStock found under its
+		// stock lock: the buyer hears it as it is, and nothing is stored.
+		return res, err
+	}
 	if err != nil {
 		s.logger.ErrorContext(ctx, "telecart: the host's order placer failed", "err", err)
 		return res, &tcerr.Error{Kind: tcerr.Unavailable, Code: ErrOrderNotPlaced.Code,

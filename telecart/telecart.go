@@ -33,9 +33,15 @@ type Config struct {
 	Orders OrderPlacer
 	// Customers links Telegram customers to host customers; optional.
 	Customers CustomerDirectory
-	// AdminAuth guards the admin API (and the admin page). TeleCart never
-	// serves the admin API open; use BearerAuth when the host has no
-	// authentication of its own.
+	// AdminAuth guards the admin API: the host's own admin login (a cookie
+	// session, a proxy header) or BearerAuth. TeleCart never serves the
+	// admin API open. It must answer 401 for a request it refuses; the
+	// admin page then shows a token sign-in when the 401 carries
+	// "WWW-Authenticate: Bearer" (BearerAuth's), and otherwise asks the
+	// admin to sign in to the shop, showing the 401's JSON error message
+	// (write it with WriteError, e.g. naming the shop's login page). A
+	// cookie session must also stop cross-site requests, for example with
+	// http.CrossOriginProtection; the admin page itself is static and public.
 	AdminAuth func(http.Handler) http.Handler
 	// BotToken validates initData and sends messages until the settings
 	// hold another one.
@@ -537,6 +543,15 @@ func (tc *TeleCart) Orders() *OrderService { return tc.orders }
 
 // Validator returns the initData validator.
 func (tc *TeleCart) Validator() *telegram.Validator { return tc.validator }
+
+// WriteError answers err as TeleCart answers its own errors: JSON
+// {"error": {"code", "message", "fields"}} with the status of the error's
+// tcerr.Kind, and for anything that is not a *tcerr.Error a 500 "Internal
+// error." that shows nothing of err. A host's AdminAuth can use it for its
+// 401, so the admin page shows the message.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	httpx.WriteError(w, r, nil, err)
+}
 
 // BearerAuth is admin authentication for hosts that have none: requests
 // must carry "Authorization: Bearer {token}", compared in constant time, or

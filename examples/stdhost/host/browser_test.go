@@ -175,6 +175,7 @@ func testBrowser(t *testing.T, d migrator.Dialect) {
 	// admin to the shop's sign-in, not TeleCart's token prompt.
 	b.do("opening TeleCart's admin", chromedp.Navigate(s.url+"/telecart/admin/"))
 	b.wait("the sign-in-to-the-shop card", `document.querySelector('[data-testid=signin-host]')`)
+	b.wait("the shop's own message on the card", `(document.querySelector('[data-testid=signin-host-message]') || {}).textContent === 'Sign in at /admin/login first.'`)
 	if evalJS[bool](b, `!!window.__seen.signin`) {
 		t.Error("TeleCart's admin showed its token prompt behind the shop's login")
 	}

@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/telecart-go/telecart/tcerr"
+	"github.com/telecart-go/telecart/telecart"
 )
 
 // SessionCookie names the cookie of the shop's admin session.
@@ -105,10 +108,8 @@ func (s *Sessions) cookie(r *http.Request, value string, maxAge int) *http.Cooki
 func (s *Sessions) AdminAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.Valid(r) {
-			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Cache-Control", "no-store")
-			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = w.Write([]byte(`{"error":{"code":"unauthorized","message":"Sign in at /admin/login first."}}` + "\n"))
+			telecart.WriteError(w, r, tcerr.Errorf(tcerr.Unauthenticated, "unauthorized", "Sign in at /admin/login first."))
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -20,8 +20,9 @@ export function clearToken() {
 
 let unauthorized = () => {};
 
-// onUnauthorized sets what happens when the API answers 401: fn(bearer),
-// bearer true when the answer asks for a bearer token.
+// onUnauthorized sets what happens when the API answers 401: fn(bearer,
+// message), bearer true when the answer asks for a bearer token, message the
+// answer's error message (the host's login may say where to sign in).
 export function onUnauthorized(fn) {
   unauthorized = fn;
 }
@@ -80,11 +81,11 @@ export async function api(path, opts = {}) {
   }
   if (res.status === 401) {
     const bearer = /^\s*bearer\b/i.test(res.headers.get('WWW-Authenticate') || '');
+    const e = (data && data.error) || {};
     if (opts.token === undefined) {
       clearToken();
-      unauthorized(bearer);
+      unauthorized(bearer, e.message || '');
     }
-    const e = (data && data.error) || {};
     throw new ApiError(401, e.code || 'unauthorized', e.message || 'Unauthorized', null, bearer);
   }
   if (!res.ok) {

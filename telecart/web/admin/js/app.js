@@ -103,9 +103,16 @@ function showSignIn() {
   input.focus();
 }
 
+// hostSignInMessage is the message the host's card shows now, kept across
+// a change of language.
+function hostSignInMessage() {
+  const el = app.querySelector('[data-testid="signin-host-message"]');
+  return el ? el.textContent : '';
+}
+
 // showHostSignIn is shown when the API refuses without asking for a token:
 // the host's own admin login guards it, so the admin signs in there.
-function showHostSignIn() {
+function showHostSignIn(message) {
   unmount();
   closeAllDialogs();
   auth = null;
@@ -115,6 +122,7 @@ function showHostSignIn() {
       h('div', { class: 'brand big' }, h('span', { class: 'brand-mark' }, 'T'), h('span', {}, 'TeleCart'), h('span', { class: 'brand-sub' }, t('app.admin'))),
       h('h1', {}, t('signin.host_title')),
       h('p', { class: 'hint' }, t('signin.host_text')),
+      message ? h('div', { class: 'alert', 'data-testid': 'signin-host-message' }, message) : null,
       h('button', { type: 'button', class: 'btn primary block', 'data-testid': 'signin-host-retry', onclick: boot }, t('common.retry')),
       h('div', { class: 'signin-foot' }, langSwitch()))));
 }
@@ -202,7 +210,7 @@ function route() {
 function rerender() {
   document.documentElement.lang = getLang();
   if (app.querySelector('[data-testid="signin"]')) showSignIn();
-  else if (app.querySelector('[data-testid="signin-host"]')) showHostSignIn();
+  else if (app.querySelector('[data-testid="signin-host"]')) showHostSignIn(hostSignInMessage());
   else if (auth && shop) showShell();
   else boot();
 }
@@ -225,14 +233,14 @@ async function boot() {
   }
 }
 
-onUnauthorized((bearer) => {
+onUnauthorized((bearer, message) => {
   // Several calls may fail at once; show a sign-in only once.
   if (app.querySelector('[data-testid="signin"], [data-testid="signin-host"]')) return;
   signInNotice = auth ? t('signin.expired') : '';
   auth = null;
   shop = null;
   viewRoot = null;
-  if (bearer) showSignIn(); else showHostSignIn();
+  if (bearer) showSignIn(); else showHostSignIn(message);
 });
 installTooltips();
 document.documentElement.lang = getLang();

@@ -12,6 +12,7 @@ import (
 
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/migratortest"
+	"github.com/telecart-go/telecart/telecart"
 	"github.com/telecart-go/telecart/telegram"
 )
 
@@ -185,4 +186,30 @@ func TestHandlerErrors(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestBearerAuth ensures the admin token is accepted with the scheme in any
+// case, refused when wrong, a prefix or an extension of the right one, and
+// that every refusal carries the Bearer challenge.
+func TestBearerAuth(t *testing.T) {
+	const token = "s3cret-admin-token"
+	h := telecart.BearerAuth(token)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "in") }))
+	for header, ok := range map[string]bool{
+		"Bearer " + token: true, "bearer " + token: true, "BEARER  " + token: true,
+		"Bearer " + token[:len(token)-1]: false, "Bearer " + token + "x": false, "Bearer ": false,
+		"Basic " + token: false, token: false, "": false,
+	} {
+		req := httptest.NewRequest("GET", "/admin/api/me", nil)
+		if header != "" {
+			req.Header.Set("Authorization", header)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if got := w.Code == http.StatusOK; got != ok {
+			t.Errorf("Authorization %q: %d; want ok=%v", header, w.Code, ok)
+		}
+		if !ok && !strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "Bearer") {
+			t.Errorf("Authorization %q: 401 without a Bearer challenge", header)
+		}
+	}
 }

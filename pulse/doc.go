@@ -10,7 +10,7 @@
 // idempotency key is a no-op.
 //
 // The sender (Start, Stop, SendOnce) delivers the outbox to the Pulse API
-// as spec/pulse-protocol.md describes: it claims a batch under a lease
+// as docs/pulse-protocol.md describes: it claims a batch under a lease
 // (FOR UPDATE SKIP LOCKED on MySQL/MariaDB, so that several processes share
 // the queue), POSTs it outside any transaction, signed with PayloadSigner,
 // and records each event as sent, retried later with exponential backoff

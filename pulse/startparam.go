@@ -12,7 +12,7 @@ import (
 	"unicode/utf8"
 )
 
-// Limits of a start_param (spec/pulse-protocol.md, "start_param").
+// Limits of a start_param (docs/pulse-protocol.md, "start_param").
 const (
 	StartParamMaxLen   = 512 // characters of the encoded value; Telegram's own limit
 	CampaignIDMaxLen   = 32

@@ -100,6 +100,13 @@ type Config struct {
 	// SweepScheduleDefault ("@every 1m").
 	SweepSchedule string
 
+	// NoSweep turns Start's own sweep off, for a host whose scheduler
+	// runs SendOnce on a schedule instead (telecart's pulse_sweep task
+	// does, so that turning that task off stops the sweep). Wake-ups, and
+	// retries, leases and pauses falling due, still start the background
+	// sender. Defaults to false: Start sweeps on SweepSchedule.
+	NoSweep bool
+
 	// HTTPClient sends the requests; each is bounded by HTTPTimeout
 	// through its context. Defaults to a new http.Client.
 	HTTPClient *http.Client

@@ -17,7 +17,8 @@
 // and jitter (never sooner than Retry-After), or failed with the reason. A
 // batch the API calls malformed is split until the bad event stands alone;
 // refused credentials pause sending without using up attempts. The sender
-// is woken at once by Track and sweeps on a cron schedule; Stop lets
+// is woken at once by Track and sweeps on a cron schedule (or, with
+// NoSweep, leaves the sweep to the host's scheduler); Stop lets
 // in-flight batches finish or releases them at its deadline. Counts,
 // OldestPending and State feed stats and health checks.
 //

@@ -164,9 +164,9 @@ func (p *Pulse) Wake() {
 }
 
 // Start checks that the outbox table answers and starts the background
-// sender: woken by Track, and swept on SweepSchedule. ctx bounds the check
-// only; the sender runs until Stop. Start after Start or after Stop is an
-// error.
+// sender: woken by Track, and swept on SweepSchedule unless NoSweep is
+// set. ctx bounds the check only; the sender runs until Stop. Start after
+// Start or after Stop is an error.
 func (p *Pulse) Start(ctx context.Context) error {
 	p.lifeMu.Lock()
 	defer p.lifeMu.Unlock()
@@ -180,10 +180,12 @@ func (p *Pulse) Start(ctx context.Context) error {
 	if err := p.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+p.table+" WHERE id = 0").Scan(&n); err != nil {
 		return fmt.Errorf("pulse: checking the outbox table %s (run the migrations of pulse.MigrationSource first): %w", p.table, err)
 	}
-	logger := cronLogger{p.cfg.Logger}
-	p.cron = cron.New(cron.WithLogger(logger), cron.WithChain(cron.SkipIfStillRunning(logger)))
-	if _, err := p.cron.AddFunc(p.cfg.SweepSchedule, p.sweep); err != nil {
-		return fmt.Errorf("pulse: SweepSchedule %q: %w", p.cfg.SweepSchedule, err)
+	if !p.cfg.NoSweep {
+		logger := cronLogger{p.cfg.Logger}
+		p.cron = cron.New(cron.WithLogger(logger), cron.WithChain(cron.SkipIfStillRunning(logger)))
+		if _, err := p.cron.AddFunc(p.cfg.SweepSchedule, p.sweep); err != nil {
+			return fmt.Errorf("pulse: SweepSchedule %q: %w", p.cfg.SweepSchedule, err)
+		}
 	}
 	// The sender outlives Start's ctx (keeping its values for logging);
 	// only Stop ends it.
@@ -192,7 +194,9 @@ func (p *Pulse) Start(ctx context.Context) error {
 	p.hard, p.hardCancel = context.WithCancel(base)
 	p.loopDone = make(chan struct{})
 	go p.loop()
-	p.cron.Start()
+	if p.cron != nil {
+		p.cron.Start()
+	}
 	p.started = true
 	return nil
 }
@@ -222,11 +226,16 @@ func (p *Pulse) Stop(ctx context.Context) error {
 	}
 
 	p.softCancel()
-	cronDone := p.cron.Stop()
+	var cronDone <-chan struct{} // nil: no sweep to wait for
+	if p.cron != nil {
+		cronDone = p.cron.Stop().Done()
+	}
 	done := make(chan struct{})
 	go func() {
 		<-p.loopDone
-		<-cronDone.Done()
+		if cronDone != nil {
+			<-cronDone
+		}
 		p.waitIdle()
 		close(done)
 	}()
@@ -478,6 +487,14 @@ func (p *Pulse) pausedFor() (time.Duration, bool) {
 	defer p.stateMu.Unlock()
 	d := time.Until(p.state.pausedUntil)
 	return d, d > 0
+}
+
+// authPaused reports whether sending is paused after refused credentials,
+// and until when.
+func (p *Pulse) authPaused() (time.Time, bool) {
+	p.stateMu.Lock()
+	defer p.stateMu.Unlock()
+	return p.state.pausedUntil, p.state.authFailing && time.Now().Before(p.state.pausedUntil)
 }
 
 func (p *Pulse) recordError(reason string) {

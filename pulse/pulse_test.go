@@ -205,6 +205,35 @@ func TestSweep(t *testing.T) {
 	})
 }
 
+func TestNoSweep(t *testing.T) {
+	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
+		ctx := context.Background()
+		rv, url := MustNewReceiver(t, pulsetest.Config{})
+		cfg := testConfig(url)
+		cfg.SweepSchedule, cfg.NoSweep = "@every 1s", true
+		p := MustNew(t, db, cfg)
+		if err := p.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		MustTrack(t, p, testEvent("warm-up"))
+		waitFor(t, 3*time.Second, "the warm-up's delivery", func() bool { return MustCounts(t, p).Sent == 1 })
+		time.Sleep(300 * time.Millisecond) // the sender looks for more, finds nothing and idles
+
+		// Ensure that with NoSweep an event stored by another process waits
+		// past the SweepSchedule (the absence of a sweep can only be
+		// waited out) …
+		other := MustNew(t, db, testConfig(url))
+		MustTrack(t, other, testEvent("from-elsewhere"))
+		time.Sleep(1500 * time.Millisecond)
+		if rv.Seen("from-elsewhere") {
+			t.Fatal("delivered without a sweep or a wake-up")
+		}
+		// … until something wakes the sender.
+		p.Wake()
+		waitFor(t, 3*time.Second, "delivery after Wake", func() bool { return rv.Seen("from-elsewhere") })
+	})
+}
+
 func TestStop_Graceful(t *testing.T) {
 	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
 		ctx := context.Background()

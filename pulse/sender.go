@@ -62,12 +62,21 @@ func (r *SendReport) add(o SendReport) {
 // SendOnce delivers due events synchronously until none is due, with up to
 // Concurrency batches in flight, and reports what it did. It works whether
 // or not Start was called (an operator command, a scheduler, tests) and
-// does not wait out a pause of the background sender. It stops early when
-// the API fails transiently (the events are retried later), and returns
-// ErrUnauthorized when the API refuses the credentials, ErrNotConfigured
-// without credentials, and ctx's error when ctx ends: in-flight events then
-// go back to pending without an attempt counted.
+// does not wait out the pause that follows a transient failure. It stops
+// early when the API fails transiently (the events are retried later), and
+// returns ErrUnauthorized when the API refuses the credentials,
+// ErrNotConfigured without credentials, and ctx's error when ctx ends:
+// in-flight events then go back to pending without an attempt counted.
+//
+// After the API refused the credentials, sending stays paused (with
+// backoff, until SetCredentials changes them): SendOnce then sends nothing
+// and returns ErrUnauthorized at once, so that a scheduled sweep does not
+// hammer the API with a key it already refused.
 func (p *Pulse) SendOnce(ctx context.Context) (SendReport, error) {
+	if until, paused := p.authPaused(); paused {
+		return SendReport{}, fmt.Errorf("%w (sending is paused until %s, or until the credentials change)",
+			ErrUnauthorized, until.UTC().Format(time.RFC3339))
+	}
 	return p.drain(ctx)
 }
 

@@ -628,6 +628,47 @@ func TestAuthOutage(t *testing.T) {
 	})
 }
 
+func TestSendOnce_AuthPause(t *testing.T) {
+	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
+		ctx := context.Background()
+		rv, url := MustNewReceiver(t, pulsetest.Config{})
+		MustSetFaults(t, rv, pulsetest.Faults{Unauthorized: true})
+		cfg := testConfig(url)
+		cfg.RetryBase, cfg.RetryMax = time.Minute, time.Hour // the pause outlasts the test
+		p := MustNew(t, db, cfg)
+		keys := MustTrackN(t, p, db, "ev", 3)
+		if _, err := p.SendOnce(ctx); !errors.Is(err, pulse.ErrUnauthorized) {
+			t.Fatalf("first SendOnce = %v, want ErrUnauthorized", err)
+		}
+		if n := rv.Stats().Requests; n != 1 {
+			t.Fatalf("%d requests, want 1", n)
+		}
+
+		// Ensure SendOnce during the pause sends nothing and says why.
+		rep, err := p.SendOnce(ctx)
+		if !errors.Is(err, pulse.ErrUnauthorized) || !strings.Contains(err.Error(), "paused until") {
+			t.Fatalf("SendOnce during the pause = %v, want ErrUnauthorized naming the pause", err)
+		}
+		if rep != (pulse.SendReport{}) || rv.Stats().Requests != 1 {
+			t.Fatalf("report %+v and %d requests during the pause, want nothing sent", rep, rv.Stats().Requests)
+		}
+		for _, k := range keys {
+			if e := MustLookup(t, p, k); e.Status != pulse.StatusPending || e.Attempts != 0 {
+				t.Errorf("%s: status %s attempts %d, want pending with none", k, e.Status, e.Attempts)
+			}
+		}
+
+		// Ensure new credentials end the pause.
+		MustSetFaults(t, rv, pulsetest.Faults{})
+		if err := p.SetCredentials(url, testAPIKey, testSecret); err != nil {
+			t.Fatal(err)
+		}
+		if rep := MustSendOnce(t, p); rep.Sent != 3 {
+			t.Errorf("after new credentials: report %+v, want 3 sent", rep)
+		}
+	})
+}
+
 func TestLease(t *testing.T) {
 	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
 		ctx := context.Background()

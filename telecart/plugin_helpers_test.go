@@ -87,6 +87,13 @@ type plugShop struct {
 
 func newPlugShop(tb testing.TB, db migrator.DB) *plugShop {
 	tb.Helper()
+	return newPlugShopWith(tb, db, nil)
+}
+
+// newPlugShopWith is newPlugShop with the Config changed by mutate (when
+// not nil) before New.
+func newPlugShopWith(tb testing.TB, db migrator.DB, mutate func(*telecart.Config)) *plugShop {
+	tb.Helper()
 	clock := newTestClock()
 	rv, err := pulsetest.New(pulsetest.Config{APIKey: "pulse-key", Secret: "pulse-secret", Now: clock.Now})
 	if err != nil {
@@ -97,7 +104,7 @@ func newPlugShop(tb testing.TB, db migrator.DB) *plugShop {
 	s := &plugShop{db: db, catalog: newFakeCatalog(5), placer: &fakePlacer{}, receiver: rv, clock: clock}
 	s.catalog.products[1].Price = 1999 // 19,99 ₽: kopecks must add up exactly
 	s.catalog.products[4].InStock = false
-	s.tc, err = telecart.New(telecart.Config{
+	cfg := telecart.Config{
 		DB: db, Catalog: s.catalog, Orders: s.placer, Customers: fakeDirectory{"anna@example.com": 42},
 		AdminAuth: telecart.BearerAuth(plugAdminToken), BotToken: plugBotToken,
 		Pulse: pulse.Config{URL: rsrv.URL, APIKey: "pulse-key", Secret: "pulse-secret",
@@ -105,8 +112,11 @@ func newPlugShop(tb testing.TB, db migrator.DB) *plugShop {
 		ExtraMigrations: []migrator.Source{hostSource()},
 		Now:             s.clock.Now,
 		Logger:          slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	if s.tc, err = telecart.New(cfg); err != nil {
 		tb.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -50,7 +50,9 @@ type Config struct {
 	// TelegramAPIURL is the Bot API server. Defaults to Telegram's.
 	TelegramAPIURL string
 	// Pulse configures delivery: URL, APIKey and Secret are defaults the
-	// settings override; the rest tunes the sender.
+	// settings override; the rest tunes the sender. The sweep is the
+	// scheduler's pulse_sweep task, on Pulse.SweepSchedule (the settings'
+	// disabled_tasks turn it off); Pulse.NoSweep registers it disabled.
 	Pulse pulse.Config
 	// StartParamSecret, when set, makes only signed campaign links count.
 	StartParamSecret string
@@ -148,6 +150,9 @@ func New(cfg Config) (*TeleCart, error) {
 	if pcfg.Now == nil {
 		pcfg.Now = cfg.Now
 	}
+	// One sweep, the scheduler's pulse_sweep task: the settings can turn
+	// it off, which they could not do to the sender's own cron.
+	pcfg.NoSweep = true
 	if tc.pulse, err = pulse.New(cfg.DB, pcfg); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}

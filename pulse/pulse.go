@@ -139,14 +139,20 @@ func (p *Pulse) SetCredentials(url, apiKey, secret string) error {
 	p.creds.Store(c)
 	p.credsMu.Unlock()
 
+	running := p.isRunning()
 	p.stateMu.Lock()
-	if p.state.authFailing {
+	resumed := p.state.authFailing
+	if resumed {
 		p.state.authFailing, p.state.authFailures = false, 0
 		p.state.pausedUntil = time.Time{}
 	}
+	st := p.stateLocked(running)
 	p.stateMu.Unlock()
 	if c.configured() {
 		p.notConfiguredLogged.Store(false)
+	}
+	if resumed {
+		p.stateChanged(st)
 	}
 	p.Wake()
 	return nil
@@ -461,11 +467,21 @@ type SenderState struct {
 
 // State returns the sender's live state.
 func (p *Pulse) State() SenderState {
-	p.lifeMu.Lock()
-	running := p.started && !p.stopping
-	p.lifeMu.Unlock()
+	running := p.isRunning()
 	p.stateMu.Lock()
 	defer p.stateMu.Unlock()
+	return p.stateLocked(running)
+}
+
+// isRunning reports whether Start was called and Stop was not.
+func (p *Pulse) isRunning() bool {
+	p.lifeMu.Lock()
+	defer p.lifeMu.Unlock()
+	return p.started && !p.stopping
+}
+
+// stateLocked is State with stateMu held.
+func (p *Pulse) stateLocked(running bool) SenderState {
 	st := SenderState{
 		Configured:  p.creds.Load().configured(),
 		Running:     running,
@@ -505,21 +521,36 @@ func (p *Pulse) recordError(reason string) {
 }
 
 // authFailed pauses sending after a 401/403, unless the credentials that
-// failed have been replaced since.
+// failed have been replaced since, and reports the pause to OnStateChange
+// when sending was not paused already.
 func (p *Pulse) authFailed(gen uint64, reason string) {
+	running := p.isRunning()
 	p.stateMu.Lock()
-	defer p.stateMu.Unlock()
 	p.state.lastError = truncateError(reason)
 	p.state.lastErrorAt = p.cfg.Now()
 	if p.creds.Load().gen != gen {
+		p.stateMu.Unlock()
 		return
 	}
+	paused := !p.state.authFailing
 	p.state.authFailing = true
 	p.state.authFailures++
 	pause := p.cfg.backoff(p.state.authFailures)
 	p.state.pausedUntil = time.Now().Add(pause)
+	st := p.stateLocked(running)
+	p.stateMu.Unlock()
 	p.cfg.Logger.Error("pulse: the Pulse API refused the credentials; sending paused",
 		"reason", reason, "retry_in", pause.Round(time.Millisecond))
+	if paused {
+		p.stateChanged(st)
+	}
+}
+
+// stateChanged calls OnStateChange, outside every lock.
+func (p *Pulse) stateChanged(st SenderState) {
+	if p.cfg.OnStateChange != nil {
+		p.cfg.OnStateChange(st)
+	}
 }
 
 // serverFailed pauses the background sender after a transient failure of
@@ -538,17 +569,25 @@ func (p *Pulse) serverFailed(reason string, retryAfter time.Duration, hasRetryAf
 	}
 }
 
-// delivered clears failure pauses after an answer that accepted events.
+// delivered clears failure pauses after an answer that accepted events,
+// and reports the end of an authentication pause to OnStateChange.
 func (p *Pulse) delivered(gen uint64) {
+	running := p.isRunning()
 	p.stateMu.Lock()
-	defer p.stateMu.Unlock()
 	p.state.lastSentAt = p.cfg.Now()
 	p.state.failures = 0
+	resumed := false
 	if p.creds.Load().gen == gen {
+		resumed = p.state.authFailing
 		p.state.authFailing, p.state.authFailures = false, 0
 	}
 	if !p.state.authFailing {
 		p.state.pausedUntil = time.Time{}
+	}
+	st := p.stateLocked(running)
+	p.stateMu.Unlock()
+	if resumed {
+		p.stateChanged(st)
 	}
 }
 

@@ -3,6 +3,7 @@ package pulse_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"regexp"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/telecart-go/telecart/migrator/migratortest"
 	"github.com/telecart-go/telecart/pulse"
 	"github.com/telecart-go/telecart/pulse/pulsetest"
+	"github.com/telecart-go/telecart/tcerr"
 )
 
 // recorder collects what hooks are called with; safe for concurrent use.
@@ -223,5 +225,42 @@ func TestOnStateChange(t *testing.T) {
 				t.Errorf("states %+v, want a pause then a resumption", got)
 			}
 		})
+	})
+}
+
+// Ensure every ingest request is reported once with the counts it was
+// answered, or with why it was refused.
+func TestIngestOnResult(t *testing.T) {
+	migratortest.Each(t, ingestSources(), func(t *testing.T, db migrator.DB) {
+		var reports recorder[pulse.IngestReport]
+		s := newIngestServerWith(t, db, reports.add)
+		raw := s.initData(301, s.link(t, "spring24"), "hooks")
+		body := ingestBody(ingestEv("h-1", pulse.EventProductView), ingestEv("h-2", pulse.EventAddToCart))
+		for i, want := range []pulse.IngestResponse{{Accepted: 2}, {Duplicates: 2}} {
+			if res := s.mustIngest(t, raw, body); res != want {
+				t.Fatalf("request %d answered %+v, want %+v", i, res, want)
+			}
+			if got := reports.take(); len(got) != 1 || got[0].IngestResponse != want || got[0].Err != nil {
+				t.Fatalf("request %d reported %+v, want %+v", i, got, want)
+			}
+		}
+		// No campaign to credit: dropped.
+		noCampaign := s.initData(302, "", "hooks")
+		if res := s.mustIngest(t, noCampaign, ingestBody(ingestEv("h-3", pulse.EventSearch))); res != (pulse.IngestResponse{Dropped: 1}) {
+			t.Fatalf("answered %+v, want 1 dropped", res)
+		}
+		if got := reports.take(); len(got) != 1 || got[0].IngestResponse != (pulse.IngestResponse{Dropped: 1}) {
+			t.Fatalf("reported %+v, want 1 dropped", got)
+		}
+		// A server event from the client: refused whole.
+		wantIngestError(t, s.post(t, raw, ingestBody(ingestEv("h-4", pulse.EventOrderCreated))), http.StatusBadRequest)
+		if got := reports.take(); len(got) != 1 || tcerr.KindOf(got[0].Err) != tcerr.Invalid || got[0].IngestResponse != (pulse.IngestResponse{}) {
+			t.Fatalf("reported %+v, want one invalid refusal", got)
+		}
+		// Refused by the init data middleware: the handler never runs.
+		wantIngestError(t, s.post(t, "", body), http.StatusUnauthorized)
+		if n := reports.len(); n != 0 {
+			t.Fatalf("%d reports for a request the middleware refused", n)
+		}
 	})
 }

@@ -46,6 +46,12 @@ type ingestServer struct {
 // signed with a secret.
 func newIngestServer(tb testing.TB, db migrator.DB) *ingestServer {
 	tb.Helper()
+	return newIngestServerWith(tb, db, nil)
+}
+
+// newIngestServerWith is newIngestServer with IngestConfig.OnResult set.
+func newIngestServerWith(tb testing.TB, db migrator.DB, onResult func(pulse.IngestReport)) *ingestServer {
+	tb.Helper()
 	clk := newClock()
 	cfg := testConfig("http://127.0.0.1:9") // never started: nothing is sent
 	cfg.Now = clk.Now
@@ -61,6 +67,7 @@ func newIngestServer(tb testing.TB, db migrator.DB) *ingestServer {
 		Attribution: pulse.Attribution{StartParams: links},
 		Logger:      slog.New(slog.DiscardHandler),
 		Now:         clk.Now,
+		OnResult:    onResult,
 	})
 	if err != nil {
 		tb.Fatal(err)

@@ -79,6 +79,49 @@ var (
 	ErrMalformedField     = errors.New("init data field is malformed")
 )
 
+// Why init data was rejected, as RejectReason and ValidatorConfig.OnReject
+// name it: a small, stable set of labels for metrics and logs.
+const (
+	// RejectMissing: the request carries no init data.
+	RejectMissing = "missing"
+	// RejectMalformed: not well-formed init data (a broken query string, a
+	// duplicated or malformed field, a hash or signature of the wrong
+	// shape, no auth_date, a repeated header).
+	RejectMalformed = "malformed"
+	// RejectUnsigned: the hash, or the signature for third-party
+	// validation, is missing.
+	RejectUnsigned = "unsigned"
+	// RejectSignatureMismatch: signed with another key (another bot's
+	// token, or forged).
+	RejectSignatureMismatch = "signature_mismatch"
+	// RejectExpired: auth_date is older than the Validator's MaxAge.
+	RejectExpired = "expired"
+	// RejectFromFuture: auth_date is ahead of the server's clock by more
+	// than the allowed skew.
+	RejectFromFuture = "from_future"
+)
+
+// RejectReason names why err rejected init data (one of the RejectXxx
+// labels), or returns "" when err is nil or not about the init data itself
+// (a setup mistake).
+func RejectReason(err error) string {
+	var ie *invalidError
+	if !errors.As(err, &ie) {
+		return ""
+	}
+	switch ie.rule {
+	case ErrMissingHash, ErrMissingSignature:
+		return RejectUnsigned
+	case ErrSignatureMismatch:
+		return RejectSignatureMismatch
+	case ErrExpired:
+		return RejectExpired
+	case ErrFromFuture:
+		return RejectFromFuture
+	}
+	return RejectMalformed
+}
+
 // invalidError is one broken rule: it matches its sentinel and
 // ErrInvalidInitData, and says which key or value broke it.
 type invalidError struct {

@@ -42,9 +42,11 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 		raw := r.Header.Values(HeaderInitData)
 		switch {
 		case len(raw) == 0 || raw[0] == "":
+			v.reject(r, RejectMissing)
 			unauthorized(w, r, HeaderInitData+" header is missing", nil)
 			return
 		case len(raw) > 1:
+			v.reject(r, RejectMalformed)
 			unauthorized(w, r, HeaderInitData+" header is repeated", nil)
 			return
 		}
@@ -55,11 +57,19 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 				httpx.WriteError(w, r, nil, err) // a setup mistake: 500
 				return
 			}
+			v.reject(r, RejectReason(err))
 			unauthorized(w, r, ie.message(), err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(WithInitData(r.Context(), d)))
 	})
+}
+
+// reject reports a rejection to ValidatorConfig.OnReject.
+func (v *Validator) reject(r *http.Request, reason string) {
+	if v.onReject != nil {
+		v.onReject(r, reason)
+	}
 }
 
 func unauthorized(w http.ResponseWriter, r *http.Request, msg string, err error) {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -72,6 +73,12 @@ type ValidatorConfig struct {
 
 	// Now returns the current time. Defaults to time.Now.
 	Now func() time.Time
+
+	// OnReject, when set, is called by Middleware for every request it
+	// answers 401, with why (one of the RejectXxx labels), before it
+	// answers, on the request's goroutine: it must return quickly.
+	// Defaults to nil.
+	OnReject func(r *http.Request, reason string)
 }
 
 // Validator checks init data. It is safe for concurrent use, including
@@ -81,6 +88,7 @@ type Validator struct {
 	botID     int64
 	maxAge    time.Duration
 	now       func() time.Time
+	onReject  func(r *http.Request, reason string)
 
 	// token holds the HMAC key derived from the bot token; nil when there is
 	// no token.
@@ -140,6 +148,7 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 		botID:     cfg.BotID,
 		maxAge:    cfg.MaxAge,
 		now:       cfg.Now,
+		onReject:  cfg.OnReject,
 	}
 	if cfg.BotToken != "" {
 		v.token.Store(newTokenKey(cfg.BotToken))

@@ -30,4 +30,12 @@
 // Errors a host acts on are *tcerr.Error values matched with errors.Is:
 // ErrOutOfStock, ErrUnknownProduct, ErrFormInvalid and the other order
 // errors of this package; tcerr.KindOf tells the kind of any error.
+//
+// A host observes what happens without polling through Hooks (in Config,
+// or added later with AddHooks): each order after it committed, every
+// Pulse batch's outcome and the sender's pauses, ingest results, rejected
+// init data and every request's duration by route group. Hooks run on the
+// goroutine that did the work and must return quickly. The subpackage
+// telecart/metrics turns them into Prometheus metrics; hosts that do not
+// import it do not compile Prometheus.
 package telecart

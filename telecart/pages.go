@@ -22,7 +22,7 @@ var webFiles embed.FS
 // stay the host's. The pages themselves are public; the admin API they call
 // is not. Nothing here depends on where r is mounted: files are found by
 // their route, and the redirect to the directory is relative.
-func registerPages(r *mux.Router) {
+func registerPages(r *mux.Router, mw mux.MiddlewareFunc) {
 	for _, p := range []struct{ prefix, dir, csp string }{
 		{"/admin/", "web/admin", adminCSP},
 		{"/app/", "web/app", appCSP},
@@ -32,6 +32,7 @@ func registerPages(r *mux.Router) {
 			panic(err) // the embedded tree is fixed at build time
 		}
 		files := subrouter(r, p.prefix)
+		files.Use(mw)
 		err = fs.WalkDir(sub, ".", func(name string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
@@ -48,10 +49,10 @@ func registerPages(r *mux.Router) {
 		}
 		allowOnly(files)
 		dir := path.Base(p.prefix) + "/"
-		r.Handle(strings.TrimSuffix(p.prefix, "/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Handle(strings.TrimSuffix(p.prefix, "/"), mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Location", dir) // relative: /telecart/admin → /telecart/admin/
 			w.WriteHeader(http.StatusMovedPermanently)
-		})).Methods(http.MethodGet, http.MethodHead)
+		}))).Methods(http.MethodGet, http.MethodHead)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -77,6 +78,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
+	// Hooks let the host observe orders, Pulse delivery and requests
+	// without polling (see Hooks for the contract); AddHooks adds more.
+	// Pulse.OnDelivery and Pulse.OnStateChange, when set, are called too.
+	Hooks Hooks
 }
 
 // TeleCart is the plugin: stores, services and handlers composed over one
@@ -100,6 +105,9 @@ type TeleCart struct {
 	etl        *pulse.ETLHandler
 	dashboard  *DashboardService
 	migrations []migrator.Source
+
+	hooksMu sync.Mutex // serializes AddHooks
+	hooks   atomic.Pointer[[]Hooks]
 
 	mu      sync.Mutex
 	started bool
@@ -136,8 +144,13 @@ func New(cfg Config) (*TeleCart, error) {
 		cfg.Now = time.Now
 	}
 	tc := &TeleCart{cfg: cfg, db: cfg.DB, logger: cfg.Logger, now: cfg.Now, ready: make(chan struct{})}
+	tc.AddHooks(cfg.Hooks)
+	if cfg.Pulse.OnDelivery != nil || cfg.Pulse.OnStateChange != nil {
+		tc.AddHooks(Hooks{PulseDelivery: cfg.Pulse.OnDelivery, PulseState: cfg.Pulse.OnStateChange})
+	}
 	var err error
-	if tc.validator, err = telegram.NewValidator(telegram.ValidatorConfig{BotToken: cfg.BotToken, Now: cfg.Now}); err != nil {
+	if tc.validator, err = telegram.NewValidator(telegram.ValidatorConfig{BotToken: cfg.BotToken, Now: cfg.Now,
+		OnReject: tc.initDataRejected}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
 	if tc.bot, err = telegram.NewBot(telegram.BotConfig{Token: cfg.BotToken, BaseURL: cfg.TelegramAPIURL, Logger: cfg.Logger}); err != nil {
@@ -153,6 +166,7 @@ func New(cfg Config) (*TeleCart, error) {
 	// One sweep, the scheduler's pulse_sweep task: the settings can turn
 	// it off, which they could not do to the sender's own cron.
 	pcfg.NoSweep = true
+	pcfg.OnDelivery, pcfg.OnStateChange = tc.pulseDelivery, tc.pulseState
 	if tc.pulse, err = pulse.New(cfg.DB, pcfg); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
@@ -178,11 +192,11 @@ func New(cfg Config) (*TeleCart, error) {
 	tc.orders = &OrderService{
 		db: cfg.DB, catalog: cfg.Catalog, placer: cfg.Orders, directory: cfg.Customers,
 		customers: tc.customers, forms: tc.forms, pulse: tc.pulse,
-		attribution: tc.attribution(), now: cfg.Now, logger: cfg.Logger,
+		attribution: tc.attribution(), now: cfg.Now, logger: cfg.Logger, onPlaced: tc.orderPlaced,
 	}
 	tc.stats = pulse.NewStatsCache(tc.pulse, cfg.StatsTTL, cfg.Now)
 	if tc.ingest, err = pulse.NewIngestHandler(pulse.IngestConfig{Pulse: tc.pulse, Customers: tc.customers,
-		Attribution: tc.attribution(), Logger: cfg.Logger, Now: cfg.Now}); err != nil {
+		Attribution: tc.attribution(), Logger: cfg.Logger, Now: cfg.Now, OnResult: tc.ingested}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
 	if tc.etl, err = pulse.NewETLHandler(pulse.ETLConfig{Source: NewCustomerMetricsSource(cfg.DB),
@@ -344,6 +358,7 @@ func (tc *TeleCart) trackServerEvent(ctx context.Context, name, key string, c te
 // the APIs by relative URLs, so they work under any base path.
 func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	api := subrouter(r, "/api")
+	api.Use(tc.observe(GroupStorefront))
 	api.Use(tc.validator.Middleware)
 	NewSettingsHandler(tc.settings, tc.logger).RegisterStorefrontRoutes(api)
 	NewProductsHandler(tc.cfg.Catalog, tc.settings, tc.logger).RegisterStorefrontRoutes(api)
@@ -355,10 +370,12 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	allowOnly(api)
 
 	etl := subrouter(r, "/pulse/etl")
+	etl.Use(tc.observe(GroupETL))
 	tc.etl.RegisterRoutes(etl)
 	allowOnly(etl)
 
 	admin := subrouter(r, "/admin/api")
+	admin.Use(tc.observe(GroupAdmin))
 	admin.Use(mux.MiddlewareFunc(tc.cfg.AdminAuth))
 	admin.HandleFunc("/me", handleMe).Methods(http.MethodGet)
 	NewSettingsHandler(tc.settings, tc.logger).RegisterAdminRoutes(admin)
@@ -371,7 +388,7 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 		NewLogsHandler(tc.cfg.LogFile, tc.logger).RegisterAdminRoutes(admin)
 	}
 	allowOnly(admin)
-	registerPages(r)
+	registerPages(r, tc.observe(GroupPages))
 }
 
 // handleMe answers GET /admin/api/me: reaching it means the host's admin

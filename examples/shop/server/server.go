@@ -1,6 +1,6 @@
 // Package server is the demo shop server behind `go run ./examples/shop`:
 // the demo host's catalog, orders and customers wired with the TeleCart
-// plugin, the built-in reference Pulse receiver, /healthz, and the flags
+// plugin, the built-in reference Pulse receiver, /healthz, /metrics, and the flags
 // and variables of the HTTP API spec. Tests embed it on an httptest
 // listener; main only parses flags and serves.
 package server
@@ -24,6 +24,9 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/telecart-go/telecart/examples/shop/demo"
 	"github.com/telecart-go/telecart/internal/httpx"
@@ -33,6 +36,7 @@ import (
 	"github.com/telecart-go/telecart/pulse/pulsetest"
 	"github.com/telecart-go/telecart/tcerr"
 	"github.com/telecart-go/telecart/telecart"
+	"github.com/telecart-go/telecart/telecart/metrics"
 	"github.com/telecart-go/telecart/telegram"
 )
 
@@ -217,6 +221,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.TeleCart = tc
+	collector, err := metrics.New(tc, metrics.Config{})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collector, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.devInitData = func() string {
 		return telegram.SignInitData(s.Config.BotToken, telegram.SignParams{
 			User: &telegram.User{ID: 777000, FirstName: "Demo", LastName: "Buyer", Username: "demo_buyer",
@@ -225,6 +236,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	r := mux.NewRouter()
 	r.HandleFunc("/healthz", s.handleHealthz).Methods(http.MethodGet)
+	// The outbox gauges fail alone when the database does not answer.
+	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})).
+		Methods(http.MethodGet)
 	r.PathPrefix(demo.ImagesPath).Handler(demo.ImagesHandler())
 	if cfg.Dev {
 		r.HandleFunc("/dev/init-data", s.handleDevInitData).Methods(http.MethodGet)
@@ -297,6 +311,7 @@ func (s *Server) PrintBanner(baseURL string) {
 	fmt.Fprintf(w, "  storefront:  %s/app/\n", baseURL)
 	fmt.Fprintf(w, "  admin panel: %s/admin/\n", baseURL)
 	fmt.Fprintf(w, "  health:      %s/healthz\n", baseURL)
+	fmt.Fprintf(w, "  metrics:     %s/metrics (Prometheus)\n", baseURL)
 	if s.generatedAdm {
 		fmt.Fprintf(w, "  admin token (random, set -admin-token to keep one): %s\n", s.Config.AdminToken)
 	}

@@ -70,6 +70,12 @@ type IngestConfig struct {
 	// campaign times. Defaults to time.Now.
 	Now func() time.Time
 
+	// Rate is how many events one customer may send per minute, in bursts
+	// of up to as many; a request over it is answered 429 with
+	// Retry-After and nothing of it is stored. Negative means no limit.
+	// Defaults to IngestRateDefault (300).
+	Rate int
+
 	// OnResult, when set, is called once for every request, after its
 	// events are committed (or it was refused) and before it is answered,
 	// on the request's goroutine: it must return quickly and hand slow
@@ -99,6 +105,7 @@ type IngestHandler struct {
 	logger      *slog.Logger
 	now         func() time.Time
 	onResult    func(IngestReport)
+	limiter     *customerLimiter // nil: no limit
 }
 
 // NewIngestHandler returns the ingest handler for cfg, or an error naming
@@ -118,7 +125,15 @@ func NewIngestHandler(cfg IngestConfig) (*IngestHandler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	var limiter *customerLimiter
+	switch {
+	case cfg.Rate == 0:
+		limiter = newCustomerLimiter(IngestRateDefault)
+	case cfg.Rate > 0:
+		limiter = newCustomerLimiter(cfg.Rate)
+	}
 	return &IngestHandler{
+		limiter:     limiter,
 		pulse:       cfg.Pulse,
 		customers:   cfg.Customers,
 		attribution: cfg.Attribution,
@@ -217,6 +232,14 @@ func (h *IngestHandler) ingest(w http.ResponseWriter, r *http.Request) (IngestRe
 	items, err := validateIngest(req, now)
 	if err != nil {
 		return IngestResponse{}, err
+	}
+	if h.limiter != nil {
+		if wait, ok := h.limiter.take(d.User.ID, len(items), now); !ok {
+			secs := retryAfterSeconds(wait)
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			return IngestResponse{}, tcerr.Errorf(tcerr.RateLimited, "rate_limited",
+				"Too many events from this customer; nothing of this request was stored. Try again in %d s.", secs)
+		}
 	}
 	return h.store(ctx, d, items, now)
 }

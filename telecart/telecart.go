@@ -65,6 +65,11 @@ type Config struct {
 	// ExtraMigrations run after TeleCart's own, in the same run (the
 	// host's tables, for example).
 	ExtraMigrations []migrator.Source
+	// IngestRate is how many client events one customer may send to
+	// /api/ingest per minute; over it the storefront is answered 429 with
+	// Retry-After. Negative means no limit. Defaults to
+	// pulse.IngestRateDefault.
+	IngestRate int
 	// StatsTTL is how long Pulse delivery counts are cached for the admin.
 	// Defaults to pulse.StatsTTLDefault (1h).
 	StatsTTL time.Duration
@@ -196,7 +201,8 @@ func New(cfg Config) (*TeleCart, error) {
 	}
 	tc.stats = pulse.NewStatsCache(tc.pulse, cfg.StatsTTL, cfg.Now)
 	if tc.ingest, err = pulse.NewIngestHandler(pulse.IngestConfig{Pulse: tc.pulse, Customers: tc.customers,
-		Attribution: tc.attribution(), Logger: cfg.Logger, Now: cfg.Now, OnResult: tc.ingested}); err != nil {
+		Attribution: tc.attribution(), Logger: cfg.Logger, Now: cfg.Now, OnResult: tc.ingested,
+		Rate: cfg.IngestRate}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
 	if tc.etl, err = pulse.NewETLHandler(pulse.ETLConfig{Source: NewCustomerMetricsSource(cfg.DB),

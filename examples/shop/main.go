@@ -78,6 +78,7 @@ flags (each also read from its variable; the flag wins):
   -pulse-max-attempts N    TELECART_PULSE_MAX_ATTEMPTS attempts before an event fails (20)
   -pulse-lease D           TELECART_PULSE_LEASE        lease on a claimed batch (1m)
   -log-file PATH           TELECART_LOG_FILE           JSON log file (telecart-demo.log beside the database)
+  -ingest-rate N           TELECART_INGEST_RATE        client events per customer per minute on /api/ingest (300)
   -read-timeout D          TELECART_READ_TIMEOUT       longest time to read a request, body included (30s)
   -write-timeout D         TELECART_WRITE_TIMEOUT      longest time to write an answer (1m)
   -idle-timeout D          TELECART_IDLE_TIMEOUT       longest idle keep-alive (1m)

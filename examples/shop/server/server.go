@@ -64,6 +64,9 @@ type Config struct {
 	PulseMaxAttempts int
 	PulseLease       time.Duration
 	LogFile          string
+	// IngestRate is the per-customer limit on /api/ingest, events per
+	// minute; 0 is the library's default.
+	IngestRate int
 	// ReadTimeout, WriteTimeout and IdleTimeout bound a request's reading,
 	// an answer's writing and an idle keep-alive connection.
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
@@ -127,6 +130,13 @@ func ParseFlags(args []string, getenv func(string) string) (Config, []string, er
 		}
 	}
 	fs.IntVar(&c.PulseMaxAttempts, "pulse-max-attempts", attempts, "attempts before an event fails")
+	ingestRate := 0
+	if v := getenv("TELECART_INGEST_RATE"); v != "" {
+		if ingestRate, err = strconv.Atoi(v); err != nil {
+			return c, nil, fmt.Errorf("TELECART_INGEST_RATE: %w", err)
+		}
+	}
+	fs.IntVar(&c.IngestRate, "ingest-rate", ingestRate, "events one customer may send to /api/ingest per minute (0: the library's default)")
 	fs.StringVar(&c.LogFile, "log-file", env("TELECART_LOG_FILE", ""), "JSON log file the logs viewer reads (default: beside the database)")
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
@@ -211,6 +221,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Pulse: pulse.Config{URL: pulseURL, APIKey: cfg.PulseAPIKey, Secret: cfg.PulseSecret,
 			RetryBase: cfg.PulseRetryBase, RetryMax: cfg.PulseRetryMax, MaxAttempts: cfg.PulseMaxAttempts,
 			Lease: cfg.PulseLease},
+		IngestRate:      cfg.IngestRate,
 		Settings:        telecart.Settings{ShopName: "TeleCart Demo Shop"},
 		ExtraMigrations: []migrator.Source{demo.MigrationSource()},
 		LogFile:         s.Config.LogFile,

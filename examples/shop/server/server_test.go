@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -297,5 +299,72 @@ func TestRestartKeepsDefaultsUnpinned(t *testing.T) {
 				t.Fatalf("pulse_url %v after a restart; the first run's was %v", settings["pulse_url"], first)
 			}
 		})
+	}
+}
+
+// Ensure one customer's flood of client events through the demo is held to
+// -ingest-rate: the extra requests are answered 429 with Retry-After, and
+// the outbox grows by at most the limit.
+func TestIngestFlood(t *testing.T) {
+	for _, d := range migratortest.Dialects {
+		t.Run(string(d), func(t *testing.T) { testIngestFlood(t, d) })
+	}
+}
+
+func testIngestFlood(t *testing.T, d migrator.Dialect) {
+	const rate = 100
+	s, url := MustStart(t, d, func(c *server.Config) { c.IngestRate = rate })
+	sp, err := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: "anycampaign"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	initData := telegram.SignInitData(s.Config.BotToken, telegram.SignParams{
+		User: &telegram.User{ID: 4242, FirstName: "Flood"}, StartParam: sp}, time.Now())
+	total := func() int64 {
+		var st struct{ Pending, Sending, Sent, Failed int64 }
+		call(t, "GET", url+"/admin/api/pulse/stats?fresh=1", "", s.Config.AdminToken, nil, http.StatusOK, &st)
+		return st.Pending + st.Sending + st.Sent + st.Failed
+	}
+	before := total()
+	var ok, limited, other atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				evs := make([]string, 50)
+				for j := range evs {
+					evs[j] = fmt.Sprintf(`{"id":"g%d-r%d-e%d","event":"ADD_TO_CART","payload":{}}`, g, i, j)
+				}
+				req, _ := http.NewRequest("POST", url+"/api/ingest", strings.NewReader(`{"events":[`+strings.Join(evs, ",")+`]}`))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set(telegram.HeaderInitData, initData)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					other.Add(1)
+					continue
+				}
+				resp.Body.Close()
+				switch {
+				case resp.StatusCode == http.StatusOK:
+					ok.Add(1)
+				case resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") != "":
+					limited.Add(1)
+				default:
+					other.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	grew := total() - before
+	t.Logf("80 requests of 50 events: %d accepted, %d answered 429, %d other; the outbox grew by %d", ok.Load(), limited.Load(), other.Load(), grew)
+	if other.Load() != 0 || limited.Load() == 0 {
+		t.Fatalf("%d unexpected answers, %d 429s", other.Load(), limited.Load())
+	}
+	// The first seconds refill a little: allow the refill of the run.
+	if grew > rate+rate/6 {
+		t.Fatalf("the outbox grew by %d events; the limit is %d a minute", grew, rate)
 	}
 }

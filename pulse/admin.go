@@ -338,21 +338,10 @@ func parseEventsQuery(v url.Values) (status string, page, perPage int, err error
 		}
 		status = s
 	}
-	number := func(name string, def, lo, hi int) (int, error) {
-		s := v.Get(name)
-		if s == "" {
-			return def, nil
-		}
-		n, err := strconv.Atoi(s)
-		if err != nil || n < lo || n > hi {
-			return 0, tcerr.Invalidf("%s must be a whole number from %d to %d, got %q", name, lo, hi, s)
-		}
-		return n, nil
-	}
-	if page, err = number("page", 1, 1, math.MaxInt32); err != nil {
+	if page, err = httpx.QueryInt(v, "page", 1, 1, math.MaxInt32); err != nil {
 		return "", 0, 0, err
 	}
-	if perPage, err = number("per_page", EventsPerPageDefault, 1, EventsPerPageMax); err != nil {
+	if perPage, err = httpx.QueryInt(v, "per_page", EventsPerPageDefault, 1, EventsPerPageMax); err != nil {
 		return "", 0, 0, err
 	}
 	return status, page, perPage, nil

@@ -2,9 +2,6 @@ package pulse
 
 import (
 	"math/rand/v2"
-	"net/http"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -39,38 +36,6 @@ func Backoff(attempt int, base, maxDelay time.Duration, jitter float64) time.Dur
 // backoff is Backoff with the configured base and cap and a random jitter.
 func (c Config) backoff(attempt int) time.Duration {
 	return Backoff(attempt, c.RetryBase, c.RetryMax, rand.Float64())
-}
-
-// ParseRetryAfter reads a Retry-After header value: delay-seconds (a
-// non-negative integer) or an HTTP date, taken relative to now (a date in
-// the past means 0). It reports false for an empty or unparsable value.
-// The result is not clamped; callers apply their own maximum.
-func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if v[0] >= '0' && v[0] <= '9' {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-				return time.Duration(1<<63 - 1), true // absurdly long: the caller's clamp decides
-			}
-			return 0, false
-		}
-		if n > int64((1<<63-1)/time.Second) {
-			return time.Duration(1<<63 - 1), true
-		}
-		return time.Duration(n) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	if d := t.Sub(now); d > 0 {
-		return d, true
-	}
-	return 0, true
 }
 
 // retryDelay is how long to wait after a transient failure: the backoff for

@@ -61,8 +61,12 @@ func BenchmarkETLExport(b *testing.B) {
 					etlSeed(b, db, 0, n, func(i int) time.Time { return base.Add(time.Duration(i) * time.Second) })
 					b.Logf("seeded %d customers in %s", n, time.Since(start).Round(time.Millisecond))
 
+					store, err := telegram.NewCustomerStore(db, telegram.CustomerStoreConfig{})
+					if err != nil {
+						b.Fatal(err)
+					}
 					h, err := pulse.NewETLHandler(pulse.ETLConfig{
-						Source: pulse.NewCustomersTableSource(db),
+						Source: mustTableSource(b, store),
 						APIKey: func() string { return etlKey },
 						Logger: slog.New(slog.DiscardHandler),
 					})

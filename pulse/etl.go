@@ -11,15 +11,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
-	sq "github.com/Masterminds/squirrel"
 	"github.com/gorilla/mux"
 
 	"github.com/telecart-go/telecart/internal/httpx"
-	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/tcerr"
 	"github.com/telecart-go/telecart/telegram"
 )
@@ -45,41 +42,28 @@ type ETLQuery struct {
 	Limit int
 }
 
-// ETLCustomer is one customer of the ETL export, with order metrics. All
-// times are UTC; the optional ones are nil until they happen.
+// ETLCustomer is one customer of the ETL export: the Telegram customer,
+// with order metrics. All times are UTC; the optional ones are nil until
+// they happen.
+//
+// Its JSON is the export's (see MarshalJSON): the customer's identity,
+// profile, consent, campaigns and times, and the metrics, but not the
+// customer's photo, last visit, campaign times or bot-blocked state.
 type ETLCustomer struct {
-	ID              int64  `json:"id"`
-	TelegramUserID  int64  `json:"telegram_user_id"`
-	TrackingID      string `json:"tracking_id"`
-	FirstName       string `json:"first_name"`
-	LastName        string `json:"last_name"`
-	Username        string `json:"username"`
-	LanguageCode    string `json:"language_code"`
-	IsPremium       bool   `json:"is_premium"`
-	AllowsWriteToPM bool   `json:"allows_write_to_pm"`
-	// HostCustomerID is the host shop's customer id, 0 when none.
-	HostCustomerID int64 `json:"host_customer_id"`
-	OrdersCount    int64 `json:"orders_count"`
+	telegram.Customer
 	// TotalSpent is the sum of the customer's orders in minor units
 	// (cents) of Currency.
-	TotalSpent int64 `json:"total_spent"`
+	TotalSpent int64
 	// Currency is the ISO 4217 code of TotalSpent, "" when unknown (no
 	// orders, or a source without order metrics).
-	Currency           string     `json:"currency"`
-	FirstOrderAt       *time.Time `json:"first_order_at"`
-	LastOrderAt        *time.Time `json:"last_order_at"`
-	PrivacyConsentedAt *time.Time `json:"privacy_consented_at"`
-	// FirstCampaignID and LastCampaignID are "" when no campaign brought
-	// the customer.
-	FirstCampaignID string    `json:"first_campaign_id"`
-	LastCampaignID  string    `json:"last_campaign_id"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	Currency     string
+	FirstOrderAt *time.Time
+	LastOrderAt  *time.Time
 }
 
 // CustomerSource gives the ETL export its customers with metrics. The
 // telecart package implements it over the customers and the host's orders;
-// NewCustomersTableSource is one over the customers table alone.
+// CustomersTableSource is one over the customers table alone.
 //
 // CustomersSince must return the customers with id > q.AfterID and
 // updated_at >= q.UpdatedSince (when not zero), ordered by id ascending, at
@@ -92,86 +76,46 @@ type CustomerSource interface {
 	CountSince(ctx context.Context, since time.Time) (int64, error)
 }
 
-// customersTableSource is a CustomerSource over the Telegram customers
-// table.
-type customersTableSource struct {
-	db    migrator.DB
-	table string
+// CustomersTableSourceConfig configures a CustomersTableSource.
+type CustomersTableSourceConfig struct {
+	// Customers is the Telegram customers store. Required.
+	Customers *telegram.CustomerStore
 }
 
-// NewCustomersTableSource returns a CustomerSource over the Telegram
-// customers table alone (telegram.MigrationSource), for hosts without
-// order metrics: orders_count is the table's own counter, total_spent is
-// 0, currency "" and the first and last order times null. It panics when
-// db is unusable, a start-up mistake.
-func NewCustomersTableSource(db migrator.DB) CustomerSource {
-	switch {
-	case db.DB == nil:
-		panic("pulse: NewCustomersTableSource: db.DB is nil; pass the opened database")
-	case db.Dialect.Validate() != nil:
-		panic("pulse: NewCustomersTableSource: " + db.Dialect.Validate().Error())
-	case migrator.ValidatePrefix(db.Prefix) != nil:
-		panic("pulse: NewCustomersTableSource: " + migrator.ValidatePrefix(db.Prefix).Error())
-	}
-	return &customersTableSource{db: db, table: db.Table(telegram.CustomersTable)}
+// CustomersTableSource is a CustomerSource over the Telegram customers
+// store alone, for hosts without order metrics: orders_count is the
+// table's own counter, total_spent is 0, currency "" and the first and
+// last order times null.
+type CustomersTableSource struct {
+	customers *telegram.CustomerStore
 }
 
-// etlColumns is what scanETLCustomer reads, in order.
-var etlColumns = []string{"id", "telegram_user_id", "tracking_id", "first_name", "last_name", "username",
-	"language_code", "is_premium", "allows_write_to_pm", "host_customer_id", "orders_count",
-	"privacy_consented_at", "first_campaign_id", "last_campaign_id", "created_at", "updated_at"}
+// NewCustomersTableSource returns the source over cfg.Customers, or an
+// error naming the field to fix.
+func NewCustomersTableSource(cfg CustomersTableSourceConfig) (*CustomersTableSource, error) {
+	if cfg.Customers == nil {
+		return nil, errors.New("pulse: CustomersTableSourceConfig.Customers is nil; pass the store made by telegram.NewCustomerStore")
+	}
+	return &CustomersTableSource{customers: cfg.Customers}, nil
+}
 
-// CustomersSince reads one page by the primary key: WHERE id > AfterID
-// ORDER BY id LIMIT n never sorts, however large the table.
-func (s *customersTableSource) CustomersSince(ctx context.Context, q ETLQuery) ([]ETLCustomer, error) {
-	if q.Limit < 1 {
-		return nil, fmt.Errorf("pulse: ETLQuery.Limit must be at least 1, got %d", q.Limit)
-	}
-	d := s.db.Dialect
-	b := d.Builder().Select(etlColumns...).From(s.table).
-		Where(sq.Gt{"id": q.AfterID}).OrderBy("id").Limit(uint64(q.Limit))
-	if !q.UpdatedSince.IsZero() {
-		b = b.Where(sq.GtOrEq{"updated_at": d.EncodeTime(q.UpdatedSince)})
-	}
-	query, args, err := b.ToSql()
-	if err != nil {
-		return nil, fmt.Errorf("pulse: building the ETL query: %w", err)
-	}
-	rows, err := s.db.QueryContext(ctx, query, args...)
+// CustomersSince reads one page by the primary key (CustomerStore.ListAfter).
+func (s *CustomersTableSource) CustomersSince(ctx context.Context, q ETLQuery) ([]ETLCustomer, error) {
+	page, err := s.customers.ListAfter(ctx, telegram.AfterQuery{AfterID: q.AfterID, UpdatedSince: q.UpdatedSince, Limit: q.Limit})
 	if err != nil {
 		return nil, fmt.Errorf("pulse: reading customers for the ETL export: %w", err)
 	}
-	defer rows.Close()
-	out := make([]ETLCustomer, 0, min(q.Limit, 1024))
-	for rows.Next() {
-		var c ETLCustomer
-		err := rows.Scan(&c.ID, &c.TelegramUserID, &c.TrackingID, &c.FirstName, &c.LastName, &c.Username,
-			&c.LanguageCode, &c.IsPremium, &c.AllowsWriteToPM, &c.HostCustomerID, &c.OrdersCount,
-			migrator.ScanNullTime(&c.PrivacyConsentedAt), &c.FirstCampaignID, &c.LastCampaignID,
-			migrator.ScanTime(&c.CreatedAt), migrator.ScanTime(&c.UpdatedAt))
-		if err != nil {
-			return nil, fmt.Errorf("pulse: reading customers for the ETL export: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("pulse: reading customers for the ETL export: %w", err)
+	out := make([]ETLCustomer, len(page))
+	for i := range page {
+		out[i].Customer = page[i]
 	}
 	return out, nil
 }
 
 // CountSince counts from the updated_at index.
-func (s *customersTableSource) CountSince(ctx context.Context, since time.Time) (int64, error) {
-	b := s.db.Dialect.Builder().Select("COUNT(*)").From(s.table)
-	if !since.IsZero() {
-		b = b.Where(sq.GtOrEq{"updated_at": s.db.Dialect.EncodeTime(since)})
-	}
-	query, args, err := b.ToSql()
+func (s *CustomersTableSource) CountSince(ctx context.Context, since time.Time) (int64, error) {
+	n, err := s.customers.CountUpdatedSince(ctx, since)
 	if err != nil {
-		return 0, fmt.Errorf("pulse: building the ETL count: %w", err)
-	}
-	var n int64
-	if err := s.db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("pulse: counting customers for the ETL export: %w", err)
 	}
 	return n, nil
@@ -235,7 +179,7 @@ func NewETLHandler(cfg ETLConfig) (*ETLHandler, error) {
 	}
 	switch {
 	case cfg.Source == nil:
-		return nil, errors.New("pulse: ETLConfig.Source is nil; pass NewCustomersTableSource(db) or the shop's source with order metrics")
+		return nil, errors.New("pulse: ETLConfig.Source is nil; pass a NewCustomersTableSource or the shop's source with order metrics")
 	case cfg.APIKey == nil:
 		return nil, errors.New("pulse: ETLConfig.APIKey is nil; pass a function returning the current Pulse API key")
 	case cfg.MaxLimit < 1:
@@ -305,20 +249,15 @@ func (h *ETLHandler) handleCustomers(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	if rows == nil {
-		rows = []ETLCustomer{} // "data": [], never null
-	}
-	page := ETLPage{Data: rows}
+	var cursor string
 	if len(rows) > limit {
-		page.Data = rows[:limit]
-		c := encodeETLCursor(page.Data[limit-1].ID)
-		page.NextCursor = &c
-	}
-	for i := range page.Data {
-		page.Data[i].normalize()
+		rows = rows[:limit]
+		cursor = encodeETLCursor(rows[limit-1].ID)
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	httpx.WriteJSON(w, http.StatusOK, page)
+	if err := writeETLPage(w, rows, cursor); err != nil {
+		h.writeError(w, r, err)
+	}
 }
 
 // handleMeta handles GET /pulse/etl/customers/meta?updated_since=&limit=.
@@ -339,23 +278,6 @@ func (h *ETLHandler) handleMeta(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	httpx.WriteJSON(w, http.StatusOK, ETLMeta{Total: total, Limit: q.Limit, Pages: (total + int64(q.Limit) - 1) / int64(q.Limit)})
-}
-
-// normalize puts every time in UTC, whatever the source returned, so the
-// JSON says Z.
-func (c *ETLCustomer) normalize() {
-	utc := func(t *time.Time) *time.Time {
-		if t == nil {
-			return nil
-		}
-		u := t.UTC()
-		return &u
-	}
-	c.FirstOrderAt = utc(c.FirstOrderAt)
-	c.LastOrderAt = utc(c.LastOrderAt)
-	c.PrivacyConsentedAt = utc(c.PrivacyConsentedAt)
-	c.CreatedAt = c.CreatedAt.UTC()
-	c.UpdatedAt = c.UpdatedAt.UTC()
 }
 
 // authorize checks the API key of r: X-Api-Key when present, else
@@ -420,15 +342,8 @@ func (h *ETLHandler) parseQuery(v url.Values, withCursor bool) (ETLQuery, error)
 		}
 		q.UpdatedSince = t.UTC()
 	}
-	if s, err = one("limit"); err != nil {
+	if q.Limit, err = httpx.QueryInt(v, "limit", h.defaultLimit, 1, h.maxLimit); err != nil {
 		return ETLQuery{}, err
-	}
-	if s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > h.maxLimit {
-			return ETLQuery{}, tcerr.Invalidf("limit must be a whole number from 1 to %d", h.maxLimit)
-		}
-		q.Limit = n
 	}
 	if !withCursor {
 		return q, nil

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -103,6 +104,16 @@ func newETLServer(tb testing.TB, src pulse.CustomerSource, maxLimit, defaultLimi
 
 func (s *etlServer) setKey(k string) { s.key.Store(&k) }
 
+// mustTableSource returns the ETL source over the customers store.
+func mustTableSource(tb testing.TB, store *telegram.CustomerStore) *pulse.CustomersTableSource {
+	tb.Helper()
+	src, err := pulse.NewCustomersTableSource(pulse.CustomersTableSourceConfig{Customers: store})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return src
+}
+
 // get serves GET path with headers (name, value pairs).
 func (s *etlServer) get(path string, headers ...string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(http.MethodGet, path, nil)
@@ -175,8 +186,8 @@ func fakeCustomers(n int, base time.Time) []pulse.ETLCustomer {
 	out := make([]pulse.ETLCustomer, n)
 	for i := range out {
 		at := base.Add(time.Duration(i) * time.Minute)
-		out[i] = pulse.ETLCustomer{ID: int64(i + 1), TelegramUserID: int64(5000 + i), TrackingID: fmt.Sprintf("trk-%d", i+1),
-			CreatedAt: at, UpdatedAt: at}
+		out[i] = pulse.ETLCustomer{Customer: telegram.Customer{ID: int64(i + 1), TelegramUserID: int64(5000 + i),
+			TrackingID: fmt.Sprintf("trk-%d", i+1), CreatedAt: at, UpdatedAt: at}}
 	}
 	return out
 }
@@ -362,9 +373,9 @@ func TestETLTimesUTC(t *testing.T) {
 	msk := time.FixedZone("MSK", 3*3600)
 	at := time.Date(2026, 3, 1, 12, 30, 0, 123456000, msk)
 	src := &etlFakeSource{customers: []pulse.ETLCustomer{
-		{ID: 1, TrackingID: "a", OrdersCount: 2, TotalSpent: 1990, Currency: "EUR",
-			FirstOrderAt: &at, LastOrderAt: &at, PrivacyConsentedAt: &at, CreatedAt: at, UpdatedAt: at},
-		{ID: 2, TrackingID: "b", CreatedAt: at, UpdatedAt: at},
+		{Customer: telegram.Customer{ID: 1, TrackingID: "a", OrdersCount: 2, PrivacyConsentedAt: &at, CreatedAt: at, UpdatedAt: at},
+			TotalSpent: 1990, Currency: "EUR", FirstOrderAt: &at, LastOrderAt: &at},
+		{Customer: telegram.Customer{ID: 2, TrackingID: "b", CreatedAt: at, UpdatedAt: at}},
 	}}
 	s := newETLServer(t, src, 0, 0)
 	p, raw := s.mustPage(t, url.Values{})
@@ -405,6 +416,162 @@ func TestETLTimesUTC(t *testing.T) {
 	if p.Data[0].TotalSpent != 1990 || p.Data[0].Currency != "EUR" {
 		t.Errorf("metrics %+v", p.Data[0])
 	}
+}
+
+// etlGolden is one customer of the export as the ETL API has always
+// written it: the fields, their order and their encodings.
+const etlGolden = `{"id":7,"telegram_user_id":4001,"tracking_id":"0b5e1c5e-9a51-4f9e-8e40-0d6b8a9b2c11",` +
+	`"first_name":"Anna","last_name":"Smith","username":"anna","language_code":"ru","is_premium":true,` +
+	`"allows_write_to_pm":true,"host_customer_id":77,"orders_count":3,"total_spent":5997,"currency":"RUB",` +
+	`"first_order_at":"2026-03-01T09:00:00Z","last_order_at":"2026-03-02T09:00:00.5Z",` +
+	`"privacy_consented_at":"2026-02-01T00:00:00Z","first_campaign_id":"spring","last_campaign_id":"summer",` +
+	`"created_at":"2026-01-01T00:00:00.123456Z","updated_at":"2026-03-02T09:00:00.5Z"}`
+
+// Ensure an ETLCustomer, which is a telegram.Customer with metrics, is
+// written exactly as the export always was, through json.Marshal and
+// through the handler alike: the customer's photo, last visit, campaign
+// times and bot state stay out, times are UTC, and the JSON reads back.
+func TestETLCustomerJSON(t *testing.T) {
+	msk := time.FixedZone("MSK", 3*3600)
+	at := func(s string) time.Time {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			panic(err)
+		}
+		return t
+	}
+	consented, first, last := at("2026-02-01T03:00:00+03:00"), at("2026-03-01T09:00:00Z").In(msk), at("2026-03-02T09:00:00.5Z")
+	campaignAt, blockedAt := at("2026-02-02T00:00:00Z"), at("2026-02-03T00:00:00Z")
+	c := pulse.ETLCustomer{
+		Customer: telegram.Customer{ID: 7, TelegramUserID: 4001, TrackingID: "0b5e1c5e-9a51-4f9e-8e40-0d6b8a9b2c11",
+			FirstName: "Anna", LastName: "Smith", Username: "anna", LanguageCode: "ru", IsPremium: true,
+			AllowsWriteToPM: true, PhotoURL: "https://t.me/i/userpic/1.jpg", HostCustomerID: 77, OrdersCount: 3,
+			PrivacyConsentedAt: &consented, LastSeenAt: last, FirstCampaignID: "spring", FirstCampaignAt: &campaignAt,
+			LastCampaignID: "summer", LastCampaignAt: &campaignAt, BotBlocked: true, BotBlockedAt: &blockedAt,
+			CreatedAt: at("2026-01-01T03:00:00.123456+03:00"), UpdatedAt: last},
+		TotalSpent: 5997, Currency: "RUB", FirstOrderAt: &first, LastOrderAt: &last,
+	}
+	b, err := json.Marshal(c)
+	if err != nil || string(b) != etlGolden {
+		t.Fatalf("json.Marshal = %s, %v\nwant %s", b, err, etlGolden)
+	}
+	p, raw := newETLServer(t, &etlFakeSource{customers: []pulse.ETLCustomer{c}}, 0, 0).mustPage(t, url.Values{})
+	if want := `{"data":[` + etlGolden + `],"next_cursor":null}` + "\n"; raw != want {
+		t.Fatalf("handler wrote %s\nwant %s", raw, want)
+	}
+	// Only the exported fields come back.
+	want := c
+	want.PhotoURL, want.LastSeenAt, want.FirstCampaignAt, want.LastCampaignAt = "", time.Time{}, nil, nil
+	want.BotBlocked, want.BotBlockedAt = false, nil
+	if got, want := etlTimesUTC(p.Data[0]), etlTimesUTC(want); !reflect.DeepEqual(got, want) {
+		t.Fatalf("read back\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// etlLegacyCustomer is ETLCustomer as it was before it embedded
+// telegram.Customer, encoded by encoding/json: the reference the export's
+// JSON must keep matching byte for byte.
+type etlLegacyCustomer struct {
+	ID                 int64      `json:"id"`
+	TelegramUserID     int64      `json:"telegram_user_id"`
+	TrackingID         string     `json:"tracking_id"`
+	FirstName          string     `json:"first_name"`
+	LastName           string     `json:"last_name"`
+	Username           string     `json:"username"`
+	LanguageCode       string     `json:"language_code"`
+	IsPremium          bool       `json:"is_premium"`
+	AllowsWriteToPM    bool       `json:"allows_write_to_pm"`
+	HostCustomerID     int64      `json:"host_customer_id"`
+	OrdersCount        int64      `json:"orders_count"`
+	TotalSpent         int64      `json:"total_spent"`
+	Currency           string     `json:"currency"`
+	FirstOrderAt       *time.Time `json:"first_order_at"`
+	LastOrderAt        *time.Time `json:"last_order_at"`
+	PrivacyConsentedAt *time.Time `json:"privacy_consented_at"`
+	FirstCampaignID    string     `json:"first_campaign_id"`
+	LastCampaignID     string     `json:"last_campaign_id"`
+	CreatedAt          time.Time  `json:"created_at"`
+	UpdatedAt          time.Time  `json:"updated_at"`
+}
+
+// Ensure the export's hand-written JSON is byte for byte what
+// encoding/json wrote for the export's customers, whatever the strings
+// hold (markup, quotes, control characters, invalid UTF-8, U+2028) and
+// whatever the numbers and times.
+func FuzzETLCustomerJSON(f *testing.F) {
+	f.Add(int64(7), int64(4001), "Anna", "<b>Smith</b> & co", "anna", "ru\"\n", "\xff\u2028\u2029\x00\x1f\x7f", int64(3),
+		int64(-5), true, false, int64(1_700_000_000_123_456_789), uint8(5))
+	f.Add(int64(0), int64(-1), "", "", "", "", "", int64(0), int64(0), false, true, int64(0), uint8(0))
+	f.Fuzz(func(t *testing.T, id, tgID int64, first, last, username, lang, campaign string, orders, spent int64,
+		premium, pm bool, nanos int64, nulls uint8) {
+		id = id&(1<<62-1) + 1 // the export's ids are positive
+		at := time.Unix(0, nanos).In(time.FixedZone("X", 5*3600+1800))
+		ptr := func(bit uint8) *time.Time {
+			if nulls&bit != 0 {
+				return nil
+			}
+			t := at.Add(time.Duration(bit) * time.Hour)
+			return &t
+		}
+		c := pulse.ETLCustomer{
+			Customer: telegram.Customer{ID: id, TelegramUserID: tgID, TrackingID: campaign + first, FirstName: first,
+				LastName: last, Username: username, LanguageCode: lang, IsPremium: premium, AllowsWriteToPM: pm,
+				PhotoURL: last, HostCustomerID: orders * 3, OrdersCount: int(int32(orders)), PrivacyConsentedAt: ptr(1),
+				LastSeenAt: at, FirstCampaignID: campaign, LastCampaignID: last + campaign, BotBlocked: premium,
+				CreatedAt: at, UpdatedAt: at.Add(time.Second)},
+			TotalSpent: spent, Currency: lang + last, FirstOrderAt: ptr(2), LastOrderAt: ptr(4),
+		}
+		utc := func(t *time.Time) *time.Time {
+			if t == nil {
+				return nil
+			}
+			u := t.UTC()
+			return &u
+		}
+		legacy := etlLegacyCustomer{ID: c.ID, TelegramUserID: c.TelegramUserID, TrackingID: c.TrackingID,
+			FirstName: c.FirstName, LastName: c.LastName, Username: c.Username, LanguageCode: c.LanguageCode,
+			IsPremium: c.IsPremium, AllowsWriteToPM: c.AllowsWriteToPM, HostCustomerID: c.HostCustomerID,
+			OrdersCount: int64(c.OrdersCount), TotalSpent: c.TotalSpent, Currency: c.Currency,
+			FirstOrderAt: utc(c.FirstOrderAt), LastOrderAt: utc(c.LastOrderAt), PrivacyConsentedAt: utc(c.PrivacyConsentedAt),
+			FirstCampaignID: c.FirstCampaignID, LastCampaignID: c.LastCampaignID, CreatedAt: c.CreatedAt.UTC(),
+			UpdatedAt: c.UpdatedAt.UTC()}
+		want, err := json.Marshal(legacy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := newETLServer(t, &etlFakeSource{customers: []pulse.ETLCustomer{c}}, 0, 0)
+		w := s.get("/pulse/etl/customers", pulse.HeaderAPIKey, etlKey)
+		if page := `{"data":[` + string(want) + `],"next_cursor":null}` + "\n"; w.Code != http.StatusOK || w.Body.String() != page {
+			t.Fatalf("handler wrote %d %s\nwant %s", w.Code, w.Body, page)
+		}
+		if got, err := json.Marshal(c); err != nil || string(got) != string(want) {
+			t.Fatalf("json.Marshal = %s, %v\nwant %s", got, err, want)
+		}
+	})
+}
+
+// Ensure a time RFC 3339 cannot hold is a 500, not a 200 with a cut body.
+func TestETLTimeOutOfRange(t *testing.T) {
+	c := fakeCustomers(1, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))[0]
+	c.CreatedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	w := newETLServer(t, &etlFakeSource{customers: []pulse.ETLCustomer{c}}, 0, 0).get("/pulse/etl/customers", pulse.HeaderAPIKey, etlKey)
+	if w.Code != http.StatusInternalServerError || !strings.Contains(w.Body.String(), `"code":"internal"`) {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+}
+
+// etlTimesUTC returns c with its times in UTC, for comparisons.
+func etlTimesUTC(c pulse.ETLCustomer) pulse.ETLCustomer {
+	utc := func(t *time.Time) *time.Time {
+		if t == nil {
+			return nil
+		}
+		u := t.UTC()
+		return &u
+	}
+	c.PrivacyConsentedAt, c.FirstOrderAt, c.LastOrderAt = utc(c.PrivacyConsentedAt), utc(c.FirstOrderAt), utc(c.LastOrderAt)
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	return c
 }
 
 func TestNewETLHandler(t *testing.T) {
@@ -516,7 +683,7 @@ func TestETLCustomersTable(t *testing.T) {
 		if err := store.SetHostCustomerID(ctx, db, saved[1].ID, 77); err != nil {
 			t.Fatal(err)
 		}
-		s := newETLServer(t, pulse.NewCustomersTableSource(db), 0, 0)
+		s := newETLServer(t, mustTableSource(t, store), 0, 0)
 
 		// Ensure the walk returns every customer once, by id, with the
 		// table's fields and zero order metrics.
@@ -527,10 +694,10 @@ func TestETLCustomersTable(t *testing.T) {
 		p, raw := s.mustPage(t, url.Values{"limit": {"5"}})
 		got := p.Data[1]
 		wantAt := start.Add(5 * time.Minute)
-		want := pulse.ETLCustomer{ID: saved[1].ID, TelegramUserID: 901, TrackingID: saved[1].TrackingID, FirstName: "C1",
-			Username: "u1", LanguageCode: "de", IsPremium: true, AllowsWriteToPM: true, HostCustomerID: 77, OrdersCount: 2,
-			PrivacyConsentedAt: &wantAt, FirstCampaignID: "first", LastCampaignID: "second",
-			CreatedAt: start.Add(time.Minute), UpdatedAt: wantAt}
+		want := pulse.ETLCustomer{Customer: telegram.Customer{ID: saved[1].ID, TelegramUserID: 901,
+			TrackingID: saved[1].TrackingID, FirstName: "C1", Username: "u1", LanguageCode: "de", IsPremium: true,
+			AllowsWriteToPM: true, HostCustomerID: 77, OrdersCount: 2, PrivacyConsentedAt: &wantAt,
+			FirstCampaignID: "first", LastCampaignID: "second", CreatedAt: start.Add(time.Minute), UpdatedAt: wantAt}}
 		if got.PrivacyConsentedAt == nil || !got.PrivacyConsentedAt.Equal(wantAt) || !got.CreatedAt.Equal(want.CreatedAt) || !got.UpdatedAt.Equal(want.UpdatedAt) {
 			t.Fatalf("times %+v, want %+v", got, want)
 		}
@@ -632,7 +799,7 @@ func TestETLWalkUnderWrites(t *testing.T) {
 				writes.Add(1)
 			}
 		}()
-		s := newETLServer(t, pulse.NewCustomersTableSource(db), 0, 0)
+		s := newETLServer(t, mustTableSource(t, store), 0, 0)
 		pages := 0
 		ids := s.walk(t, url.Values{"limit": {"13"}, "updated_since": {since.Format(time.RFC3339)}}, func() {
 			pages++

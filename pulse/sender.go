@@ -19,6 +19,7 @@ import (
 	sq "github.com/Masterminds/squirrel"
 	"github.com/google/uuid"
 
+	"github.com/telecart-go/telecart/internal/httpx"
 	"github.com/telecart-go/telecart/migrator"
 )
 
@@ -842,7 +843,7 @@ func (p *Pulse) post(ctx context.Context, creds *credentials, pt part) answer {
 		return answer{kind: answerAuth, status: st, reason: answerReason(st, data)}
 	}
 	a := answer{kind: answerTransient, status: st, reason: answerReason(st, data)}
-	a.retryAfter, a.hasRetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), p.cfg.Now())
+	a.retryAfter, a.hasRetryAfter = httpx.ParseRetryAfter(resp.Header.Get("Retry-After"), p.cfg.Now())
 	return a
 }
 

@@ -766,29 +766,3 @@ func TestBackoff(t *testing.T) {
 		t.Errorf("Backoff with max < base = %s, want 1s", got)
 	}
 }
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		in   string
-		want time.Duration
-		ok   bool
-	}{
-		{"120", 2 * time.Minute, true},
-		{" 0 ", 0, true},
-		{"Thu, 26 Nov 2026 12:01:30 GMT", 90 * time.Second, true},
-		{"Thursday, 26-Nov-26 12:00:10 GMT", 10 * time.Second, true}, // RFC 850
-		{"Thu, 26 Nov 2026 11:00:00 GMT", 0, true},                   // in the past
-		{"99999999999999999999", time.Duration(math.MaxInt64), true}, // huge: the caller clamps
-		{"", 0, false},
-		{"-5", 0, false},
-		{"1.5", 0, false},
-		{"soon", 0, false},
-		{"12abc", 0, false},
-	} {
-		got, ok := pulse.ParseRetryAfter(tc.in, now)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("ParseRetryAfter(%q) = %s, %v; want %s, %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-}

@@ -42,10 +42,11 @@ type Revenue struct {
 
 // DashboardService computes the dashboard.
 type DashboardService struct {
-	db       migrator.DB
-	stats    *pulse.StatsCache
-	settings *SettingsStore
-	now      func() time.Time
+	db        migrator.DB
+	customers *telegram.CustomerStore
+	stats     *pulse.StatsCache
+	settings  *SettingsStore
+	now       func() time.Time
 }
 
 // Dashboard computes the figures; fresh bypasses the Pulse stats cache.
@@ -89,8 +90,8 @@ func (s *DashboardService) Dashboard(ctx context.Context, fresh bool) (Dashboard
 		d.Revenues = []Revenue{}
 	}
 	d.RevenueFormatted = FormatPrice(d.Revenue, d.Currency)
-	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+s.db.Table(telegram.CustomersTable)).Scan(&d.CustomersCount); err != nil {
-		return d, fmt.Errorf("telecart: counting customers: %w", err)
+	if d.CustomersCount, err = s.customers.Count(ctx); err != nil {
+		return d, err
 	}
 	if d.Pulse, err = s.stats.Stats(ctx, fresh); err != nil {
 		return d, err

@@ -2,6 +2,7 @@ package telecart
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -9,35 +10,55 @@ import (
 
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/telegram"
 )
 
-// metricsSource is the Pulse ETL's customers with order metrics: the
-// customers page from the Telegram customers table, then one grouped query
-// over the order meta of just those customers. An order bumps its
+// CustomerMetricsSourceConfig configures a CustomerMetricsSource.
+type CustomerMetricsSourceConfig struct {
+	// Customers is the Telegram customers store. Required.
+	Customers *telegram.CustomerStore
+}
+
+// CustomerMetricsSource is the Pulse ETL's customers with order metrics:
+// the customers page from the Telegram customers store, then one grouped
+// query over the order meta of just those customers. An order bumps its
 // customer's updated_at (IncrementOrders), so updated_since also finds
 // customers whose metrics changed.
-type metricsSource struct {
-	customers pulse.CustomerSource
+type CustomerMetricsSource struct {
+	customers *pulse.CustomersTableSource
 	db        migrator.DB
 }
 
 // NewCustomerMetricsSource returns the ETL source with orders_count,
 // total_spent, currency and first and last order times from the order meta
-// table.
-func NewCustomerMetricsSource(db migrator.DB) pulse.CustomerSource {
-	return &metricsSource{customers: pulse.NewCustomersTableSource(db), db: db}
+// table in db, or an error naming what to fix.
+func NewCustomerMetricsSource(db migrator.DB, cfg CustomerMetricsSourceConfig) (*CustomerMetricsSource, error) {
+	if db.DB == nil {
+		return nil, errors.New("telecart: NewCustomerMetricsSource: db.DB is nil; pass the opened database")
+	}
+	if err := db.Dialect.Validate(); err != nil {
+		return nil, fmt.Errorf("telecart: NewCustomerMetricsSource: %w", err)
+	}
+	if err := migrator.ValidatePrefix(db.Prefix); err != nil {
+		return nil, fmt.Errorf("telecart: NewCustomerMetricsSource: %w", err)
+	}
+	customers, err := pulse.NewCustomersTableSource(pulse.CustomersTableSourceConfig{Customers: cfg.Customers})
+	if err != nil {
+		return nil, fmt.Errorf("telecart: NewCustomerMetricsSource: %w", err)
+	}
+	return &CustomerMetricsSource{customers: customers, db: db}, nil
 }
 
 // CustomersSince reads a page of customers and fills in their metrics.
-func (s *metricsSource) CustomersSince(ctx context.Context, q pulse.ETLQuery) ([]pulse.ETLCustomer, error) {
+func (s *CustomerMetricsSource) CustomersSince(ctx context.Context, q pulse.ETLQuery) ([]pulse.ETLCustomer, error) {
 	page, err := s.customers.CustomersSince(ctx, q)
 	if err != nil || len(page) == 0 {
 		return page, err
 	}
 	index := make(map[int64]int, len(page))
 	ids := make([]int64, len(page))
-	for i, c := range page {
-		index[c.ID], ids[i] = i, c.ID
+	for i := range page {
+		index[page[i].ID], ids[i] = i, page[i].ID
 	}
 	query, args, err := s.db.Dialect.Builder().
 		Select("customer_id", "currency", "COUNT(*)", "SUM(total)", "MIN(created_at)", "MAX(created_at)").
@@ -81,6 +102,6 @@ func (s *metricsSource) CustomersSince(ctx context.Context, q pulse.ETLQuery) ([
 }
 
 // CountSince counts customers as the table source does.
-func (s *metricsSource) CountSince(ctx context.Context, since time.Time) (int64, error) {
+func (s *CustomerMetricsSource) CountSince(ctx context.Context, since time.Time) (int64, error) {
 	return s.customers.CountSince(ctx, since)
 }

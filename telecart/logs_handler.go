@@ -62,12 +62,12 @@ type logsAnswer struct {
 // exists.
 func (h *LogsHandler) handleList(w http.ResponseWriter, r *http.Request) {
 	qv := r.URL.Query()
-	page, err := intParam(qv.Get("page"), "page", 1, 1, logsMaxPage)
+	page, err := httpx.QueryInt(qv, "page", 1, 1, logsMaxPage)
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return
 	}
-	perPage, err := intParam(qv.Get("per_page"), "per_page", LogPerPageDefault, 1, LogPerPageMax)
+	perPage, err := httpx.QueryInt(qv, "per_page", LogPerPageDefault, 1, LogPerPageMax)
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return

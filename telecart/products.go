@@ -108,7 +108,7 @@ func (h *ProductsHandler) handleList(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	page, err := intParam(qv.Get("page"), "page", 1, 1, maxPage)
+	page, err := httpx.QueryInt(qv, "page", 1, 1, maxPage)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -117,7 +117,7 @@ func (h *ProductsHandler) handleList(w http.ResponseWriter, r *http.Request) {
 	if perPage < 1 || perPage > PerPageMax {
 		perPage = PerPageDefault
 	}
-	perPage, err = intParam(qv.Get("per_page"), "per_page", perPage, 1, PerPageMax)
+	perPage, err = httpx.QueryInt(qv, "per_page", perPage, 1, PerPageMax)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -196,18 +196,6 @@ func feedRatio(param string, feed Block) (AspectRatio, error) {
 		return "", tcerr.Invalidf("aspect_ratio must be one of %s", aspectRatioList())
 	}
 	return ratio, nil
-}
-
-// intParam parses an integer query parameter in [lo, hi]; empty means def.
-func intParam(raw, name string, def, lo, hi int) (int, error) {
-	if raw == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(raw)
-	if err != nil || n < lo || n > hi {
-		return 0, tcerr.Invalidf("%s must be an integer from %d to %d", name, lo, hi)
-	}
-	return n, nil
 }
 
 // callCatalog calls the host's catalog, turning a panic in it into an error,

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 
+	sq "github.com/Masterminds/squirrel"
+
+	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/pulse"
-	"github.com/telecart-go/telecart/telegram"
 )
 
 // Names of the scheduler's tasks.
@@ -56,15 +58,46 @@ func (tc *TeleCart) sweepPulse(ctx context.Context) error {
 
 // RecountCustomers recomputes every customer's orders_count from the order
 // meta table, repairing counters after a host deleted orders by hand. It
-// returns how many customers changed.
+// returns how many customers changed. The customers store walks its table
+// and writes the counters; this package counts its own orders for it.
 func (tc *TeleCart) RecountCustomers(ctx context.Context) (int64, error) {
-	c := tc.db.Table(telegram.CustomersTable)
-	m := tc.db.Table(OrderMetaTable)
-	count := "(SELECT COUNT(*) FROM " + m + " WHERE " + m + ".customer_id = " + c + ".id)"
-	res, err := tc.db.ExecContext(ctx, "UPDATE "+c+" SET orders_count = "+count+", updated_at = ? WHERE orders_count <> "+count,
-		tc.db.Dialect.EncodeTime(tc.now()))
+	n, err := tc.customers.RecountOrders(ctx, tc.orderCounts)
 	if err != nil {
-		return 0, fmt.Errorf("telecart: recounting customers: %w", err)
+		return n, fmt.Errorf("telecart: recounting customers: %w", err)
 	}
-	return res.RowsAffected()
+	return n, nil
+}
+
+// orderCounts counts the orders of the customers ids in the order meta
+// table, through exec (the recount's transaction). On MySQL the read locks
+// those customers' order rows until the transaction ends, so that an order
+// placed meanwhile waits and is counted by its own IncrementOrders.
+func (tc *TeleCart) orderCounts(ctx context.Context, exec migrator.Execer, ids []int64) (map[int64]int, error) {
+	b := tc.db.Dialect.Builder().Select("customer_id", "COUNT(*)").From(tc.db.Table(OrderMetaTable)).
+		Where(sq.Eq{"customer_id": ids}).GroupBy("customer_id")
+	if tc.db.Dialect == migrator.MySQL {
+		b = b.Suffix("LOCK IN SHARE MODE")
+	}
+	query, args, err := b.ToSql()
+	if err != nil {
+		return nil, fmt.Errorf("building the orders count: %w", err)
+	}
+	rows, err := exec.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("counting orders: %w", err)
+	}
+	defer rows.Close()
+	counts := make(map[int64]int, len(ids))
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("counting orders: %w", err)
+		}
+		counts[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("counting orders: %w", err)
+	}
+	return counts, nil
 }

@@ -205,11 +205,15 @@ func New(cfg Config) (*TeleCart, error) {
 		Rate: cfg.IngestRate}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
-	if tc.etl, err = pulse.NewETLHandler(pulse.ETLConfig{Source: NewCustomerMetricsSource(cfg.DB),
+	metrics, err := NewCustomerMetricsSource(cfg.DB, CustomerMetricsSourceConfig{Customers: tc.customers})
+	if err != nil {
+		return nil, err
+	}
+	if tc.etl, err = pulse.NewETLHandler(pulse.ETLConfig{Source: metrics,
 		APIKey: tc.pulseAPIKey, Logger: cfg.Logger}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
-	tc.dashboard = &DashboardService{db: cfg.DB, stats: tc.stats, settings: tc.settings, now: cfg.Now}
+	tc.dashboard = &DashboardService{db: cfg.DB, customers: tc.customers, stats: tc.stats, settings: tc.settings, now: cfg.Now}
 	if tc.scheduler, err = NewScheduler(SchedulerConfig{DB: cfg.DB, Logger: cfg.Logger, Now: cfg.Now}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}

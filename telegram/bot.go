@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/time/rate"
+
+	"github.com/telecart-go/telecart/internal/httpx"
 )
 
 // Defaults of BotConfig.
@@ -585,8 +586,8 @@ func (b *Bot) callToken(ctx context.Context, token, method string, body []byte, 
 	if apiErr.Code == http.StatusTooManyRequests && apiErr.RetryAfter <= 0 {
 		// No retry_after in the body: fall back to the header, then to 1 s.
 		apiErr.RetryAfter = time.Second
-		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
-			apiErr.RetryAfter = time.Duration(s) * time.Second
+		if d, ok := httpx.ParseRetryAfter(resp.Header.Get("Retry-After"), b.cfg.Now()); ok && d > 0 {
+			apiErr.RetryAfter = d
 		}
 	}
 	if apiErr.Code == http.StatusForbidden {

@@ -438,6 +438,34 @@ func TestBotRetries429(t *testing.T) {
 			t.Fatalf("err = %v, want a 429 *APIError with RetryAfter 4s", err)
 		}
 	})
+
+	// Ensure the header may be an HTTP date too, read against the bot's
+	// clock, and that an unreadable one falls back to 1s.
+	for _, tc := range []struct {
+		name, header string
+		want         time.Duration
+	}{
+		{"RetryAfterHeaderDate", "Thu, 26 Nov 2026 12:00:09 GMT", 9 * time.Second},
+		{"RetryAfterHeaderPast", "Thu, 26 Nov 2026 11:00:00 GMT", time.Second},
+		{"RetryAfterHeaderBad", "soon", time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Retry-After", tc.header)
+				w.WriteHeader(http.StatusTooManyRequests)
+			}))
+			defer srv.Close()
+			now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+			b := mustNewBot(t, nil, BotConfig{BaseURL: srv.URL, MaxRetries: -1,
+				Now: func() time.Time { return now }, Sleep: func(context.Context, time.Duration) error { return nil }})
+			_, err := b.SendMessage(context.Background(), 7, "hi")
+			var apiErr *APIError
+			if !errors.As(err, &apiErr) || apiErr.Code != 429 || apiErr.RetryAfter != tc.want {
+				t.Fatalf("err = %v, want a 429 *APIError with RetryAfter %s", err, tc.want)
+			}
+		})
+	}
 }
 
 func botCount(ds []time.Duration, d time.Duration) int {

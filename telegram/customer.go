@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -16,8 +17,9 @@ import (
 	"github.com/telecart-go/telecart/migrator"
 )
 
-// CustomersTable is the unprefixed name of the customers table; other
-// packages join it as db.Table(telegram.CustomersTable).
+// CustomersTable is the unprefixed name of the customers table. The
+// CustomerStore is its only reader and writer; other packages go through the
+// store's methods (tests may seed it directly).
 const CustomersTable = "customers"
 
 // ErrCustomerNotFound is returned when no customer has the id, Telegram user
@@ -81,6 +83,9 @@ type CustomerStore struct {
 	now       func() time.Time
 	logger    *slog.Logger
 	onConsent func(ctx context.Context, c Customer)
+
+	stmtMu    sync.Mutex
+	listAfter [2]*sql.Stmt // see listAfterStmt
 }
 
 // NewCustomerStore returns a store over db, whose migrations must include

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -14,6 +13,7 @@ import (
 
 	sq "github.com/Masterminds/squirrel"
 
+	"github.com/telecart-go/telecart/internal/httpx"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/tcerr"
 )
@@ -148,25 +148,12 @@ func ParseListQuery(v url.Values) (ListQuery, error) {
 		}
 		return strings.TrimSpace(vs[0]), nil
 	}
-	number := func(name string) (int, error) {
-		s, err := one(name)
-		if err != nil || s == "" {
-			return 0, err
-		}
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return 0, tcerr.Invalidf("%s must be a whole number, got %.40q", name, s)
-		}
-		if n <= 0 {
-			return 0, tcerr.Invalidf("%s must be at least 1, got %d", name, n)
-		}
-		return n, nil
-	}
+	// 0 (absent) takes the default in withDefaults.
 	var err error
-	if q.Page, err = number("page"); err != nil {
+	if q.Page, err = httpx.QueryInt(v, "page", 0, 1, listPageMax); err != nil {
 		return ListQuery{}, err
 	}
-	if q.PerPage, err = number("per_page"); err != nil {
+	if q.PerPage, err = httpx.QueryInt(v, "per_page", 0, 1, ListPerPageMax); err != nil {
 		return ListQuery{}, err
 	}
 	if q.Sort, err = one("sort"); err != nil {

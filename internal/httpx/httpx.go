@@ -79,10 +79,16 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 
 // WriteJSON writes v as JSON with the given status.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
+	WriteJSONHeader(w, status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// WriteJSONHeader sends the headers and status WriteJSON would, for a
+// caller that writes the JSON body itself.
+func WriteJSONHeader(w http.ResponseWriter, status int) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 // DecodeJSON reads one JSON value of at most maxBytes (MaxBodyDefault when

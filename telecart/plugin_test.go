@@ -117,10 +117,15 @@ func TestDisableTaskThroughSettings(t *testing.T) {
 			return out
 		}
 		before := enabled()
-		for _, name := range []string{telecart.TaskPulseSweep, telecart.TaskPulseRetention, telecart.TaskCustomerCounts, telecart.TaskStatsRefresh} {
+		for _, name := range []string{telecart.TaskPulseSweep, telecart.TaskPulseRetention, telecart.TaskCustomerCounts} {
 			if !before[name] {
 				t.Fatalf("task %s missing or disabled: %v", name, before)
 			}
+		}
+		// No task recounts the Pulse stats behind the admin's back: the
+		// counts hold for StatsTTL unless the admin asks for fresh ones.
+		if len(before) != 3 {
+			t.Fatalf("tasks %v; want exactly the three maintenance tasks", before)
 		}
 		var settings map[string]any
 		s.must(t, "GET", "/admin/api/settings", "", true, nil, http.StatusOK, &settings)

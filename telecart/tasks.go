@@ -17,7 +17,6 @@ const (
 	TaskPulseSweep     = "pulse_sweep"
 	TaskPulseRetention = "pulse_retention"
 	TaskCustomerCounts = "customers_recount"
-	TaskStatsRefresh   = "stats_refresh"
 )
 
 // registerTasks registers the maintenance tasks.
@@ -27,10 +26,6 @@ func (tc *TeleCart) registerTasks() error {
 			Enabled: !tc.cfg.Pulse.NoSweep, Run: tc.sweepPulse},
 		{Name: TaskPulseRetention, Schedule: "@every 1h", Enabled: true,
 			Run: tc.pulse.RetentionTask(tc.cfg.SentRetention, tc.cfg.FailedRetention)},
-		{Name: TaskStatsRefresh, Schedule: "@every 10m", Enabled: true, Run: func(ctx context.Context) error {
-			_, err := tc.stats.Stats(ctx, true)
-			return err
-		}},
 		{Name: TaskCustomerCounts, Schedule: "@daily", Enabled: true, Run: func(ctx context.Context) error {
 			_, err := tc.RecountCustomers(ctx)
 			return err

@@ -162,6 +162,10 @@ type Settings struct {
 	TimeZone string `json:"time_zone"`
 	// BotToken is the Telegram bot token. Secret.
 	BotToken string `json:"bot_token"`
+	// BotUsername is the bot's username without "@", for links to the bot.
+	// The admin API fills it from Telegram's getMe when a new token is
+	// saved.
+	BotUsername string `json:"bot_username"`
 	// PulseURL is the http(s) URL of the Pulse API, or empty.
 	PulseURL string `json:"pulse_url"`
 	// PulseAPIKey authenticates the shop to Pulse. Secret.
@@ -218,6 +222,8 @@ func (s Settings) Masked() Settings {
 
 var taskNamePattern = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
 
+var botUsernamePattern = regexp.MustCompile(`^[A-Za-z0-9_]{5,32}$`)
+
 // maxTextLen bounds free-text settings (shop name, block titles), in
 // characters.
 const maxTextLen = 255
@@ -252,6 +258,11 @@ func (s Settings) normalize() (Settings, error) {
 	// "Local" would mean the server's zone, which differs between replicas.
 	if _, err := time.LoadLocation(n.TimeZone); err != nil || n.TimeZone == "Local" {
 		fields["time_zone"] = "Must be an IANA time zone name such as Europe/Moscow or UTC."
+	}
+
+	n.BotUsername = strings.TrimPrefix(strings.TrimSpace(n.BotUsername), "@")
+	if n.BotUsername != "" && !botUsernamePattern.MatchString(n.BotUsername) {
+		fields["bot_username"] = "Must be a Telegram bot username: 5 to 32 letters, digits and underscores."
 	}
 
 	n.PulseURL = strings.TrimSpace(n.PulseURL)

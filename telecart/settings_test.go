@@ -4,14 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/telecart-go/telecart/migrator"
+	"github.com/telecart-go/telecart/migrator/migratortest"
 	"github.com/telecart-go/telecart/tcerr"
 	"github.com/telecart-go/telecart/telecart"
 )
@@ -519,6 +524,78 @@ func TestSettingsWriteOnlyChanges(t *testing.T) {
 		MustUpdateSettings(t, restarted, got)
 		if got := MustGetSettings(t, telecart.NewSettingsStore(db, defaults, nil)); got.PulseURL != "" || got.PulseSecret != "" {
 			t.Fatalf("cleared Pulse settings came back: %+v", got)
+		}
+	})
+}
+
+// TestSettingsBotTokenCheck ensures a new bot token is asked about with
+// getMe before it is saved: one Telegram refuses is a 422 on bot_token and
+// nothing changes; a good one is saved with the bot's username; when
+// Telegram cannot be reached it is saved with a warning.
+func TestSettingsBotTokenCheck(t *testing.T) {
+	migratortest.Each(t, nil, func(t *testing.T, db migrator.DB) {
+		const good, bad = "5550001:GOOD-token_value", "5550002:BAD-token_value"
+		var down atomic.Bool
+		var asked atomic.Int64
+		fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			asked.Add(1)
+			if down.Load() {
+				http.Error(w, "", http.StatusBadGateway)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			if r.URL.Path == "/bot"+good+"/getMe" {
+				io.WriteString(w, `{"ok":true,"result":{"id":5550001,"is_bot":true,"first_name":"Shop","username":"lavka_shop_bot"}}`)
+				return
+			}
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"ok":false,"error_code":401,"description":"Unauthorized"}`)
+		}))
+		defer fake.Close()
+		s := newPlugShopWith(t, db, func(c *telecart.Config) { c.TelegramAPIURL = fake.URL })
+		put := func(token string, want int) map[string]any {
+			t.Helper()
+			var cur map[string]any
+			s.must(t, "GET", "/admin/api/settings", "", true, nil, http.StatusOK, &cur)
+			cur["bot_token"] = token
+			var got map[string]any
+			s.must(t, "PUT", "/admin/api/settings", "", true, cur, want, &got)
+			return got
+		}
+
+		e := put(bad, http.StatusUnprocessableEntity)
+		if msg := fmt.Sprint(e["error"]); !strings.Contains(msg, "bot_token") || !strings.Contains(msg, "Unauthorized") {
+			t.Fatalf("a refused token: %v", e)
+		}
+		if st := MustGetSettings(t, s.tc.Settings()); st.BotToken != plugBotToken {
+			t.Fatalf("a refused token was saved: %q", st.BotToken)
+		}
+
+		got := put(good, http.StatusOK)
+		if got["bot_username"] != "lavka_shop_bot" || got["warnings"] != nil {
+			t.Fatalf("a good token: %v", got)
+		}
+		if st := MustGetSettings(t, s.tc.Settings()); st.BotToken != good || st.BotUsername != "lavka_shop_bot" {
+			t.Fatalf("after a good token: %+v", st)
+		}
+
+		down.Store(true)
+		got = put(plugBotToken, http.StatusOK)
+		if w, _ := got["warnings"].(map[string]any); w["bot_token"] == nil {
+			t.Fatalf("Telegram down: no warning in %v", got)
+		}
+		if st := MustGetSettings(t, s.tc.Settings()); st.BotToken != plugBotToken {
+			t.Fatalf("Telegram down: the token was not saved")
+		}
+
+		// Saving without touching the token asks Telegram nothing.
+		n := asked.Load()
+		var cur map[string]any
+		s.must(t, "GET", "/admin/api/settings", "", true, nil, http.StatusOK, &cur)
+		cur["shop_name"] = "Lavka"
+		s.must(t, "PUT", "/admin/api/settings", "", true, cur, http.StatusOK, nil)
+		if asked.Load() != n {
+			t.Fatal("an unchanged token was checked again")
 		}
 	})
 }

@@ -388,7 +388,9 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	admin.Use(tc.observe(GroupAdmin))
 	admin.Use(mux.MiddlewareFunc(tc.cfg.AdminAuth))
 	admin.HandleFunc("/me", handleMe).Methods(http.MethodGet)
-	NewSettingsHandler(tc.settings, tc.logger).RegisterAdminRoutes(admin)
+	settingsH := NewSettingsHandler(tc.settings, tc.logger)
+	settingsH.checkBotToken = tc.bot.CheckToken
+	settingsH.RegisterAdminRoutes(admin)
 	customersH.RegisterAdminRoutes(admin)
 	forms.NewHandler(tc.forms, tc.logger).RegisterAdminRoutes(admin)
 	NewSchedulerHandler(tc.scheduler).RegisterAdminRoutes(admin)

@@ -100,7 +100,7 @@ func TestHooks_OrderPlaced(t *testing.T) {
 		var cfgLog, added hookLog
 		s := newPlugShopWith(t, db, func(c *telecart.Config) { c.Hooks = cfgLog.hooks(db) })
 		s.tc.AddHooks(added.hooks(db))
-		campaign, err := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: "spring24", Source: "tg"})
+		campaign, err := s.tc.StartParams().Encode(pulse.StartParam{CampaignID: "spring24", Source: "tg"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +143,7 @@ func TestHooks_Forwarded(t *testing.T) {
 			c.Hooks = l.hooks(db)
 			c.Pulse.OnDelivery = func(r pulse.DeliveryReport) { pulseMu.Lock(); pulseOwn = append(pulseOwn, r); pulseMu.Unlock() }
 		})
-		campaign, err := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: "spring24", Source: "tg"})
+		campaign, err := s.tc.StartParams().Encode(pulse.StartParam{CampaignID: "spring24", Source: "tg"})
 		if err != nil {
 			t.Fatal(err)
 		}

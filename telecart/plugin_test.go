@@ -79,7 +79,7 @@ func TestPluginRoutes(t *testing.T) {
 		s.must(t, "GET", "/api/nowhere", id, false, nil, http.StatusNotFound, nil)
 
 		// Client events are accepted when the initData carries a campaign.
-		link, err := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: "routes"})
+		link, err := s.tc.StartParams().Encode(pulse.StartParam{CampaignID: "routes"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -166,6 +166,13 @@ type Settings struct {
 	// The admin API fills it from Telegram's getMe when a new token is
 	// saved.
 	BotUsername string `json:"bot_username"`
+	// StartParamSecret signs campaign links (the start_param's h): a
+	// start_param without a valid h attributes nothing. Secret. When
+	// neither the host nor the admin set one, TeleCart generates one at
+	// Start and keeps it in the settings table, so every replica signs and
+	// checks links with the same secret. Changing it voids links already
+	// shared.
+	StartParamSecret string `json:"start_param_secret"`
 	// PulseURL is the http(s) URL of the Pulse API, or empty.
 	PulseURL string `json:"pulse_url"`
 	// PulseAPIKey authenticates the shop to Pulse. Secret.
@@ -217,6 +224,7 @@ func (s Settings) Masked() Settings {
 	c.BotToken = MaskSecret(s.BotToken)
 	c.PulseAPIKey = MaskSecret(s.PulseAPIKey)
 	c.PulseSecret = MaskSecret(s.PulseSecret)
+	c.StartParamSecret = MaskSecret(s.StartParamSecret)
 	return c
 }
 
@@ -562,6 +570,34 @@ func (s *SettingsStore) save(ctx context.Context, ins sq.InsertBuilder) error {
 	s.cached = nil
 	s.mu.Unlock()
 	return nil
+}
+
+// keepGenerated stores value as the setting named name unless a row for it
+// exists, and returns the setting as stored: the first replica to start
+// generates a secret, and every other one reads that same secret back.
+func (s *SettingsStore) keepGenerated(ctx context.Context, name, value string) (Settings, error) {
+	b, err := json.Marshal(value)
+	if err != nil {
+		return Settings{}, err
+	}
+	d := s.db.Dialect
+	ins := d.Builder().Insert(s.db.Table("settings")).Columns("name", "value", "updated_at").
+		Values(name, string(b), d.EncodeTime(s.now()))
+	q, args, err := d.InsertIgnore(ins, "name").ToSql()
+	if err != nil {
+		return Settings{}, fmt.Errorf("telecart: building settings insert: %w", err)
+	}
+	s.writing.Lock()
+	_, err = s.db.ExecContext(ctx, q, args...)
+	s.mu.Lock()
+	s.gen++
+	s.cached = nil
+	s.mu.Unlock()
+	s.writing.Unlock()
+	if err != nil {
+		return Settings{}, fmt.Errorf("telecart: keeping setting %q: %w", name, err)
+	}
+	return s.Get(ctx)
 }
 
 // OnChange registers fn to be called with the new settings after every

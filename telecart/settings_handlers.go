@@ -113,6 +113,7 @@ type adminSettingsUpdate struct {
 	BotToken           *string         `json:"bot_token"`
 	PulseAPIKey        *string         `json:"pulse_api_key"`
 	PulseSecret        *string         `json:"pulse_secret"`
+	StartParamSecret   *string         `json:"start_param_secret"`
 	AspectRatioOptions json.RawMessage `json:"aspect_ratio_options"`
 	Warnings           json.RawMessage `json:"warnings"`
 }
@@ -138,6 +139,10 @@ func (h *SettingsHandler) handleAdminPut(w http.ResponseWriter, r *http.Request)
 	next.BotToken = unmaskSecret(body.BotToken, cur.BotToken, "bot_token", fields)
 	next.PulseAPIKey = unmaskSecret(body.PulseAPIKey, cur.PulseAPIKey, "pulse_api_key", fields)
 	next.PulseSecret = unmaskSecret(body.PulseSecret, cur.PulseSecret, "pulse_secret", fields)
+	next.StartParamSecret = unmaskSecret(body.StartParamSecret, cur.StartParamSecret, "start_param_secret", fields)
+	if next.StartParamSecret == "" && cur.StartParamSecret != "" && fields["start_param_secret"] == "" {
+		fields["start_param_secret"] = "Required: campaign links are signed with it. Type a new one to rotate it (links already shared stop counting)."
+	}
 	if err := next.Validate(); err != nil {
 		if e, ok := err.(*tcerr.Error); ok {
 			for k, v := range e.Fields {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/migratortest"
+	"github.com/telecart-go/telecart/pulse"
 	"github.com/telecart-go/telecart/tcerr"
 	"github.com/telecart-go/telecart/telecart"
 )
@@ -596,6 +597,60 @@ func TestSettingsBotTokenCheck(t *testing.T) {
 		s.must(t, "PUT", "/admin/api/settings", "", true, cur, http.StatusOK, nil)
 		if asked.Load() != n {
 			t.Fatal("an unchanged token was checked again")
+		}
+	})
+}
+
+// TestStartParamSecretKept ensures a shop without a configured start_param
+// secret generates one at its first Start and keeps it: a second replica on
+// the same database signs and checks links with the same secret, unsigned
+// links attribute nothing, and the admin can rotate but not clear it.
+func TestStartParamSecretKept(t *testing.T) {
+	migratortest.Each(t, nil, func(t *testing.T, db migrator.DB) {
+		a := newPlugShop(t, db)
+		b := newPlugShop(t, db) // a second replica
+		secret := MustGetSettings(t, a.tc.Settings()).StartParamSecret
+		if len(secret) < 32 || MustGetSettings(t, b.tc.Settings()).StartParamSecret != secret {
+			t.Fatalf("replicas hold %q and %q", secret, MustGetSettings(t, b.tc.Settings()).StartParamSecret)
+		}
+		link, err := a.tc.StartParams().Encode(pulse.StartParam{CampaignID: "kept"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, err := b.tc.StartParams().Decode(link); err != nil || p.CampaignID != "kept" {
+			t.Fatalf("a link signed by one replica is refused by the other: %v", err)
+		}
+		unsigned, _ := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: "kept"})
+		if _, err := b.tc.StartParams().Decode(unsigned); !errors.Is(err, pulse.ErrStartParamMAC) {
+			t.Fatalf("an unsigned link: %v; want ErrStartParamMAC", err)
+		}
+
+		var cur map[string]any
+		a.must(t, "GET", "/admin/api/settings", "", true, nil, http.StatusOK, &cur)
+		if cur["start_param_secret"] != "••••" {
+			t.Fatalf("the admin API shows %v", cur["start_param_secret"])
+		}
+		cur["start_param_secret"] = ""
+		a.must(t, "PUT", "/admin/api/settings", "", true, cur, http.StatusUnprocessableEntity, nil)
+		cur["start_param_secret"] = "a-new-secret-for-links"
+		a.must(t, "PUT", "/admin/api/settings", "", true, cur, http.StatusOK, nil)
+		if _, err := a.tc.StartParams().Decode(link); !errors.Is(err, pulse.ErrStartParamMAC) {
+			t.Fatalf("a link of the old secret after rotating: %v", err)
+		}
+	})
+}
+
+// TestStartParamSecretConfigured ensures a configured secret is used as it
+// is, and never written into the settings.
+func TestStartParamSecretConfigured(t *testing.T) {
+	migratortest.Each(t, nil, func(t *testing.T, db migrator.DB) {
+		s := newPlugShopWith(t, db, func(c *telecart.Config) { c.StartParamSecret = "s3cret" })
+		link, err := s.tc.StartParams().Encode(pulse.StartParam{CampaignID: "spring24", Source: "tg"})
+		if err != nil || link != "Yz1zcHJpbmcyNCZoPTZlOGJhM2MwMDhkMiZzPXRn" {
+			t.Fatalf("link %q, %v; want the protocol's signed vector", link, err)
+		}
+		if n := s.count(t, db.Table("settings"), "name = 'start_param_secret'"); n != 0 {
+			t.Fatalf("the configured secret was stored (%d rows)", n)
 		}
 	})
 }

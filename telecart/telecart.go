@@ -2,8 +2,10 @@ package telecart
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -55,7 +57,10 @@ type Config struct {
 	// scheduler's pulse_sweep task, on Pulse.SweepSchedule (the settings'
 	// disabled_tasks turn it off); Pulse.NoSweep registers it disabled.
 	Pulse pulse.Config
-	// StartParamSecret, when set, makes only signed campaign links count.
+	// StartParamSecret signs campaign links: a start_param without a valid
+	// MAC attributes nothing. The admin can change it in the settings.
+	// Defaults to a random secret generated at the first Start and kept in
+	// the database.
 	StartParamSecret string
 	// AttributionWindow bounds a customer's stored campaign. Defaults to
 	// pulse.AttributionWindowDefault.
@@ -110,6 +115,9 @@ type TeleCart struct {
 	etl        *pulse.ETLHandler
 	dashboard  *DashboardService
 	migrations []migrator.Source
+	// startParams signs and checks campaign links; its secret comes from
+	// the settings.
+	startParams *pulse.StartParamSerializer
 
 	hooksMu sync.Mutex // serializes AddHooks
 	hooks   atomic.Pointer[[]Hooks]
@@ -148,7 +156,8 @@ func New(cfg Config) (*TeleCart, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	tc := &TeleCart{cfg: cfg, db: cfg.DB, logger: cfg.Logger, now: cfg.Now, ready: make(chan struct{})}
+	tc := &TeleCart{cfg: cfg, db: cfg.DB, logger: cfg.Logger, now: cfg.Now, ready: make(chan struct{}),
+		startParams: pulse.NewStartParamSerializer(cfg.StartParamSecret)}
 	tc.AddHooks(cfg.Hooks)
 	if cfg.Pulse.OnDelivery != nil || cfg.Pulse.OnStateChange != nil {
 		tc.AddHooks(Hooks{PulseDelivery: cfg.Pulse.OnDelivery, PulseState: cfg.Pulse.OnStateChange})
@@ -180,6 +189,7 @@ func New(cfg Config) (*TeleCart, error) {
 	defaults.PulseURL = firstNonEmpty(defaults.PulseURL, pcfg.URL)
 	defaults.PulseAPIKey = firstNonEmpty(defaults.PulseAPIKey, pcfg.APIKey)
 	defaults.PulseSecret = firstNonEmpty(defaults.PulseSecret, pcfg.Secret)
+	defaults.StartParamSecret = firstNonEmpty(defaults.StartParamSecret, cfg.StartParamSecret)
 	tc.settings = NewSettingsStore(cfg.DB, defaults, cfg.Now)
 	tc.settings.OnChange(tc.apply)
 
@@ -228,7 +238,7 @@ func New(cfg Config) (*TeleCart, error) {
 
 func (tc *TeleCart) attribution() pulse.Attribution {
 	return pulse.Attribution{
-		StartParams: pulse.NewStartParamSerializer(tc.cfg.StartParamSecret),
+		StartParams: tc.startParams,
 		Window:      tc.cfg.AttributionWindow,
 	}
 }
@@ -279,6 +289,11 @@ func (tc *TeleCart) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("telecart: loading settings: %w", err)
 	}
+	if s.StartParamSecret == "" {
+		if s, err = tc.settings.keepGenerated(ctx, "start_param_secret", randomSecret()); err != nil {
+			return err
+		}
+	}
 	tc.apply(s)
 	if err := tc.pulse.Start(ctx); err != nil {
 		return fmt.Errorf("telecart: starting Pulse: %w", err)
@@ -322,6 +337,18 @@ func (tc *TeleCart) apply(s Settings) {
 		tc.logger.Error("telecart: applying Pulse credentials from settings", "err", err)
 	}
 	tc.scheduler.SetDisabled(s.DisabledTasks)
+	tc.startParams.SetSecret(s.StartParamSecret)
+}
+
+// StartParams mints and reads campaign links (start_param values) signed
+// with the shop's start_param secret, as the storefront checks them.
+func (tc *TeleCart) StartParams() *pulse.StartParamSerializer { return tc.startParams }
+
+// randomSecret is 32 random bytes in hex.
+func randomSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return hex.EncodeToString(b)
 }
 
 // pulseAPIKey is the current Pulse API key, which the Pulse service also

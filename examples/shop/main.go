@@ -70,8 +70,9 @@ flags (each also read from its variable; the flag wins):
   -bot-token T             TELECART_BOT_TOKEN          Telegram bot token (a random demo token, printed)
   -admin-token T           TELECART_ADMIN_TOKEN        admin API token (random, printed)
   -pulse-url URL           TELECART_PULSE_URL          Pulse API (the built-in reference receiver)
-  -pulse-api-key K         TELECART_PULSE_API_KEY      Pulse API key (a demo key)
-  -pulse-secret S          TELECART_PULSE_SECRET       Pulse signing secret (a demo secret)
+  -pulse-api-key K         TELECART_PULSE_API_KEY      Pulse API key, also the ETL key (random, printed)
+  -pulse-secret S          TELECART_PULSE_SECRET       Pulse signing secret (random)
+  -start-param-secret S    TELECART_START_PARAM_SECRET signs campaign links (generated once, kept in the database)
   -dev                     TELECART_DEV                sign a demo initData for plain browsers
   -pulse-retry-base D      TELECART_PULSE_RETRY_BASE   first retry delay (1s)
   -pulse-retry-max D       TELECART_PULSE_RETRY_MAX    longest retry delay (5m)

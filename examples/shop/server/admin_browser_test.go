@@ -180,7 +180,7 @@ func (e *adminEnv) seed(t *testing.T) {
 
 	// The buyer and the XSS customer come through the storefront API, with
 	// a campaign so that their events go to Pulse.
-	link, err := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: "admin_test", Source: "tg"})
+	link, err := e.srv.TeleCart.StartParams().Encode(pulse.StartParam{CampaignID: "admin_test", Source: "tg"})
 	if err != nil {
 		t.Fatal(err)
 	}

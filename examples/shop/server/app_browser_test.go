@@ -109,7 +109,7 @@ func (a *appServer) appSetFeed(t *testing.T, ratio string, perPage int) {
 // that the user's client events are attributed (and so stored).
 func (a *appServer) appInitData(t *testing.T, userID int64) (initData, startParam string) {
 	t.Helper()
-	sp, err := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: "test", Source: "tg"})
+	sp, err := a.s.TeleCart.StartParams().Encode(pulse.StartParam{CampaignID: "test", Source: "tg"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,7 +94,7 @@ func TestDemoMetrics(t *testing.T) {
 	for _, d := range migratortest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
 			s, base := MustStart(t, d, nil)
-			link, err := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: "metrics", Source: "tg"})
+			link, err := s.TeleCart.StartParams().Encode(pulse.StartParam{CampaignID: "metrics", Source: "tg"})
 			if err != nil {
 				t.Fatal(err)
 			}

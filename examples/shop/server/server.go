@@ -42,11 +42,9 @@ import (
 
 // Defaults of the demo server.
 const (
-	AddrDefault        = "127.0.0.1:8080"
-	DBDefault          = "sqlite:telecart-demo.db"
-	LogFileName        = "telecart-demo.log"
-	PulseAPIKeyDefault = "demo-pulse-api-key"
-	PulseSecretDefault = "demo-pulse-secret"
+	AddrDefault = "127.0.0.1:8080"
+	DBDefault   = "sqlite:telecart-demo.db"
+	LogFileName = "telecart-demo.log"
 )
 
 // Config is the demo server's configuration: one field per flag.
@@ -58,6 +56,7 @@ type Config struct {
 	PulseURL         string // empty: the built-in reference receiver
 	PulseAPIKey      string
 	PulseSecret      string
+	StartParamSecret string // empty: generated once and kept in the database
 	Dev              bool
 	PulseRetryBase   time.Duration
 	PulseRetryMax    time.Duration
@@ -94,8 +93,9 @@ func ParseFlags(args []string, getenv func(string) string) (Config, []string, er
 	fs.StringVar(&c.BotToken, "bot-token", env("TELECART_BOT_TOKEN", ""), "Telegram bot token (default: a random demo token)")
 	fs.StringVar(&c.AdminToken, "admin-token", env("TELECART_ADMIN_TOKEN", ""), "admin API token (default: random, printed)")
 	fs.StringVar(&c.PulseURL, "pulse-url", env("TELECART_PULSE_URL", ""), "Pulse API URL (default: the built-in receiver)")
-	fs.StringVar(&c.PulseAPIKey, "pulse-api-key", env("TELECART_PULSE_API_KEY", PulseAPIKeyDefault), "Pulse API key")
-	fs.StringVar(&c.PulseSecret, "pulse-secret", env("TELECART_PULSE_SECRET", PulseSecretDefault), "Pulse signing secret")
+	fs.StringVar(&c.PulseAPIKey, "pulse-api-key", env("TELECART_PULSE_API_KEY", ""), "Pulse API key (default: random, printed)")
+	fs.StringVar(&c.PulseSecret, "pulse-secret", env("TELECART_PULSE_SECRET", ""), "Pulse signing secret (default: random)")
+	fs.StringVar(&c.StartParamSecret, "start-param-secret", env("TELECART_START_PARAM_SECRET", ""), "signs campaign links (default: generated once and kept in the database)")
 	dev, err := envBool(getenv("TELECART_DEV"))
 	if err != nil {
 		return c, nil, fmt.Errorf("TELECART_DEV: %w", err)
@@ -171,6 +171,8 @@ type Server struct {
 	devInitData  func() string
 	generatedBot bool
 	generatedAdm bool
+	// generatedPulse: the Pulse API key is this run's random one.
+	generatedPulse bool
 }
 
 // New opens the database and builds the shop; it does not migrate or listen
@@ -188,6 +190,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if s.Config.AdminToken == "" {
 		s.Config.AdminToken, s.generatedAdm = randomHex(16), true
+	}
+	// No constant credentials: without flags the Pulse API key (which the
+	// Pulse service also presents to the ETL export) and secret are random.
+	if s.Config.PulseAPIKey == "" {
+		s.Config.PulseAPIKey, s.generatedPulse = randomHex(16), true
+	}
+	if s.Config.PulseSecret == "" {
+		s.Config.PulseSecret = randomHex(16)
 	}
 	db, err := dbopen.Open(ctx, cfg.DB, "")
 	if err != nil {
@@ -217,8 +227,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	tc, err := telecart.New(telecart.Config{
 		DB: db, Catalog: demo.NewCatalog(""), Orders: s.Orders, Customers: demo.NewCustomers(db),
 		AdminAuth: telecart.BearerAuth(s.Config.AdminToken), BotToken: s.Config.BotToken,
-		TelegramAPIURL: cfg.TelegramAPIURL,
-		Pulse: pulse.Config{URL: pulseURL, APIKey: cfg.PulseAPIKey, Secret: cfg.PulseSecret,
+		TelegramAPIURL:   cfg.TelegramAPIURL,
+		StartParamSecret: cfg.StartParamSecret,
+		Pulse: pulse.Config{URL: pulseURL, APIKey: s.Config.PulseAPIKey, Secret: s.Config.PulseSecret,
 			RetryBase: cfg.PulseRetryBase, RetryMax: cfg.PulseRetryMax, MaxAttempts: cfg.PulseMaxAttempts,
 			Lease: cfg.PulseLease},
 		IngestRate:      cfg.IngestRate,
@@ -331,6 +342,15 @@ func (s *Server) PrintBanner(baseURL string) {
 	}
 	if s.Receiver != nil {
 		fmt.Fprintf(w, "  Pulse: the built-in reference receiver at http://%s (stats: /stats)\n", s.receiverLn.Addr())
+	}
+	// Secrets are printed only when this run made them and they are the
+	// ones in effect: never a secret stored in a database by someone else.
+	settings, err := s.TeleCart.Settings().Get(context.Background())
+	if s.generatedPulse && err == nil && settings.PulseAPIKey == s.Config.PulseAPIKey {
+		fmt.Fprintf(w, "  Pulse API key, also the ETL export's key (random, set -pulse-api-key to keep one): %s\n", s.Config.PulseAPIKey)
+	}
+	if s.Config.StartParamSecret == "" {
+		fmt.Fprintln(w, "  campaign links: signed with the start_param secret generated once and kept in the database (the start_param_secret setting)")
 	}
 	if s.Config.Dev {
 		fmt.Fprintf(w, "  dev mode: the storefront signs a demo initData at %s/dev/init-data\n", baseURL)

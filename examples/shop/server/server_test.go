@@ -116,7 +116,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			s, base := MustStart(t, d, nil)
 			call(t, "GET", base+"/healthz", "", "", nil, http.StatusOK, nil)
-			link, err := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: "demo_launch", Source: "tg"})
+			link, err := s.TeleCart.StartParams().Encode(pulse.StartParam{CampaignID: "demo_launch", Source: "tg"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -314,7 +314,7 @@ func TestIngestFlood(t *testing.T) {
 func testIngestFlood(t *testing.T, d migrator.Dialect) {
 	const rate = 100
 	s, url := MustStart(t, d, func(c *server.Config) { c.IngestRate = rate })
-	sp, err := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: "anycampaign"})
+	sp, err := s.TeleCart.StartParams().Encode(pulse.StartParam{CampaignID: "anycampaign"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,6 +326,19 @@ func testIngestFlood(t *testing.T, d migrator.Dialect) {
 		return st.Pending + st.Sending + st.Sent + st.Failed
 	}
 	before := total()
+	// An unsigned link, which anyone can mint for any campaign, attributes
+	// nothing: its events are dropped, not stored.
+	unsigned, err := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: "anycampaign"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res pulse.IngestResponse
+	call(t, "POST", url+"/api/ingest", telegram.SignInitData(s.Config.BotToken, telegram.SignParams{
+		User: &telegram.User{ID: 4343, FirstName: "Forger"}, StartParam: unsigned}, time.Now()),
+		"", map[string]any{"events": []map[string]any{{"id": "forged-1", "event": "ADD_TO_CART"}}}, http.StatusOK, &res)
+	if res.Dropped != 1 || res.Accepted != 0 || total() != before {
+		t.Fatalf("an unsigned link: %+v, the outbox grew by %d", res, total()-before)
+	}
 	var ok, limited, other atomic.Int64
 	var wg sync.WaitGroup
 	for g := range 8 {
@@ -366,5 +379,49 @@ func testIngestFlood(t *testing.T, d migrator.Dialect) {
 	// The first seconds refill a little: allow the refill of the run.
 	if grew > rate+rate/6 {
 		t.Fatalf("the outbox grew by %d events; the limit is %d a minute", grew, rate)
+	}
+}
+
+// Ensure the demo has no constant credentials: without -pulse-api-key the
+// ETL export refuses the old well-known key and takes only this run's
+// random one, which the banner prints; a key an admin stored in the
+// database is never printed.
+func TestNoDefaultCredentials(t *testing.T) {
+	var out bytes.Buffer
+	s, url := MustStart(t, migrator.SQLite, func(c *server.Config) { c.Stdout = &out })
+	etl := func(key string) int {
+		req, _ := http.NewRequest("GET", url+"/pulse/etl/customers", nil)
+		req.Header.Set("X-Api-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := etl("demo-pulse-api-key"); code != http.StatusUnauthorized {
+		t.Fatalf("the old default key: %d", code)
+	}
+	if len(s.Config.PulseAPIKey) < 32 || etl(s.Config.PulseAPIKey) != http.StatusOK {
+		t.Fatalf("this run's key %q is not the ETL key", s.Config.PulseAPIKey)
+	}
+	s.PrintBanner(url)
+	if !strings.Contains(out.String(), s.Config.PulseAPIKey) || strings.Contains(out.String(), s.Config.PulseSecret) {
+		t.Fatalf("the banner should print the generated key, never the signing secret:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "start_param secret generated once and kept in the database") {
+		t.Fatalf("the banner does not say where the start_param secret is kept:\n%s", out.String())
+	}
+
+	// An admin stores credentials of a real Pulse service: the banner
+	// prints no key any more.
+	var settings map[string]any
+	call(t, "GET", url+"/admin/api/settings", "", s.Config.AdminToken, nil, http.StatusOK, &settings)
+	settings["pulse_url"], settings["pulse_api_key"], settings["pulse_secret"] = "https://pulse.example", "stored-key-0123456789", "stored-secret"
+	call(t, "PUT", url+"/admin/api/settings", "", s.Config.AdminToken, settings, http.StatusOK, nil)
+	out.Reset()
+	s.PrintBanner(url)
+	if strings.Contains(out.String(), "stored-key") || strings.Contains(out.String(), s.Config.PulseAPIKey) {
+		t.Fatalf("the banner printed a key not in effect or stored by someone else:\n%s", out.String())
 	}
 }

@@ -127,7 +127,7 @@ func (s *shop) login(tb testing.TB, c *http.Client, user, password, next string)
 // test campaign's start_param.
 func (s *shop) initData(tb testing.TB, userID int64, name string) (initData, startParam string) {
 	tb.Helper()
-	sp, err := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: testCampaign, Source: "tg"})
+	sp, err := s.h.TeleCart.StartParams().Encode(pulse.StartParam{CampaignID: testCampaign, Source: "tg"})
 	if err != nil {
 		tb.Fatal(err)
 	}

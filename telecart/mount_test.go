@@ -1,11 +1,15 @@
 package telecart_test
 
 import (
+	"bytes"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gorilla/mux"
@@ -212,4 +216,35 @@ func TestBearerAuth(t *testing.T) {
 			t.Errorf("Authorization %q: 401 without a Bearer challenge", header)
 		}
 	}
+}
+
+// TestAdminAuthFailures ensures every admin request the admin auth refuses
+// reaches Hooks.AdminAuthFailed, and the log reports them once a minute at
+// most, not once each.
+func TestAdminAuthFailures(t *testing.T) {
+	migratortest.Each(t, nil, func(t *testing.T, db migrator.DB) {
+		var logs bytes.Buffer
+		var mu sync.Mutex
+		var failed int
+		s := newPlugShopWith(t, db, func(c *telecart.Config) {
+			c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			c.Hooks.AdminAuthFailed = func(*http.Request) { mu.Lock(); failed++; mu.Unlock() }
+		})
+		for i := range 20 {
+			req := httptest.NewRequest("GET", "/admin/api/me", nil)
+			req.Header.Set("Authorization", fmt.Sprintf("Bearer guess-%d", i))
+			s.tc.Handler().ServeHTTP(httptest.NewRecorder(), req)
+		}
+		req := httptest.NewRequest("GET", "/admin/api/me", nil)
+		req.Header.Set("Authorization", "Bearer "+plugAdminToken)
+		s.tc.Handler().ServeHTTP(httptest.NewRecorder(), req)
+		mu.Lock()
+		defer mu.Unlock()
+		if failed != 20 {
+			t.Errorf("AdminAuthFailed called %d times; want 20", failed)
+		}
+		if n := strings.Count(logs.String(), "the admin API refused requests"); n != 1 {
+			t.Errorf("%d log lines about refusals; want 1:\n%s", n, logs.String())
+		}
+	})
 }

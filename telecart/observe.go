@@ -45,6 +45,11 @@ type Hooks struct {
 	// (telegram.ValidatorConfig.OnReject).
 	InitDataRejected func(r *http.Request, reason string)
 
+	// AdminAuthFailed is called for every admin API request the host's
+	// AdminAuth refused (answered 401 without passing it on): a guessed
+	// token or an expired session.
+	AdminAuthFailed func(r *http.Request)
+
 	// Request is called after every request TeleCart's routes answered,
 	// with the route group (GroupStorefront, GroupAdmin, GroupETL,
 	// GroupPages), the method, the status and how long it took.
@@ -140,6 +145,43 @@ func (tc *TeleCart) initDataRejected(r *http.Request, reason string) {
 	for _, h := range tc.hookList() {
 		if h.InitDataRejected != nil {
 			h.InitDataRejected(r, reason)
+		}
+	}
+}
+
+// guardAdmin wraps the host's AdminAuth so that its refusals are counted:
+// Hooks.AdminAuthFailed for each, and a log line at most once a minute with
+// how many there were, so that guessing the admin token shows without
+// flooding the log.
+func (tc *TeleCart) guardAdmin(auth func(http.Handler) http.Handler) mux.MiddlewareFunc {
+	type passedKey struct{}
+	return func(next http.Handler) http.Handler {
+		guarded := auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if passed, ok := r.Context().Value(passedKey{}).(*bool); ok {
+				*passed = true
+			}
+			next.ServeHTTP(w, r)
+		}))
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			passed := new(bool)
+			sw := &statusWriter{ResponseWriter: w}
+			guarded.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), passedKey{}, passed)))
+			if !*passed && sw.statusCode() == http.StatusUnauthorized {
+				tc.adminAuthFailed(r)
+			}
+		})
+	}
+}
+
+func (tc *TeleCart) adminAuthFailed(r *http.Request) {
+	n := tc.adminRefusals.Add(1)
+	tc.adminRefusalLog.Do(func() {
+		tc.logger.WarnContext(r.Context(), "telecart: the admin API refused requests (a wrong token or an ended session)",
+			"refused_since_last_report", n-tc.adminRefusalsLogged.Swap(n), "remote", r.RemoteAddr)
+	})
+	for _, h := range tc.hookList() {
+		if h.AdminAuthFailed != nil {
+			h.AdminAuthFailed(r)
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"golang.org/x/time/rate"
 
 	"github.com/telecart-go/telecart/forms"
 	"github.com/telecart-go/telecart/internal/httpx"
@@ -119,6 +120,11 @@ type TeleCart struct {
 	// the settings.
 	startParams *pulse.StartParamSerializer
 
+	// adminRefusals counts the admin API's refusals; the log reports them
+	// at most once a minute.
+	adminRefusals, adminRefusalsLogged atomic.Int64
+	adminRefusalLog                    rate.Sometimes
+
 	hooksMu sync.Mutex // serializes AddHooks
 	hooks   atomic.Pointer[[]Hooks]
 
@@ -157,7 +163,8 @@ func New(cfg Config) (*TeleCart, error) {
 		cfg.Now = time.Now
 	}
 	tc := &TeleCart{cfg: cfg, db: cfg.DB, logger: cfg.Logger, now: cfg.Now, ready: make(chan struct{}),
-		startParams: pulse.NewStartParamSerializer(cfg.StartParamSecret)}
+		startParams:     pulse.NewStartParamSerializer(cfg.StartParamSecret),
+		adminRefusalLog: rate.Sometimes{Interval: time.Minute}}
 	tc.AddHooks(cfg.Hooks)
 	if cfg.Pulse.OnDelivery != nil || cfg.Pulse.OnStateChange != nil {
 		tc.AddHooks(Hooks{PulseDelivery: cfg.Pulse.OnDelivery, PulseState: cfg.Pulse.OnStateChange})
@@ -413,7 +420,7 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 
 	admin := subrouter(r, "/admin/api")
 	admin.Use(tc.observe(GroupAdmin))
-	admin.Use(mux.MiddlewareFunc(tc.cfg.AdminAuth))
+	admin.Use(tc.guardAdmin(tc.cfg.AdminAuth))
 	admin.HandleFunc("/me", handleMe).Methods(http.MethodGet)
 	settingsH := NewSettingsHandler(tc.settings, tc.logger)
 	settingsH.checkBotToken = tc.bot.CheckToken

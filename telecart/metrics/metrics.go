@@ -83,6 +83,7 @@ type Collector struct {
 	ingestRefused *prometheus.CounterVec
 	initData      *prometheus.CounterVec
 	orders        prometheus.Counter
+	adminRefused  prometheus.Counter
 	requests      *prometheus.HistogramVec
 }
 
@@ -136,6 +137,8 @@ func New(tc *telecart.TeleCart, cfg Config) (*Collector, error) {
 			Help: "Ingest requests refused whole, by reason (rate_limited, invalid, too_large, internal, …)."}, []string{"reason"}),
 		initData: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "telecart_initdata_rejections_total",
 			Help: "Storefront requests refused for their Telegram init data, by reason."}, []string{"reason"}),
+		adminRefused: prometheus.NewCounter(prometheus.CounterOpts{Name: "telecart_admin_auth_failures_total",
+			Help: "Admin API requests the admin auth refused (a wrong token or an ended session)."}),
 		orders: prometheus.NewCounter(prometheus.CounterOpts{Name: "telecart_orders_placed_total",
 			Help: "Orders placed through the Mini App (committed; a repeated order_key is not counted)."}),
 		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "telecart_http_request_duration_seconds",
@@ -188,6 +191,7 @@ func (c *Collector) hooks() telecart.Hooks {
 			c.ingestEvents.WithLabelValues("dropped").Add(float64(r.Dropped))
 		},
 		InitDataRejected: func(_ *http.Request, reason string) { c.initData.WithLabelValues(reason).Inc() },
+		AdminAuthFailed:  func(*http.Request) { c.adminRefused.Inc() },
 		Request: func(group, _ string, status int, d time.Duration) {
 			c.requests.WithLabelValues(group, strconv.Itoa(status/100)+"xx").Observe(d.Seconds())
 		},
@@ -251,7 +255,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 // counters calls f with each metric the hooks feed.
 func (c *Collector) counters(f func(prometheus.Collector)) {
 	for _, m := range []prometheus.Collector{c.batches, c.events, c.pauses, c.ingestEvents, c.ingestRefused,
-		c.initData, c.orders, c.requests} {
+		c.initData, c.orders, c.adminRefused, c.requests} {
 		f(m)
 	}
 }

@@ -411,6 +411,7 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	forms.NewHandler(tc.forms, tc.logger).RegisterStorefrontRoutes(api)
 	(&OrdersHandler{service: tc.orders, logger: tc.logger}).RegisterStorefrontRoutes(api)
 	tc.ingest.RegisterStorefrontRoutes(api)
+	api.HandleFunc("/session", tc.validator.HandleSession).Methods(http.MethodPost)
 	allowOnly(api)
 
 	etl := subrouter(r, "/pulse/etl")

@@ -50,7 +50,16 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 			unauthorized(w, r, HeaderInitData+" header is repeated", nil)
 			return
 		}
-		d, err := v.Validate(raw[0])
+		d, err := v.validate(raw[0])
+		if errors.Is(err, ErrExpired) && d.User != nil {
+			// Authentic but old: a page kept open (Telegram Desktop) may
+			// go on with its session token, for its own user only.
+			if tok := r.Header.Get(HeaderSession); tok != "" && v.CheckSession(tok, d.User.ID) == nil {
+				ctx := context.WithValue(WithInitData(r.Context(), d), sessionAuthKey, true)
+				next.ServeHTTP(w, r.WithContext(ctx))
+				return
+			}
+		}
 		if err != nil {
 			var ie *invalidError
 			if !errors.As(err, &ie) {

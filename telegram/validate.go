@@ -79,6 +79,11 @@ type ValidatorConfig struct {
 	// answers, on the request's goroutine: it must return quickly.
 	// Defaults to nil.
 	OnReject func(r *http.Request, reason string)
+
+	// SessionTTL is how long a session token (IssueSession) lets a page
+	// whose init data has expired keep working. Defaults to
+	// SessionTTLDefault (7 days).
+	SessionTTL time.Duration
 }
 
 // Validator checks init data. It is safe for concurrent use, including
@@ -89,6 +94,7 @@ type Validator struct {
 	maxAge    time.Duration
 	now       func() time.Time
 	onReject  func(r *http.Request, reason string)
+	sessionTTL time.Duration
 
 	// token holds the HMAC key derived from the bot token; nil when there is
 	// no token.
@@ -143,7 +149,14 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.SessionTTL < 0 {
+		return nil, fmt.Errorf("telegram: SessionTTL must not be negative, got %s", cfg.SessionTTL)
+	}
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = SessionTTLDefault
+	}
 	v := &Validator{
+		sessionTTL: cfg.SessionTTL,
 		publicKey: cfg.PublicKey,
 		botID:     cfg.BotID,
 		maxAge:    cfg.MaxAge,
@@ -186,6 +199,17 @@ func webAppSecret(botToken string) *[sha256.Size]byte {
 // future. Every rejection matches ErrInvalidInitData and one of the ErrXxx
 // sentinels of this package.
 func (v *Validator) Validate(raw string) (InitData, error) {
+	d, err := v.validate(raw)
+	if err != nil {
+		return InitData{}, err
+	}
+	return d, nil
+}
+
+// validate is Validate, except that init data that is authentic but too old
+// comes back decoded beside its ErrExpired: a session token may still let
+// it in.
+func (v *Validator) validate(raw string) (InitData, error) {
 	key := v.token.Load()
 	if key == nil {
 		return v.ValidateThirdParty(raw, v.botID, v.publicKey)
@@ -250,7 +274,11 @@ func (v *Validator) ValidateThirdParty(raw string, botID int64, key ed25519.Publ
 	if !ed25519.Verify(key, dataCheckString(prefix, ps, true), sig) {
 		return InitData{}, invalid(ErrSignatureMismatch, "", nil)
 	}
-	return v.decodeFresh(raw, ps)
+	d, err := v.decodeFresh(raw, ps)
+	if err != nil {
+		return InitData{}, err
+	}
+	return d, nil
 }
 
 // decodeHash returns the bytes of the hex hash field.
@@ -307,7 +335,7 @@ func (v *Validator) decodeFresh(raw string, ps pairs) (InitData, error) {
 		return InitData{}, invalid(ErrFromFuture, fmt.Sprintf("auth_date is %s ahead of the server clock", skew.Round(time.Second)), nil)
 	}
 	if age := now.Sub(d.AuthDate); age > v.maxAge {
-		return InitData{}, invalid(ErrExpired, fmt.Sprintf("auth_date is %s old, more than %s", age.Round(time.Second), v.maxAge), nil)
+		return d, invalid(ErrExpired, fmt.Sprintf("auth_date is %s old, more than %s", age.Round(time.Second), v.maxAge), nil)
 	}
 	return d, nil
 }

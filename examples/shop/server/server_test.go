@@ -425,3 +425,45 @@ func TestNoDefaultCredentials(t *testing.T) {
 		t.Fatalf("the banner printed a key not in effect or stored by someone else:\n%s", out.String())
 	}
 }
+
+// Ensure a Telegram Desktop page kept open past its init data's 24 hours
+// keeps working through the demo with the session token it got while fresh,
+// and that nobody else's stale init data rides on it.
+func TestSessionThroughDemo(t *testing.T) {
+	s, url := MustStart(t, migrator.SQLite, nil)
+	sign := func(id int64, at time.Time) string {
+		return telegram.SignInitData(s.Config.BotToken, telegram.SignParams{User: &telegram.User{ID: id, FirstName: "Desk"}}, at)
+	}
+	launched := time.Now().Add(-23 * time.Hour) // fresh for one more hour
+	var sess struct {
+		Token     string    `json:"token"`
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	call(t, "POST", url+"/api/session", sign(9001, launched), "", map[string]any{}, http.StatusOK, &sess)
+	if sess.Token == "" || sess.ExpiresAt.Before(time.Now().Add(6*24*time.Hour)) {
+		t.Fatalf("session %+v; want a token for about 7 days", sess)
+	}
+	get := func(initData, session string) int {
+		req, _ := http.NewRequest("GET", url+"/api/settings", nil)
+		req.Header.Set(telegram.HeaderInitData, initData)
+		if session != "" {
+			req.Header.Set(telegram.HeaderSession, session)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	stale := sign(9001, time.Now().Add(-30*time.Hour)) // the same page a day later
+	if code := get(stale, ""); code != http.StatusUnauthorized {
+		t.Fatalf("stale init data alone: %d", code)
+	}
+	if code := get(stale, sess.Token); code != http.StatusOK {
+		t.Fatalf("stale init data with its session: %d", code)
+	}
+	if code := get(sign(9002, time.Now().Add(-30*time.Hour)), sess.Token); code != http.StatusUnauthorized {
+		t.Fatalf("someone else's stale init data with the session: %d", code)
+	}
+}

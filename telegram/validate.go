@@ -89,11 +89,11 @@ type ValidatorConfig struct {
 // Validator checks init data. It is safe for concurrent use, including
 // SetBotToken while requests are being validated.
 type Validator struct {
-	publicKey ed25519.PublicKey
-	botID     int64
-	maxAge    time.Duration
-	now       func() time.Time
-	onReject  func(r *http.Request, reason string)
+	publicKey  ed25519.PublicKey
+	botID      int64
+	maxAge     time.Duration
+	now        func() time.Time
+	onReject   func(r *http.Request, reason string)
 	sessionTTL time.Duration
 
 	// token holds the HMAC key derived from the bot token; nil when there is
@@ -157,11 +157,11 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	}
 	v := &Validator{
 		sessionTTL: cfg.SessionTTL,
-		publicKey: cfg.PublicKey,
-		botID:     cfg.BotID,
-		maxAge:    cfg.MaxAge,
-		now:       cfg.Now,
-		onReject:  cfg.OnReject,
+		publicKey:  cfg.PublicKey,
+		botID:      cfg.BotID,
+		maxAge:     cfg.MaxAge,
+		now:        cfg.Now,
+		onReject:   cfg.OnReject,
 	}
 	if cfg.BotToken != "" {
 		v.token.Store(newTokenKey(cfg.BotToken))

@@ -467,3 +467,50 @@ func TestSessionThroughDemo(t *testing.T) {
 		t.Fatalf("someone else's stale init data with the session: %d", code)
 	}
 }
+
+// Ensure the demo's error answers speak the API's own words: JSON type
+// errors without Go type names, JSON 404s and 405s with Allow, and no
+// directory listings.
+func TestDemoErrorAnswers(t *testing.T) {
+	s, url := MustStart(t, migrator.SQLite, nil)
+	initData := telegram.SignInitData(s.Config.BotToken, telegram.SignParams{User: &telegram.User{ID: 77, FirstName: "E"}}, time.Now())
+	do := func(method, path, body string, admin bool) (*http.Response, string) {
+		req, _ := http.NewRequest(method, url+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(telegram.HeaderInitData, initData)
+		if admin {
+			req.Header.Set("Authorization", "Bearer "+s.Config.AdminToken)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	for _, tt := range []struct {
+		method, path, body string
+		admin              bool
+		status             int
+		want, allow        string
+	}{
+		{"POST", "/api/orders", `[]`, false, 400, "body must be an object", ""},
+		{"PUT", "/admin/api/settings", `{"shop_name":123}`, true, 400, `field \"shop_name\" must be a string`, ""},
+		{"DELETE", "/admin/api/settings", ``, true, 405, "method_not_allowed", "GET, PUT"},
+		{"GET", "/app/js/", ``, false, 404, `"not_found"`, ""},
+		{"GET", "/admin/nothing-here", ``, false, 404, `"not_found"`, ""},
+	} {
+		resp, body := do(tt.method, tt.path, tt.body, tt.admin)
+		if resp.StatusCode != tt.status || !strings.Contains(body, tt.want) ||
+			!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") || resp.Header.Get("Allow") != tt.allow {
+			t.Errorf("%s %s = %d %s Allow %q: %s; want %d with %s", tt.method, tt.path, resp.StatusCode,
+				resp.Header.Get("Content-Type"), resp.Header.Get("Allow"), body, tt.status, tt.want)
+		}
+		for _, leak := range []string{"telecart.", "Settings.", "OrderRequest", "<pre>", "Index of"} {
+			if strings.Contains(body, leak) {
+				t.Errorf("%s %s leaks %q: %s", tt.method, tt.path, leak, body)
+			}
+		}
+	}
+}

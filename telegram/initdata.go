@@ -12,7 +12,7 @@ import (
 )
 
 // InitData is the parsed Telegram.WebApp.initData of a Mini App launch
-// (https://core.telegram.org/bots/webapps#webappinitdata). Optional objects
+// (WebAppInitData in Telegram's Mini Apps documentation). Optional objects
 // are nil and optional strings empty when Telegram did not send them.
 type InitData struct {
 	QueryID      string // query_id, for answerWebAppQuery

@@ -25,7 +25,8 @@ const MaxAgeDefault = 24 * time.Hour
 const clockSkewMax = time.Minute
 
 // Telegram's Ed25519 public keys for third-party validation, in hex, as
-// published at https://core.telegram.org/bots/webapps#validating-data-for-third-party-use.
+// Telegram's Mini Apps documentation publishes them ("Validating data for
+// third-party use").
 // Decode them with ParsePublicKey.
 const (
 	PublicKeyProduction = "e7bf03a2fa4602af4580703d88dda5bb59f32ed8b02a56c187fe7d34caed242d"

@@ -21,7 +21,6 @@ type customerLimiter struct {
 
 	mu      sync.Mutex
 	buckets map[int64]*bucket
-	added   int // buckets made since the last sweep
 }
 
 type bucket struct {

@@ -321,9 +321,49 @@ func parseMatches(r *Rule) error {
 			}
 			return fmt.Errorf("pattern %q is not a valid Go regular expression", a)
 		}
+		if err := checkBacktracking(body); err != nil {
+			return fmt.Errorf("pattern %q %v", a, err)
+		}
 		r.patterns[i] = re
 	}
 	return nil
+}
+
+// checkBacktracking refuses patterns that a backtracking engine, such as
+// the storefront's JavaScript, can take exponential time on: a repetition
+// of something that can itself match in more than one way ((a+)+, (a*)*,
+// (a|ab)*, (a?)+). Go's engine is linear, so the server is safe either way;
+// the check keeps one crafted pattern from freezing every buyer's page. A
+// repetition of a fixed count, like (\d{3}-)+, stays allowed.
+func checkBacktracking(pattern string) error {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return err
+	}
+	var walk func(re *syntax.Regexp, underRepeat bool) error
+	walk = func(re *syntax.Regexp, underRepeat bool) error {
+		repeats := false
+		switch re.Op {
+		case syntax.OpStar, syntax.OpPlus, syntax.OpQuest:
+			repeats = true
+		case syntax.OpRepeat:
+			repeats = re.Min != re.Max
+		case syntax.OpAlternate:
+			if underRepeat {
+				return errors.New("repeats an alternation, which can take exponential time in the browser; write it without the repetition around the alternatives")
+			}
+		}
+		if repeats && underRepeat {
+			return errors.New("nests one repetition inside another (like (a+)+), which can take exponential time in the browser")
+		}
+		for _, sub := range re.Sub {
+			if err := walk(sub, underRepeat || repeats); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(re, false)
 }
 
 // parseNumber accepts decimal numbers as JSON writes them (with an optional

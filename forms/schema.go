@@ -400,6 +400,8 @@ func checkNode(n Node) []string {
 		add("missing name")
 	case !validName(n.Name):
 		add("name %q must start with a letter or underscore and contain only letters, digits and underscores, at most 64 in all", n.Name)
+	case reservedName(n.Name):
+		add("name %q is reserved: the storefront keeps field values in JavaScript objects, where it has a meaning of its own", n.Name)
 	}
 	checkText := func(field, s string, max int) {
 		if !utf8.ValidString(s) {
@@ -462,6 +464,21 @@ func isNodeType(t string) bool {
 		if t == k {
 			return true
 		}
+	}
+	return false
+}
+
+// reservedName reports names that are special on JavaScript objects: a
+// field called __proto__ or constructor would break, or pollute, the
+// storefront's form state.
+func reservedName(s string) bool {
+	if strings.HasPrefix(s, "__") {
+		return true
+	}
+	switch s {
+	case "constructor", "prototype", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable",
+		"toString", "toLocaleString", "valueOf":
+		return true
 	}
 	return false
 }

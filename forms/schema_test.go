@@ -230,6 +230,8 @@ func TestValidateSchema(t *testing.T) {
 			{"NameDash", forms.Node{Type: "text", Name: "first-name"}, `name "first-name" must start`},
 			{"NameTooLong", forms.Node{Type: "text", Name: strings.Repeat("a", 65)}, "at most 64 in all"},
 			{"NameUnicode", forms.Node{Type: "text", Name: "имя"}, "must start with a letter or underscore"},
+			{"NameProto", forms.Node{Type: "text", Name: "__proto__"}, `name "__proto__" is reserved`},
+			{"NameConstructor", forms.Node{Type: "text", Name: "constructor"}, `name "constructor" is reserved`},
 			{"LabelTooLong", forms.Node{Type: "text", Name: "a", Label: long}, "label is 201 characters long; at most 200 are allowed"},
 			{"PlaceholderTooLong", forms.Node{Type: "text", Name: "a", Placeholder: long}, "placeholder is 201 characters long"},
 			{"HelpTooLong", forms.Node{Type: "text", Name: "a", Help: strings.Repeat("x", 501)}, "help is 501 characters long; at most 500"},

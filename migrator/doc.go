@@ -6,14 +6,27 @@
 // migrations/mysql/*.sql and migrations/sqlite/*.sql (the same file names in
 // both) and hands them to the runner as a Source. Table names in the files
 // are written with the {prefix} placeholder, replaced by the configured
-// prefix (Defaults to "telecart_"), because hosts share one database.
+// prefix (PrefixDefault, "telecart_", when none is set), because hosts share
+// one database. A host's own tables can use the same runner: its Source is
+// an embed.FS (or any fs.FS) laid out the same way.
 //
-//	db, dialect, err := dbopen.Open(ctx, "sqlite:shop.db")
-//	m, err := migrator.New(db, migrator.Config{
-//		Dialect: dialect,
+// The database is opened by migrator/sqlite or migrator/mysql (each links
+// only its own driver), or by migrator/dbopen from a "sqlite:PATH" or
+// "mysql:DSN" string; dbopen returns a DB, the *sql.DB with its dialect and
+// table prefix:
+//
+//	db, err := dbopen.Open(ctx, "sqlite:shop.db", "") // "": PrefixDefault
+//	if err != nil { ... }
+//	m, err := migrator.New(db.DB, migrator.Config{
+//		Dialect: db.Dialect,
+//		Prefix:  db.Prefix,
 //		Sources: []migrator.Source{telegram.MigrationSource(), pulse.MigrationSource()},
 //	})
-//	applied, err := m.Up(ctx)
+//	if err != nil { ... }
+//	applied, err := m.Up(ctx) // the names of the files applied, nil when up to date
+//
+// Status lists every file as applied, pending, partial, modified or missing,
+// without taking the lock.
 //
 // The runner sorts files by name within each source and runs the sources in
 // the order given; it records every file in <prefix>migrations with its

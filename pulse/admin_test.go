@@ -14,10 +14,10 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/telecart-go/telecart/examples/pulse-receiver/receiver"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/migratortest"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/pulse/pulsetest"
 )
 
 // adminRouter mounts h under /admin/api, as the demo server does.
@@ -389,7 +389,7 @@ func abbrev(s string) string {
 
 func TestAdminRetry_WakesSender(t *testing.T) {
 	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
-		_, url := MustNewReceiver(t, receiver.Config{})
+		_, url := MustNewReceiver(t, pulsetest.Config{})
 		p := MustNew(t, db, testConfig(url))
 		h := adminRouter(mustAdminHandler(t, p, nil))
 		now := time.Now()

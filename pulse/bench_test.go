@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/telecart-go/telecart/examples/pulse-receiver/receiver"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/migratortest"
 	"github.com/telecart-go/telecart/migrator/sqlite"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/pulse/pulsetest"
 )
 
 // The delivery core's benchmarks, each against a baseline in the same run
@@ -255,7 +255,7 @@ func BenchmarkDrain(b *testing.B) {
 	for _, d := range migratortest.Dialects {
 		b.Run(string(d), func(b *testing.B) {
 			db := migratortest.MustOpenDB(b, d, sources()...)
-			_, url := MustNewReceiver(b, receiver.Config{})
+			_, url := MustNewReceiver(b, pulsetest.Config{MaxRecorded: -1})
 			benchDrain(b, db, benchDrainConfig(url))
 		})
 	}
@@ -430,7 +430,7 @@ func BenchmarkDrainPaired(b *testing.B) {
 					}
 				}
 			}
-			_, url := MustNewReceiver(b, receiver.Config{})
+			_, url := MustNewReceiver(b, pulsetest.Config{MaxRecorded: -1})
 			viaHTTP := benchDrainConfig(url)
 			canned := benchDrainConfig("http://pulse.invalid")
 			canned.HTTPClient = &http.Client{Transport: benchCannedTransport{}}

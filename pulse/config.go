@@ -100,6 +100,13 @@ type Config struct {
 	// SweepScheduleDefault ("@every 1m").
 	SweepSchedule string
 
+	// NoSweep turns Start's own sweep off, for a host whose scheduler
+	// runs SendOnce on a schedule instead (telecart's pulse_sweep task
+	// does, so that turning that task off stops the sweep). Wake-ups, and
+	// retries, leases and pauses falling due, still start the background
+	// sender. Defaults to false: Start sweeps on SweepSchedule.
+	NoSweep bool
+
 	// HTTPClient sends the requests; each is bounded by HTTPTimeout
 	// through its context. Defaults to a new http.Client.
 	HTTPClient *http.Client
@@ -115,6 +122,25 @@ type Config struct {
 	// SenderID names this process in lease_owner, up to 100 printable
 	// characters. Defaults to hostname-pid-random.
 	SenderID string
+
+	// OnDelivery and OnStateChange let a host observe the sender without
+	// polling (metrics, alerts). They are called synchronously on the
+	// goroutine that did the work (a background worker, SendOnce's
+	// caller's, or SetCredentials' caller's), possibly on several at once,
+	// never inside a transaction or a lock. The sender waits for them, so
+	// they must return quickly and hand slow work (a network call) to a
+	// goroutine of their own. Both default to nil.
+
+	// OnDelivery is called once for every claimed batch, after what
+	// became of its events is stored.
+	OnDelivery func(DeliveryReport)
+
+	// OnStateChange is called when sending pauses because the Pulse API
+	// refused the credentials (401/403: the state's AuthFailing is true,
+	// LastError holds the answer, PausedUntil the next try), and when it
+	// resumes (AuthFailing false) after an accepted batch or
+	// SetCredentials. It gets the state after the change.
+	OnStateChange func(SenderState)
 }
 
 func (c Config) withDefaults() Config {

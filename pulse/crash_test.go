@@ -18,10 +18,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/telecart-go/telecart/examples/pulse-receiver/receiver"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/migratortest"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/pulse/pulsetest"
 )
 
 // heavyCrashChildVar marks the process TestHeavyCrash starts as its
@@ -151,7 +151,7 @@ func (c *heavyChild) kill() bool {
 // the same key, and it can SIGKILL the child at the worst moment: after the
 // receiver has accepted a batch and before the child hears so.
 type heavyWire struct {
-	rv     *receiver.Receiver
+	rv     *pulsetest.Receiver
 	prefix string
 	n      int
 
@@ -167,7 +167,7 @@ type heavyWire struct {
 	killed chan bool   // receives kill's result
 }
 
-func newHeavyWire(rv *receiver.Receiver, prefix string, n int) *heavyWire {
+func newHeavyWire(rv *pulsetest.Receiver, prefix string, n int) *heavyWire {
 	return &heavyWire{rv: rv, prefix: prefix, n: n,
 		first: map[string][]byte{}, batches: map[string]string{}, accepted: map[string]int{}}
 }
@@ -274,12 +274,12 @@ func TestHeavyCrash(t *testing.T) {
 			dsn := migratortest.FreshDSN(t, d)
 			db := migratortest.MustOpenDSN(t, d, dsn)
 			migratortest.MustMigrate(t, db, sources()...)
-			rv, err := receiver.New(receiver.Config{APIKey: testAPIKey, Secret: testSecret, Logger: slog.New(slog.DiscardHandler)})
+			rv, err := pulsetest.New(pulsetest.Config{APIKey: testAPIKey, Secret: testSecret, Logger: slog.New(slog.DiscardHandler), MaxRecorded: -1})
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { rv.Close() })
-			MustSetFaults(t, rv, receiver.Faults{Latency: heavyCrashLatency})
+			MustSetFaults(t, rv, pulsetest.Faults{Latency: heavyCrashLatency})
 			wire := newHeavyWire(rv, "crash", n)
 			url := MustServe(t, wire)
 			p := MustNew(t, db, heavyConfig(url)) // tracks and counts; never sends

@@ -10,14 +10,15 @@
 // idempotency key is a no-op.
 //
 // The sender (Start, Stop, SendOnce) delivers the outbox to the Pulse API
-// as spec/pulse-protocol.md describes: it claims a batch under a lease
+// as docs/pulse-protocol.md describes: it claims a batch under a lease
 // (FOR UPDATE SKIP LOCKED on MySQL/MariaDB, so that several processes share
 // the queue), POSTs it outside any transaction, signed with PayloadSigner,
 // and records each event as sent, retried later with exponential backoff
 // and jitter (never sooner than Retry-After), or failed with the reason. A
 // batch the API calls malformed is split until the bad event stands alone;
 // refused credentials pause sending without using up attempts. The sender
-// is woken at once by Track and sweeps on a cron schedule; Stop lets
+// is woken at once by Track and sweeps on a cron schedule (or, with
+// NoSweep, leaves the sweep to the host's scheduler); Stop lets
 // in-flight batches finish or releases them at its deadline. Counts,
 // OldestPending and State feed stats and health checks.
 //

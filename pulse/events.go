@@ -41,7 +41,7 @@ func IsKnownEvent(name string) bool {
 	return IsClientEvent(name)
 }
 
-// HTTP headers of a POST /v1/events request (spec/pulse-protocol.md).
+// HTTP headers of a POST /v1/events request (docs/pulse-protocol.md).
 const (
 	HeaderTimestamp = "X-Pulse-Timestamp" // unix seconds, decimal
 	HeaderSignature = "X-Pulse-Signature" // "v1=" + hex HMAC-SHA256, see PayloadSigner

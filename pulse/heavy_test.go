@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/telecart-go/telecart/examples/pulse-receiver/receiver"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/migratortest"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/pulse/pulsetest"
 )
 
 // The Heavy proofs deliver thousands of events through faults, crashes and
@@ -115,7 +115,7 @@ func heavyTrack(ctx context.Context, p *pulse.Pulse, db migrator.DB, prefix stri
 // heavyWaitDone waits until the outbox holds n events and none is pending
 // or sending, and returns how long that took. It fails the test, with the
 // counts and the sender's state, when timeout passes first.
-func heavyWaitDone(tb testing.TB, p *pulse.Pulse, rv *receiver.Receiver, n int, timeout time.Duration) time.Duration {
+func heavyWaitDone(tb testing.TB, p *pulse.Pulse, rv *pulsetest.Receiver, n int, timeout time.Duration) time.Duration {
 	tb.Helper()
 	start := time.Now()
 	var c pulse.Counts
@@ -138,7 +138,7 @@ func heavyWaitDone(tb testing.TB, p *pulse.Pulse, rv *receiver.Receiver, n int, 
 // holds n sent events and nothing else, the receiver accepted each of
 // their keys, and it counts exactly n distinct keys (repeats of a key are
 // allowed in what it received, and answered duplicate).
-func heavyCheckDelivered(tb testing.TB, p *pulse.Pulse, rv *receiver.Receiver, prefix string, n int) {
+func heavyCheckDelivered(tb testing.TB, p *pulse.Pulse, rv *pulsetest.Receiver, prefix string, n int) {
 	tb.Helper()
 	if c := MustCounts(tb, p); c != (pulse.Counts{Sent: int64(n)}) {
 		tb.Errorf("outbox counts %+v, want all %d sent", c, n)
@@ -168,7 +168,7 @@ type heavyRequests struct {
 	byFault map[string]int
 }
 
-func (h *heavyRequests) add(r receiver.Request) {
+func (h *heavyRequests) add(r pulsetest.Request) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.byFault == nil {
@@ -203,7 +203,7 @@ func (h *heavyRequests) String() string {
 // every request) once rv has accepted at events, for d, then back to
 // normal. The channel it returns reports when the outage is over (nil) or
 // that it never happened.
-func heavyOutageAt(ctx context.Context, rv *receiver.Receiver, normal receiver.Faults, at int64, d time.Duration) <-chan error {
+func heavyOutageAt(ctx context.Context, rv *pulsetest.Receiver, normal pulsetest.Faults, at int64, d time.Duration) <-chan error {
 	done := make(chan error, 1)
 	go func() {
 		for rv.Stats().Unique < at {
@@ -235,8 +235,8 @@ func TestHeavyChaos(t *testing.T) {
 	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
 		ctx := context.Background()
 		var reqs heavyRequests
-		rv, url := MustNewReceiver(t, receiver.Config{Seed: 20261125, OnRequest: reqs.add})
-		chaos := receiver.Faults{
+		rv, url := MustNewReceiver(t, pulsetest.Config{Seed: 20261125, OnRequest: reqs.add, MaxRecorded: -1})
+		chaos := pulsetest.Faults{
 			ErrorRate:   0.30, // 500, 502 or 503
 			TimeoutRate: 0.10, // accepted, but the answer never comes
 			DropRate:    0.05, // accepted, then the connection is closed
@@ -284,10 +284,10 @@ func TestHeavyChaos(t *testing.T) {
 
 		// Ensure the faults really happened: the outage always, and at full
 		// size each kind of fault.
-		if reqs.count(receiver.FaultOutage) == 0 {
+		if reqs.count(pulsetest.FaultOutage) == 0 {
 			t.Errorf("no request met the outage; %s", &reqs)
 		}
-		kinds := []string{receiver.FaultError, receiver.FaultTooMany, receiver.FaultTimeout, receiver.FaultDrop}
+		kinds := []string{pulsetest.FaultError, pulsetest.FaultTooMany, pulsetest.FaultTimeout, pulsetest.FaultDrop}
 		if !heavyIsFull() {
 			kinds = kinds[:1]
 		}
@@ -319,7 +319,7 @@ func TestHeavyScaleOut(t *testing.T) {
 			// process also tracks a quarter of the events while all send.
 			ctx := context.Background()
 			dsn := migratortest.FreshDSN(t, d)
-			rv, url := MustNewReceiver(t, receiver.Config{})
+			rv, url := MustNewReceiver(t, pulsetest.Config{MaxRecorded: -1})
 			var (
 				ps       [senders]*pulse.Pulse
 				dbs      [senders]migrator.DB

@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/telecart-go/telecart/examples/pulse-receiver/receiver"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/sqlite"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/pulse/pulsetest"
 )
 
 const (
@@ -39,7 +39,7 @@ func MustServe(tb testing.TB, h http.Handler) string {
 
 // MustNewReceiver returns a reference receiver accepting testAPIKey and
 // testSecret unless cfg says otherwise, and the URL it is served on.
-func MustNewReceiver(tb testing.TB, cfg receiver.Config) (*receiver.Receiver, string) {
+func MustNewReceiver(tb testing.TB, cfg pulsetest.Config) (*pulsetest.Receiver, string) {
 	tb.Helper()
 	if cfg.APIKey == "" {
 		cfg.APIKey = testAPIKey
@@ -50,7 +50,7 @@ func MustNewReceiver(tb testing.TB, cfg receiver.Config) (*receiver.Receiver, st
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	rv, err := receiver.New(cfg)
+	rv, err := pulsetest.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func MustNewReceiver(tb testing.TB, cfg receiver.Config) (*receiver.Receiver, st
 }
 
 // MustSetFaults sets the receiver's faults or fails the test.
-func MustSetFaults(tb testing.TB, rv *receiver.Receiver, f receiver.Faults) {
+func MustSetFaults(tb testing.TB, rv *pulsetest.Receiver, f pulsetest.Faults) {
 	tb.Helper()
 	if err := rv.SetFaults(f); err != nil {
 		tb.Fatal(err)
@@ -195,7 +195,7 @@ func waitFor(tb testing.TB, timeout time.Duration, what string, cond func() bool
 	}
 }
 
-// clock is a settable clock for Config.Now and receiver.Config.Now.
+// clock is a settable clock for Config.Now and pulsetest.Config.Now.
 type clock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -283,7 +283,7 @@ func exampleSetup() (db migrator.DB, url string, cleanup func()) {
 	if _, err := m.Up(ctx); err != nil {
 		panic(err)
 	}
-	rv, err := receiver.New(receiver.Config{APIKey: testAPIKey, Secret: testSecret, Logger: slog.New(slog.DiscardHandler)})
+	rv, err := pulsetest.New(pulsetest.Config{APIKey: testAPIKey, Secret: testSecret, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		panic(err)
 	}

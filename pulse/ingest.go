@@ -69,6 +69,30 @@ type IngestConfig struct {
 	// Now is the clock for the occurred_at bounds, attribution and
 	// campaign times. Defaults to time.Now.
 	Now func() time.Time
+
+	// Rate is how many events one customer may send per minute, in bursts
+	// of up to as many; a request over it is answered 429 with
+	// Retry-After and nothing of it is stored. Negative means no limit.
+	// Defaults to IngestRateDefault (300).
+	Rate int
+
+	// OnResult, when set, is called once for every request, after its
+	// events are committed (or it was refused) and before it is answered,
+	// on the request's goroutine: it must return quickly and hand slow
+	// work to a goroutine of its own. Defaults to nil.
+	OnResult func(IngestReport)
+}
+
+// IngestReport is what one POST /ingest came to, for IngestConfig.OnResult.
+type IngestReport struct {
+	// IngestResponse counts the events as answered: Accepted, Duplicates
+	// and Dropped; all 0 for a refused request.
+	IngestResponse
+	// Err is why the request was refused, nil when it was answered 200:
+	// a *tcerr.Error for the client's mistakes (tcerr.KindOf tells a rate
+	// limit, tcerr.RateLimited, from bad input, tcerr.Invalid), anything
+	// else an internal failure.
+	Err error
 }
 
 // IngestHandler serves POST /ingest: the Mini App's client events. The
@@ -80,6 +104,8 @@ type IngestHandler struct {
 	attribution Attribution
 	logger      *slog.Logger
 	now         func() time.Time
+	onResult    func(IngestReport)
+	limiter     *customerLimiter // nil: no limit
 }
 
 // NewIngestHandler returns the ingest handler for cfg, or an error naming
@@ -99,12 +125,21 @@ func NewIngestHandler(cfg IngestConfig) (*IngestHandler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	var limiter *customerLimiter
+	switch {
+	case cfg.Rate == 0:
+		limiter = newCustomerLimiter(IngestRateDefault)
+	case cfg.Rate > 0:
+		limiter = newCustomerLimiter(cfg.Rate)
+	}
 	return &IngestHandler{
+		limiter:     limiter,
 		pulse:       cfg.Pulse,
 		customers:   cfg.Customers,
 		attribution: cfg.Attribution,
 		logger:      cfg.Logger,
 		now:         cfg.Now,
+		onResult:    cfg.OnResult,
 	}, nil
 }
 
@@ -163,35 +198,50 @@ type ingestItem struct {
 // any is stored, and all are stored in one transaction: a request is taken
 // whole or not at all.
 func (h *IngestHandler) handleIngest(w http.ResponseWriter, r *http.Request) {
+	res, err := h.ingest(w, r)
+	if err != nil {
+		err = refusal(err)
+	}
+	if h.onResult != nil {
+		h.onResult(IngestReport{IngestResponse: res, Err: err})
+	}
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, res)
+}
+
+// ingest reads, validates and stores the events of r.
+func (h *IngestHandler) ingest(w http.ResponseWriter, r *http.Request) (IngestResponse, error) {
 	ctx := r.Context()
 	d, ok := telegram.InitDataFrom(ctx)
 	if !ok {
-		h.writeError(w, r, &tcerr.Error{Kind: tcerr.Unauthenticated, Code: "invalid_init_data",
-			Message: telegram.HeaderInitData + " header is missing"})
-		return
+		return IngestResponse{}, &tcerr.Error{Kind: tcerr.Unauthenticated, Code: "invalid_init_data",
+			Message: telegram.HeaderInitData + " header is missing"}
 	}
 	if d.User == nil || d.User.ID <= 0 {
-		h.writeError(w, r, &tcerr.Error{Kind: tcerr.Unauthenticated, Code: "invalid_init_data",
-			Message: "init data has no user"})
-		return
+		return IngestResponse{}, &tcerr.Error{Kind: tcerr.Unauthenticated, Code: "invalid_init_data",
+			Message: "init data has no user"}
 	}
 	var req IngestRequest
 	if err := httpx.DecodeJSON(w, r, &req, httpx.MaxBodyDefault); err != nil {
-		h.writeError(w, r, err)
-		return
+		return IngestResponse{}, err
 	}
 	now := h.now().UTC()
 	items, err := validateIngest(req, now)
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return IngestResponse{}, err
 	}
-	res, err := h.store(ctx, d, items, now)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
+	if h.limiter != nil {
+		if wait, ok := h.limiter.take(d.User.ID, len(items), now); !ok {
+			secs := retryAfterSeconds(wait)
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			return IngestResponse{}, tcerr.Errorf(tcerr.RateLimited, "rate_limited",
+				"Too many events from this customer; nothing of this request was stored. Try again in %d s.", secs)
+		}
 	}
-	httpx.WriteJSON(w, http.StatusOK, res)
+	return h.store(ctx, d, items, now)
 }
 
 // validateIngest checks every event of req and returns them ready to
@@ -383,13 +433,14 @@ func isDeadlock(err error) bool {
 	return strings.Contains(s, "Error 1213") || strings.Contains(s, "Deadlock found")
 }
 
-// writeError is the one place where the ingest errors become statuses.
-func (h *IngestHandler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+// refusal is the one place where the ingest errors get their kinds, so
+// that OnResult sees what the client is answered.
+func refusal(err error) error {
 	if errors.Is(err, ErrPayloadTooLarge) {
 		// Config.MaxBatchBytes is smaller than an event with a payload
 		// of IngestMaxPayloadBytes: the event can never be sent.
 		err = &tcerr.Error{Kind: tcerr.Invalid, Code: "invalid_event", Err: err,
 			Message: "an event is too large for the Pulse batch size limit; send a smaller payload"}
 	}
-	httpx.WriteError(w, r, h.logger, err)
+	return err
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/migratortest"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/tcerr"
 	"github.com/telecart-go/telecart/telegram"
 )
 
@@ -46,6 +48,18 @@ type ingestServer struct {
 // signed with a secret.
 func newIngestServer(tb testing.TB, db migrator.DB) *ingestServer {
 	tb.Helper()
+	return newIngestServerWith(tb, db, nil)
+}
+
+// newIngestServerWith is newIngestServer with IngestConfig.OnResult set.
+func newIngestServerWith(tb testing.TB, db migrator.DB, onResult func(pulse.IngestReport)) *ingestServer {
+	tb.Helper()
+	return newIngestServerCfg(tb, db, func(c *pulse.IngestConfig) { c.OnResult = onResult })
+}
+
+// newIngestServerCfg is newIngestServer with the IngestConfig edited.
+func newIngestServerCfg(tb testing.TB, db migrator.DB, edit func(*pulse.IngestConfig)) *ingestServer {
+	tb.Helper()
 	clk := newClock()
 	cfg := testConfig("http://127.0.0.1:9") // never started: nothing is sent
 	cfg.Now = clk.Now
@@ -55,13 +69,17 @@ func newIngestServer(tb testing.TB, db migrator.DB) *ingestServer {
 		tb.Fatal(err)
 	}
 	links := pulse.NewStartParamSerializer("link-secret")
-	h, err := pulse.NewIngestHandler(pulse.IngestConfig{
+	icfg := pulse.IngestConfig{
 		Pulse:       p,
 		Customers:   store,
 		Attribution: pulse.Attribution{StartParams: links},
 		Logger:      slog.New(slog.DiscardHandler),
 		Now:         clk.Now,
-	})
+	}
+	if edit != nil {
+		edit(&icfg)
+	}
+	h, err := pulse.NewIngestHandler(icfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -589,4 +607,65 @@ func TestIngestPulseOff(t *testing.T) {
 	if c := s.customer(t, 120); c.FirstCampaignID != "off" {
 		t.Fatalf("first campaign %q, want off", c.FirstCampaignID)
 	}
+}
+
+// TestIngestRateLimit ensures one customer's flood is held to the rate: a
+// request over it is a 429 with Retry-After and stores nothing, other
+// customers are not affected, and the bucket refills with time.
+func TestIngestRateLimit(t *testing.T) {
+	migratortest.Each(t, ingestSources(), func(t *testing.T, db migrator.DB) {
+		const rate = 60
+		var refused int
+		s := newIngestServerCfg(t, db, func(c *pulse.IngestConfig) {
+			c.Rate = rate
+			c.OnResult = func(r pulse.IngestReport) {
+				if tcerr.KindOf(r.Err) == tcerr.RateLimited {
+					refused++
+				}
+			}
+		})
+		flooder := s.initData(501, s.link(t, "flood"), "a")
+		batch := func(prefix string, n int) string {
+			evs := make([]string, n)
+			for i := range evs {
+				evs[i] = ingestEv(fmt.Sprintf("%s-%d", prefix, i), pulse.EventAddToCart)
+			}
+			return ingestBody(evs...)
+		}
+		// A burst of the whole rate passes, 50 + 10.
+		if res := s.mustIngest(t, flooder, batch("a", 50)); res.Accepted != 50 {
+			t.Fatalf("first batch: %+v", res)
+		}
+		if res := s.mustIngest(t, flooder, batch("b", 10)); res.Accepted != 10 {
+			t.Fatalf("second batch: %+v", res)
+		}
+		// The flood goes on: every request is refused whole.
+		before := s.stored(t)
+		for i := range 20 {
+			w := s.post(t, flooder, batch(fmt.Sprintf("c%d", i), 50))
+			e := wantIngestError(t, w, http.StatusTooManyRequests)
+			secs, err := strconv.Atoi(w.Header().Get("Retry-After"))
+			if err != nil || secs < 1 || secs > 60 || e.Error.Code != "rate_limited" {
+				t.Fatalf("429 with Retry-After %q, code %q", w.Header().Get("Retry-After"), e.Error.Code)
+			}
+		}
+		if got := s.stored(t); got != before {
+			t.Fatalf("refused requests stored %d events", got-before)
+		}
+		if refused != 20 {
+			t.Fatalf("OnResult saw %d rate-limited requests, want 20", refused)
+		}
+		// Another customer is not held back by the first one's flood.
+		other := s.initData(502, s.link(t, "flood"), "b")
+		if res := s.mustIngest(t, other, batch("d", 5)); res.Accepted != 5 {
+			t.Fatalf("another customer: %+v", res)
+		}
+		// After Retry-After, the flooder may send again, at the rate.
+		w := s.post(t, flooder, batch("e", 30))
+		secs, _ := strconv.Atoi(w.Header().Get("Retry-After"))
+		s.clock.Advance(time.Duration(secs) * time.Second)
+		if res := s.mustIngest(t, flooder, batch("e", 30)); res.Accepted != 30 {
+			t.Fatalf("after waiting: %+v", res)
+		}
+	})
 }

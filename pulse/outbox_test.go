@@ -10,16 +10,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/telecart-go/telecart/examples/pulse-receiver/receiver"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/migratortest"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/pulse/pulsetest"
 )
 
 func TestTrack(t *testing.T) {
 	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
 		ctx := context.Background()
-		_, url := MustNewReceiver(t, receiver.Config{})
+		_, url := MustNewReceiver(t, pulsetest.Config{})
 		clk := newClock()
 		cfg := testConfig(url)
 		cfg.Now = clk.Now
@@ -262,7 +262,7 @@ func TestTrackTx(t *testing.T) {
 func TestCountsAndOldestPending(t *testing.T) {
 	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
 		ctx := context.Background()
-		_, url := MustNewReceiver(t, receiver.Config{})
+		_, url := MustNewReceiver(t, pulsetest.Config{})
 		clk := newClock()
 		cfg := testConfig(url)
 		cfg.Now = clk.Now

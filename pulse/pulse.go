@@ -139,14 +139,20 @@ func (p *Pulse) SetCredentials(url, apiKey, secret string) error {
 	p.creds.Store(c)
 	p.credsMu.Unlock()
 
+	running := p.isRunning()
 	p.stateMu.Lock()
-	if p.state.authFailing {
+	resumed := p.state.authFailing
+	if resumed {
 		p.state.authFailing, p.state.authFailures = false, 0
 		p.state.pausedUntil = time.Time{}
 	}
+	st := p.stateLocked(running)
 	p.stateMu.Unlock()
 	if c.configured() {
 		p.notConfiguredLogged.Store(false)
+	}
+	if resumed {
+		p.stateChanged(st)
 	}
 	p.Wake()
 	return nil
@@ -164,9 +170,10 @@ func (p *Pulse) Wake() {
 }
 
 // Start checks that the outbox table answers and starts the background
-// sender: woken by Track, and swept on SweepSchedule. ctx bounds the check
-// only; the sender runs until Stop. Start after Start is a no-op returning
-// nil; Start after Stop (or during it) returns ErrStopped.
+// sender: woken by Track, and swept on SweepSchedule unless NoSweep is
+// set. ctx bounds the check only; the sender runs until Stop. Start after
+// Start is a no-op returning nil; Start after Stop (or during it) returns
+// ErrStopped.
 func (p *Pulse) Start(ctx context.Context) error {
 	p.lifeMu.Lock()
 	defer p.lifeMu.Unlock()
@@ -180,10 +187,12 @@ func (p *Pulse) Start(ctx context.Context) error {
 	if err := p.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+p.table+" WHERE id = 0").Scan(&n); err != nil {
 		return fmt.Errorf("pulse: checking the outbox table %s (run the migrations of pulse.MigrationSource first): %w", p.table, err)
 	}
-	logger := cronLogger{p.cfg.Logger}
-	p.cron = cron.New(cron.WithLogger(logger), cron.WithChain(cron.SkipIfStillRunning(logger)))
-	if _, err := p.cron.AddFunc(p.cfg.SweepSchedule, p.sweep); err != nil {
-		return fmt.Errorf("pulse: SweepSchedule %q: %w", p.cfg.SweepSchedule, err)
+	if !p.cfg.NoSweep {
+		logger := cronLogger{p.cfg.Logger}
+		p.cron = cron.New(cron.WithLogger(logger), cron.WithChain(cron.SkipIfStillRunning(logger)))
+		if _, err := p.cron.AddFunc(p.cfg.SweepSchedule, p.sweep); err != nil {
+			return fmt.Errorf("pulse: SweepSchedule %q: %w", p.cfg.SweepSchedule, err)
+		}
 	}
 	// The sender outlives Start's ctx (keeping its values for logging);
 	// only Stop ends it.
@@ -192,7 +201,9 @@ func (p *Pulse) Start(ctx context.Context) error {
 	p.hard, p.hardCancel = context.WithCancel(base)
 	p.loopDone = make(chan struct{})
 	go p.loop()
-	p.cron.Start()
+	if p.cron != nil {
+		p.cron.Start()
+	}
 	p.started = true
 	return nil
 }
@@ -222,11 +233,16 @@ func (p *Pulse) Stop(ctx context.Context) error {
 	}
 
 	p.softCancel()
-	cronDone := p.cron.Stop()
+	var cronDone <-chan struct{} // nil: no sweep to wait for
+	if p.cron != nil {
+		cronDone = p.cron.Stop().Done()
+	}
 	done := make(chan struct{})
 	go func() {
 		<-p.loopDone
-		<-cronDone.Done()
+		if cronDone != nil {
+			<-cronDone
+		}
 		p.waitIdle()
 		close(done)
 	}()
@@ -452,11 +468,21 @@ type SenderState struct {
 
 // State returns the sender's live state.
 func (p *Pulse) State() SenderState {
-	p.lifeMu.Lock()
-	running := p.started && !p.stopping
-	p.lifeMu.Unlock()
+	running := p.isRunning()
 	p.stateMu.Lock()
 	defer p.stateMu.Unlock()
+	return p.stateLocked(running)
+}
+
+// isRunning reports whether Start was called and Stop was not.
+func (p *Pulse) isRunning() bool {
+	p.lifeMu.Lock()
+	defer p.lifeMu.Unlock()
+	return p.started && !p.stopping
+}
+
+// stateLocked is State with stateMu held.
+func (p *Pulse) stateLocked(running bool) SenderState {
 	st := SenderState{
 		Configured:  p.creds.Load().configured(),
 		Running:     running,
@@ -480,6 +506,14 @@ func (p *Pulse) pausedFor() (time.Duration, bool) {
 	return d, d > 0
 }
 
+// authPaused reports whether sending is paused after refused credentials,
+// and until when.
+func (p *Pulse) authPaused() (time.Time, bool) {
+	p.stateMu.Lock()
+	defer p.stateMu.Unlock()
+	return p.state.pausedUntil, p.state.authFailing && time.Now().Before(p.state.pausedUntil)
+}
+
 func (p *Pulse) recordError(reason string) {
 	p.stateMu.Lock()
 	defer p.stateMu.Unlock()
@@ -488,21 +522,36 @@ func (p *Pulse) recordError(reason string) {
 }
 
 // authFailed pauses sending after a 401/403, unless the credentials that
-// failed have been replaced since.
+// failed have been replaced since, and reports the pause to OnStateChange
+// when sending was not paused already.
 func (p *Pulse) authFailed(gen uint64, reason string) {
+	running := p.isRunning()
 	p.stateMu.Lock()
-	defer p.stateMu.Unlock()
 	p.state.lastError = truncateError(reason)
 	p.state.lastErrorAt = p.cfg.Now()
 	if p.creds.Load().gen != gen {
+		p.stateMu.Unlock()
 		return
 	}
+	paused := !p.state.authFailing
 	p.state.authFailing = true
 	p.state.authFailures++
 	pause := p.cfg.backoff(p.state.authFailures)
 	p.state.pausedUntil = time.Now().Add(pause)
+	st := p.stateLocked(running)
+	p.stateMu.Unlock()
 	p.cfg.Logger.Error("pulse: the Pulse API refused the credentials; sending paused",
 		"reason", reason, "retry_in", pause.Round(time.Millisecond))
+	if paused {
+		p.stateChanged(st)
+	}
+}
+
+// stateChanged calls OnStateChange, outside every lock.
+func (p *Pulse) stateChanged(st SenderState) {
+	if p.cfg.OnStateChange != nil {
+		p.cfg.OnStateChange(st)
+	}
 }
 
 // serverFailed pauses the background sender after a transient failure of
@@ -521,17 +570,25 @@ func (p *Pulse) serverFailed(reason string, retryAfter time.Duration, hasRetryAf
 	}
 }
 
-// delivered clears failure pauses after an answer that accepted events.
+// delivered clears failure pauses after an answer that accepted events,
+// and reports the end of an authentication pause to OnStateChange.
 func (p *Pulse) delivered(gen uint64) {
+	running := p.isRunning()
 	p.stateMu.Lock()
-	defer p.stateMu.Unlock()
 	p.state.lastSentAt = p.cfg.Now()
 	p.state.failures = 0
+	resumed := false
 	if p.creds.Load().gen == gen {
+		resumed = p.state.authFailing
 		p.state.authFailing, p.state.authFailures = false, 0
 	}
 	if !p.state.authFailing {
 		p.state.pausedUntil = time.Time{}
+	}
+	st := p.stateLocked(running)
+	p.stateMu.Unlock()
+	if resumed {
+		p.stateChanged(st)
 	}
 }
 

@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/telecart-go/telecart/examples/pulse-receiver/receiver"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/migratortest"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/pulse/pulsetest"
 )
 
 func TestNew(t *testing.T) {
@@ -135,7 +135,7 @@ func TestStartStop(t *testing.T) {
 func TestBackground(t *testing.T) {
 	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
 		ctx := context.Background()
-		rv, url := MustNewReceiver(t, receiver.Config{})
+		rv, url := MustNewReceiver(t, pulsetest.Config{})
 		cfg := testConfig(url)
 		cfg.SweepSchedule = "@every 1h" // only wake-ups deliver here
 		cfg.BatchSize, cfg.Concurrency = 10, 3
@@ -167,7 +167,7 @@ func TestBackground(t *testing.T) {
 
 		// Ensure failures are retried in the background until every event
 		// is delivered once.
-		MustSetFaults(t, rv, receiver.Faults{ErrorRate: 0.4, TooManyRate: 0.1})
+		MustSetFaults(t, rv, pulsetest.Faults{ErrorRate: 0.4, TooManyRate: 0.1})
 		keys := MustTrackN(t, p, db, "flaky", 100)
 		p.Wake()
 		waitFor(t, 15*time.Second, "delivery through errors", func() bool {
@@ -188,7 +188,7 @@ func TestBackground(t *testing.T) {
 func TestSweep(t *testing.T) {
 	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
 		ctx := context.Background()
-		rv, url := MustNewReceiver(t, receiver.Config{})
+		rv, url := MustNewReceiver(t, pulsetest.Config{})
 		cfg := testConfig(url)
 		cfg.SweepSchedule = "@every 1s"
 		p := MustNew(t, db, cfg)
@@ -205,14 +205,43 @@ func TestSweep(t *testing.T) {
 	})
 }
 
+func TestNoSweep(t *testing.T) {
+	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
+		ctx := context.Background()
+		rv, url := MustNewReceiver(t, pulsetest.Config{})
+		cfg := testConfig(url)
+		cfg.SweepSchedule, cfg.NoSweep = "@every 1s", true
+		p := MustNew(t, db, cfg)
+		if err := p.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		MustTrack(t, p, testEvent("warm-up"))
+		waitFor(t, 3*time.Second, "the warm-up's delivery", func() bool { return MustCounts(t, p).Sent == 1 })
+		time.Sleep(300 * time.Millisecond) // the sender looks for more, finds nothing and idles
+
+		// Ensure that with NoSweep an event stored by another process waits
+		// past the SweepSchedule (the absence of a sweep can only be
+		// waited out) …
+		other := MustNew(t, db, testConfig(url))
+		MustTrack(t, other, testEvent("from-elsewhere"))
+		time.Sleep(1500 * time.Millisecond)
+		if rv.Seen("from-elsewhere") {
+			t.Fatal("delivered without a sweep or a wake-up")
+		}
+		// … until something wakes the sender.
+		p.Wake()
+		waitFor(t, 3*time.Second, "delivery after Wake", func() bool { return rv.Seen("from-elsewhere") })
+	})
+}
+
 func TestStop_Graceful(t *testing.T) {
 	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
 		ctx := context.Background()
 
 		// Ensure Stop lets in-flight batches finish when its deadline allows.
 		t.Run("Finish", func(t *testing.T) {
-			rv, url := MustNewReceiver(t, receiver.Config{})
-			MustSetFaults(t, rv, receiver.Faults{Latency: 300 * time.Millisecond})
+			rv, url := MustNewReceiver(t, pulsetest.Config{})
+			MustSetFaults(t, rv, pulsetest.Faults{Latency: 300 * time.Millisecond})
 			cfg := testConfig(url)
 			cfg.Concurrency = 2
 			p := MustNew(t, db, cfg)
@@ -234,8 +263,8 @@ func TestStop_Graceful(t *testing.T) {
 		// Ensure at the deadline in-flight requests are cut and their events
 		// go back to pending with attempts unchanged.
 		t.Run("CutOff", func(t *testing.T) {
-			rv, url := MustNewReceiver(t, receiver.Config{})
-			MustSetFaults(t, rv, receiver.Faults{Latency: 10 * time.Second})
+			rv, url := MustNewReceiver(t, pulsetest.Config{})
+			MustSetFaults(t, rv, pulsetest.Faults{Latency: 10 * time.Second})
 			cfg := testConfig(url)
 			cfg.Concurrency = 2
 			p := MustNew(t, db, cfg)

@@ -52,6 +52,31 @@ type SendReport struct {
 	Released int // back to pending without an attempt counted: refused credentials, stop, or a failure of another part of the batch
 }
 
+// DeliveryReport is what became of one claimed batch, for
+// Config.OnDelivery.
+type DeliveryReport struct {
+	// BatchID is the X-Pulse-Batch-Id of the batch's first request; the
+	// parts of a batch the API's answer split get ids of their own.
+	BatchID string
+	// Attempt is the X-Pulse-Attempt of the first request.
+	Attempt int
+	// Requests is how many requests the batch took: more than one when
+	// the API's answers split it, none when no event could be sent at all.
+	Requests int
+	// SendReport counts the batch's events as stored: Claimed, Sent,
+	// Retried, Failed and Released.
+	SendReport
+	// HTTPStatus is the status of the last answer; 0 when none came (a
+	// network error, a timeout, Stop) or no request was made.
+	HTTPStatus int
+	// Reason says why not every event was sent: the last refusal (the
+	// HTTP status and the API's message, a rejected event's reason, the
+	// network error); "" when all were sent.
+	Reason string
+	// Duration is from the claim to the stored outcome.
+	Duration time.Duration
+}
+
 func (r *SendReport) add(o SendReport) {
 	r.Claimed += o.Claimed
 	r.Sent += o.Sent
@@ -63,12 +88,21 @@ func (r *SendReport) add(o SendReport) {
 // SendOnce delivers due events synchronously until none is due, with up to
 // Concurrency batches in flight, and reports what it did. It works whether
 // or not Start was called (an operator command, a scheduler, tests) and
-// does not wait out a pause of the background sender. It stops early when
-// the API fails transiently (the events are retried later), and returns
-// ErrUnauthorized when the API refuses the credentials, ErrNotConfigured
-// without credentials, and ctx's error when ctx ends: in-flight events then
-// go back to pending without an attempt counted.
+// does not wait out the pause that follows a transient failure. It stops
+// early when the API fails transiently (the events are retried later), and
+// returns ErrUnauthorized when the API refuses the credentials,
+// ErrNotConfigured without credentials, and ctx's error when ctx ends:
+// in-flight events then go back to pending without an attempt counted.
+//
+// After the API refused the credentials, sending stays paused (with
+// backoff, until SetCredentials changes them): SendOnce then sends nothing
+// and returns ErrUnauthorized at once, so that a scheduled sweep does not
+// hammer the API with a key it already refused.
 func (p *Pulse) SendOnce(ctx context.Context) (SendReport, error) {
+	if until, paused := p.authPaused(); paused {
+		return SendReport{}, fmt.Errorf("%w (sending is paused until %s, or until the credentials change)",
+			ErrUnauthorized, until.UTC().Format(time.RFC3339))
+	}
 	return p.drain(ctx)
 }
 
@@ -137,6 +171,7 @@ func (p *Pulse) sendBatch(soft, hard context.Context, more func()) (SendReport, 
 	if !creds.configured() {
 		return SendReport{}, flowHalt, ErrNotConfigured
 	}
+	start := time.Now()
 	b, err := p.claim(soft)
 	if err != nil {
 		if soft.Err() != nil {
@@ -153,8 +188,19 @@ func (p *Pulse) sendBatch(soft, hard context.Context, more func()) (SendReport, 
 	if b.more && more != nil {
 		more()
 	}
-	rep, next, err := p.deliver(hard, creds, b)
+	dr := DeliveryReport{BatchID: b.id, Attempt: maxAttempts(b.rows) + 1}
+	rep, next, err := p.deliver(hard, creds, b, &dr)
 	rep.Claimed = len(b.rows)
+	if p.cfg.OnDelivery != nil {
+		dr.SendReport, dr.Duration = rep, time.Since(start)
+		switch {
+		case err != nil && dr.Reason == "":
+			dr.Reason = err.Error()
+		case err == nil && rep.Retried+rep.Failed+rep.Released == 0:
+			dr.Reason = "" // a split (413, say) whose parts all went through
+		}
+		p.cfg.OnDelivery(dr)
+	}
 	return rep, next, err
 }
 
@@ -439,14 +485,16 @@ func (pt part) bodySize() int {
 
 // deliver sends a claimed batch and records every answer, splitting the
 // batch when the API calls it malformed or too large. Every state change is
-// guarded by the claim's lease.
-func (p *Pulse) deliver(ctx context.Context, creds *credentials, b *batch) (SendReport, flow, error) {
+// guarded by the claim's lease. It notes its requests, the last answer and
+// the last refusal in dr.
+func (p *Pulse) deliver(ctx context.Context, creds *credentials, b *batch, dr *DeliveryReport) (SendReport, flow, error) {
 	var rep SendReport
 	var set changeSet
 	var good []outRow
 	for _, r := range b.rows {
 		if r.bad != "" {
 			set.add(change{status: StatusFailed, setError: true, lastError: r.bad}, r.id)
+			dr.Reason = r.bad
 			continue
 		}
 		good = append(good, r)
@@ -465,9 +513,8 @@ func (p *Pulse) deliver(ctx context.Context, creds *credentials, b *batch) (Send
 			return rep, flowHalt, errors.Join(ctx.Err(), err)
 		}
 		if len(pt.rows) == 1 && pt.bodySize() > p.cfg.MaxBatchBytes {
-			set.add(change{status: StatusFailed, setError: true,
-				lastError: fmt.Sprintf("event is %d bytes in a request, more than MaxBatchBytes (%d)", pt.bodySize(), p.cfg.MaxBatchBytes)},
-				pt.rows[0].id)
+			dr.Reason = fmt.Sprintf("event is %d bytes in a request, more than MaxBatchBytes (%d)", pt.bodySize(), p.cfg.MaxBatchBytes)
+			set.add(change{status: StatusFailed, setError: true, lastError: dr.Reason}, pt.rows[0].id)
 			continue
 		}
 		var err error
@@ -480,9 +527,17 @@ func (p *Pulse) deliver(ctx context.Context, creds *credentials, b *batch) (Send
 
 		ans := p.post(ctx, creds, pt)
 		now := p.cfg.Now()
+		dr.Requests++
+		dr.HTTPStatus = ans.status
+		if ans.reason != "" {
+			dr.Reason = ans.reason
+		}
 		switch ans.kind {
 		case answerResults, answerAccepted:
-			sent := p.recordResults(&set, pt, ans, now)
+			sent, refused := p.recordResults(&set, pt, ans, now)
+			if refused != "" {
+				dr.Reason = refused
+			}
 			r, err := p.apply(b.owner, set)
 			rep.add(r)
 			set = changeSet{}
@@ -513,6 +568,7 @@ func (p *Pulse) deliver(ctx context.Context, creds *credentials, b *batch) (Send
 			return rep, flowHalt, errors.Join(fmt.Errorf("%w: %s", ErrUnauthorized, ans.reason), err)
 
 		case answerCancelled:
+			dr.Reason = "stopped before the answer: " + ctx.Err().Error()
 			addRows(&set, change{status: StatusPending}, pt, queue)
 			r, err := p.apply(b.owner, set)
 			rep.add(r)
@@ -540,14 +596,14 @@ func (p *Pulse) deliver(ctx context.Context, creds *credentials, b *batch) (Send
 }
 
 // recordResults adds the changes for a 200/202 answer and reports whether
-// any event was delivered.
-func (p *Pulse) recordResults(set *changeSet, pt part, ans answer, now time.Time) bool {
+// any event was delivered, and the reason of the last one that was not.
+func (p *Pulse) recordResults(set *changeSet, pt part, ans answer, now time.Time) (bool, string) {
 	sent := change{status: StatusSent, countAttempt: true, setError: true, httpStatus: ans.status, batchID: pt.id, sentAt: now}
 	if ans.kind == answerAccepted {
 		for _, r := range pt.rows {
 			set.add(sent, r.id)
 		}
-		return true
+		return true, ""
 	}
 	byKey := make(map[string]WireResult, len(ans.results))
 	for _, res := range ans.results {
@@ -557,6 +613,7 @@ func (p *Pulse) recordResults(set *changeSet, pt part, ans answer, now time.Time
 	}
 	var retry []outRow
 	var reasons []string
+	var refused string
 	delivered := false
 	for _, r := range pt.rows {
 		res, ok := byKey[r.key]
@@ -574,6 +631,7 @@ func (p *Pulse) recordResults(set *changeSet, pt part, ans answer, now time.Time
 			set.add(change{status: StatusFailed, countAttempt: true, setError: true, lastError: reason,
 				httpStatus: ans.status, batchID: pt.id}, r.id)
 			p.recordError(reason)
+			refused = reason
 		default:
 			retry, reasons = append(retry, r), append(reasons, fmt.Sprintf("unknown result status %q", res.Status))
 		}
@@ -586,8 +644,9 @@ func (p *Pulse) recordResults(set *changeSet, pt part, ans answer, now time.Time
 			p.retryOrFail(set, r, change{status: StatusPending, countAttempt: true, setError: true,
 				lastError: reasons[i], httpStatus: ans.status, batchID: pt.id, nextAt: next}, now)
 		}
+		refused = reasons[len(reasons)-1]
 	}
-	return delivered
+	return delivered, refused
 }
 
 // recordRetry adds the changes for a transient failure of pt: one more

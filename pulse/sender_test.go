@@ -15,34 +15,34 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/telecart-go/telecart/examples/pulse-receiver/receiver"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/migratortest"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/pulse/pulsetest"
 )
 
 // requestLog records what the receiver saw, through its OnRequest hook.
 type requestLog struct {
 	mu   sync.Mutex
-	reqs []receiver.Request
+	reqs []pulsetest.Request
 }
 
-func (l *requestLog) add(r receiver.Request) {
+func (l *requestLog) add(r pulsetest.Request) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.reqs = append(l.reqs, r)
 }
 
-func (l *requestLog) all() []receiver.Request {
+func (l *requestLog) all() []pulsetest.Request {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]receiver.Request(nil), l.reqs...)
+	return append([]pulsetest.Request(nil), l.reqs...)
 }
 
 func TestSendOnce(t *testing.T) {
 	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
 		var log requestLog
-		rv, url := MustNewReceiver(t, receiver.Config{OnRequest: log.add})
+		rv, url := MustNewReceiver(t, pulsetest.Config{OnRequest: log.add})
 		cfg := testConfig(url)
 		cfg.BatchSize, cfg.Concurrency = 50, 2
 		p := MustNew(t, db, cfg)
@@ -176,11 +176,11 @@ func TestSendOnce_MaxBatchBytes(t *testing.T) {
 
 func TestSendOnce_Concurrency(t *testing.T) {
 	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
-		rv, err := receiver.New(receiver.Config{APIKey: testAPIKey, Secret: testSecret})
+		rv, err := pulsetest.New(pulsetest.Config{APIKey: testAPIKey, Secret: testSecret})
 		if err != nil {
 			t.Fatal(err)
 		}
-		MustSetFaults(t, rv, receiver.Faults{Latency: 100 * time.Millisecond})
+		MustSetFaults(t, rv, pulsetest.Faults{Latency: 100 * time.Millisecond})
 		var inFlight, most atomic.Int32
 		url := MustServe(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			n := inFlight.Add(1)
@@ -311,8 +311,8 @@ func TestAnswer_NoResults(t *testing.T) {
 
 func TestAnswer_Poison(t *testing.T) {
 	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
-		rv, url := MustNewReceiver(t, receiver.Config{})
-		MustSetFaults(t, rv, receiver.Faults{RejectPattern: regexp.MustCompile(`^ev-137$`)})
+		rv, url := MustNewReceiver(t, pulsetest.Config{})
+		MustSetFaults(t, rv, pulsetest.Faults{RejectPattern: regexp.MustCompile(`^ev-137$`)})
 		p := MustNew(t, db, testConfig(url))
 		MustTrackN(t, p, db, "ev", 500)
 
@@ -338,8 +338,8 @@ func TestAnswer_Poison(t *testing.T) {
 func TestAnswer_BadBatchSplit(t *testing.T) {
 	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
 		var log requestLog
-		rv, url := MustNewReceiver(t, receiver.Config{OnRequest: log.add})
-		MustSetFaults(t, rv, receiver.Faults{BadBatchPattern: regexp.MustCompile(`^ev-41$`)})
+		rv, url := MustNewReceiver(t, pulsetest.Config{OnRequest: log.add})
+		MustSetFaults(t, rv, pulsetest.Faults{BadBatchPattern: regexp.MustCompile(`^ev-41$`)})
 		p := MustNew(t, db, testConfig(url))
 		MustTrackN(t, p, db, "ev", 64)
 
@@ -371,8 +371,8 @@ func TestAnswer_BadBatchSplit(t *testing.T) {
 
 func TestAnswer_RejectAll400(t *testing.T) {
 	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
-		rv, url := MustNewReceiver(t, receiver.Config{})
-		MustSetFaults(t, rv, receiver.Faults{RejectAll400: true})
+		rv, url := MustNewReceiver(t, pulsetest.Config{})
+		MustSetFaults(t, rv, pulsetest.Faults{RejectAll400: true})
 		p := MustNew(t, db, testConfig(url))
 		keys := MustTrackN(t, p, db, "ev", 16)
 
@@ -400,8 +400,8 @@ func TestAnswer_RejectAll400(t *testing.T) {
 func TestAnswer_TooLarge(t *testing.T) {
 	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
 		var log requestLog
-		rv, url := MustNewReceiver(t, receiver.Config{OnRequest: log.add})
-		MustSetFaults(t, rv, receiver.Faults{MaxEvents: 7})
+		rv, url := MustNewReceiver(t, pulsetest.Config{OnRequest: log.add})
+		MustSetFaults(t, rv, pulsetest.Faults{MaxEvents: 7})
 		p := MustNew(t, db, testConfig(url))
 		keys := MustTrackN(t, p, db, "ev", 40)
 
@@ -429,18 +429,18 @@ func TestAnswer_TooLarge(t *testing.T) {
 func TestAnswer_RetryAfter(t *testing.T) {
 	for _, tc := range []struct {
 		name          string
-		faults        receiver.Faults
+		faults        pulsetest.Faults
 		maxRetryAfter time.Duration
 		min, max      time.Duration // next_attempt_at - now
 	}{
-		{"429Seconds", receiver.Faults{TooManyRate: 1, RetryAfter: 30 * time.Second}, 0, 30 * time.Second, 31 * time.Second},
-		{"503Date", receiver.Faults{Outage: true, RetryAfter: 40 * time.Second, RetryAfterDate: true}, 0, 39 * time.Second, 41 * time.Second},
-		{"Clamped", receiver.Faults{TooManyRate: 1, RetryAfter: time.Hour}, 10 * time.Second, 10 * time.Second, 11 * time.Second},
+		{"429Seconds", pulsetest.Faults{TooManyRate: 1, RetryAfter: 30 * time.Second}, 0, 30 * time.Second, 31 * time.Second},
+		{"503Date", pulsetest.Faults{Outage: true, RetryAfter: 40 * time.Second, RetryAfterDate: true}, 0, 39 * time.Second, 41 * time.Second},
+		{"Clamped", pulsetest.Faults{TooManyRate: 1, RetryAfter: time.Hour}, 10 * time.Second, 10 * time.Second, 11 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
 				clk := newClock()
-				rv, url := MustNewReceiver(t, receiver.Config{Now: clk.Now})
+				rv, url := MustNewReceiver(t, pulsetest.Config{Now: clk.Now})
 				MustSetFaults(t, rv, tc.faults)
 				cfg := testConfig(url)
 				cfg.Now, cfg.MaxRetryAfter = clk.Now, tc.maxRetryAfter
@@ -473,8 +473,8 @@ func TestAnswer_BackoffGrows(t *testing.T) {
 	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
 		clk := newClock()
 		var log requestLog
-		rv, url := MustNewReceiver(t, receiver.Config{Now: clk.Now, OnRequest: log.add})
-		MustSetFaults(t, rv, receiver.Faults{Outage: true})
+		rv, url := MustNewReceiver(t, pulsetest.Config{Now: clk.Now, OnRequest: log.add})
+		MustSetFaults(t, rv, pulsetest.Faults{Outage: true})
 		cfg := testConfig(url)
 		cfg.Now, cfg.RetryBase, cfg.RetryMax, cfg.MaxAttempts = clk.Now, time.Second, 16*time.Second, 8
 		p := MustNew(t, db, cfg)
@@ -543,8 +543,8 @@ func TestAnswer_MaxAge(t *testing.T) {
 
 func TestAnswer_NetworkError(t *testing.T) {
 	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
-		rv, url := MustNewReceiver(t, receiver.Config{})
-		MustSetFaults(t, rv, receiver.Faults{TimeoutRate: 1})
+		rv, url := MustNewReceiver(t, pulsetest.Config{})
+		MustSetFaults(t, rv, pulsetest.Faults{TimeoutRate: 1})
 		cfg := testConfig(url)
 		cfg.HTTPTimeout = 200 * time.Millisecond
 		p := MustNew(t, db, cfg)
@@ -559,7 +559,7 @@ func TestAnswer_NetworkError(t *testing.T) {
 		if e := MustLookup(t, p, "slow"); !strings.Contains(e.LastError, "HTTPTimeout") || e.LastHTTPStatus != 0 {
 			t.Errorf("error %q http %d", e.LastError, e.LastHTTPStatus)
 		}
-		MustSetFaults(t, rv, receiver.Faults{})
+		MustSetFaults(t, rv, pulsetest.Faults{})
 		time.Sleep(60 * time.Millisecond) // RetryMax
 		if rep := MustSendOnce(t, p); rep.Sent != 1 {
 			t.Fatalf("report %+v, want 1 sent", rep)
@@ -573,7 +573,7 @@ func TestAnswer_NetworkError(t *testing.T) {
 func TestAuthOutage(t *testing.T) {
 	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
 		ctx := context.Background()
-		rv, url := MustNewReceiver(t, receiver.Config{APIKey: "the-right-key"})
+		rv, url := MustNewReceiver(t, pulsetest.Config{APIKey: "the-right-key"})
 		cfg := testConfig(url)
 		cfg.APIKey = "a-wrong-key"
 		cfg.BatchSize = 10
@@ -624,6 +624,47 @@ func TestAuthOutage(t *testing.T) {
 		}
 		if st := rv.Stats(); st.Unique != 30 {
 			t.Errorf("receiver %+v", st)
+		}
+	})
+}
+
+func TestSendOnce_AuthPause(t *testing.T) {
+	migratortest.Each(t, sources(), func(t *testing.T, db migrator.DB) {
+		ctx := context.Background()
+		rv, url := MustNewReceiver(t, pulsetest.Config{})
+		MustSetFaults(t, rv, pulsetest.Faults{Unauthorized: true})
+		cfg := testConfig(url)
+		cfg.RetryBase, cfg.RetryMax = time.Minute, time.Hour // the pause outlasts the test
+		p := MustNew(t, db, cfg)
+		keys := MustTrackN(t, p, db, "ev", 3)
+		if _, err := p.SendOnce(ctx); !errors.Is(err, pulse.ErrUnauthorized) {
+			t.Fatalf("first SendOnce = %v, want ErrUnauthorized", err)
+		}
+		if n := rv.Stats().Requests; n != 1 {
+			t.Fatalf("%d requests, want 1", n)
+		}
+
+		// Ensure SendOnce during the pause sends nothing and says why.
+		rep, err := p.SendOnce(ctx)
+		if !errors.Is(err, pulse.ErrUnauthorized) || !strings.Contains(err.Error(), "paused until") {
+			t.Fatalf("SendOnce during the pause = %v, want ErrUnauthorized naming the pause", err)
+		}
+		if rep != (pulse.SendReport{}) || rv.Stats().Requests != 1 {
+			t.Fatalf("report %+v and %d requests during the pause, want nothing sent", rep, rv.Stats().Requests)
+		}
+		for _, k := range keys {
+			if e := MustLookup(t, p, k); e.Status != pulse.StatusPending || e.Attempts != 0 {
+				t.Errorf("%s: status %s attempts %d, want pending with none", k, e.Status, e.Attempts)
+			}
+		}
+
+		// Ensure new credentials end the pause.
+		MustSetFaults(t, rv, pulsetest.Faults{})
+		if err := p.SetCredentials(url, testAPIKey, testSecret); err != nil {
+			t.Fatal(err)
+		}
+		if rep := MustSendOnce(t, p); rep.Sent != 3 {
+			t.Errorf("after new credentials: report %+v, want 3 sent", rep)
 		}
 	})
 }

@@ -8,11 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 )
 
-// Limits of a start_param (spec/pulse-protocol.md, "start_param").
+// Limits of a start_param (docs/pulse-protocol.md, "start_param").
 const (
 	StartParamMaxLen   = 512 // characters of the encoded value; Telegram's own limit
 	CampaignIDMaxLen   = 32
@@ -58,17 +59,35 @@ type StartParam struct {
 // it writes a MAC (h) and requires a correct one; without, it writes none and
 // ignores any it reads. It is safe for concurrent use.
 type StartParamSerializer struct {
-	secret []byte
+	secret atomic.Pointer[[]byte] // nil: unsigned
 }
 
 // NewStartParamSerializer returns a serializer. An empty secret is allowed:
 // links are then unsigned, and anyone can mint one for any campaign.
 func NewStartParamSerializer(secret string) *StartParamSerializer {
 	s := &StartParamSerializer{}
-	if secret != "" {
-		s.secret = []byte(secret)
-	}
+	s.SetSecret(secret)
 	return s
+}
+
+// SetSecret replaces the secret, at once for every caller: a shop loads its
+// kept secret after the serializer is made. An empty secret makes links
+// unsigned.
+func (s *StartParamSerializer) SetSecret(secret string) {
+	if secret == "" {
+		s.secret.Store(nil)
+		return
+	}
+	b := []byte(secret)
+	s.secret.Store(&b)
+}
+
+// key returns the secret, nil when there is none.
+func (s *StartParamSerializer) key() []byte {
+	if p := s.secret.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Encode returns the start_param for p: base64url without padding of the
@@ -114,12 +133,12 @@ func (s *StartParamSerializer) Decode(v string) (StartParam, error) {
 			return StartParam{}, fmt.Errorf("%w: key %q appears more than once", ErrStartParamFormat, k)
 		}
 	}
-	if s.secret != nil {
+	if key := s.key(); key != nil {
 		// Check authenticity before meaning: a forged value learns nothing
 		// about which of its fields would have passed.
 		h := vals.Get("h")
 		vals.Del("h")
-		want := s.mac(vals.Encode())
+		want := startParamMAC(key, vals.Encode())
 		if !hmac.Equal([]byte(h), []byte(want)) {
 			return StartParam{}, ErrStartParamMAC
 		}
@@ -193,24 +212,25 @@ func validateLabel(name, v string) error {
 // h is computed over the canonical string without h, then added, and the
 // result sorted again (url.Values.Encode sorts keys).
 func (s *StartParamSerializer) canonical(v url.Values) string {
-	if s.secret == nil {
+	key := s.key()
+	if key == nil {
 		return v.Encode()
 	}
-	v.Set("h", s.mac(v.Encode()))
+	v.Set("h", startParamMAC(key, v.Encode()))
 	return v.Encode()
 }
 
 // canonicalLen is len(s.canonical(v)) without computing the MAC.
 func (s *StartParamSerializer) canonicalLen(v url.Values) int {
 	n := len(v.Encode())
-	if s.secret != nil {
+	if s.key() != nil {
 		n += len("&h=") + 2*startParamMACBytes
 	}
 	return n
 }
 
-func (s *StartParamSerializer) mac(canonical string) string {
-	m := hmac.New(sha256.New, s.secret)
+func startParamMAC(key []byte, canonical string) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(canonical))
 	return hex.EncodeToString(m.Sum(nil)[:startParamMACBytes])
 }

@@ -26,7 +26,7 @@ func TestDashboard(t *testing.T) {
 			t.Fatalf("empty dashboard %+v", empty)
 		}
 		// 1999 kopecks × n: a float sum would drift; integers must not.
-		link, err := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: "dash"})
+		link, err := s.tc.StartParams().Encode(pulse.StartParam{CampaignID: "dash"})
 		if err != nil {
 			t.Fatal(err)
 		}

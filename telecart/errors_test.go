@@ -3,6 +3,7 @@ package telecart_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/telecart-go/telecart/forms"
@@ -128,6 +129,19 @@ func TestOrderErrors(t *testing.T) {
 			only(t, err, telecart.ErrCatalogUnavailable, tcerr.Unavailable)
 			if !errors.Is(err, cause) {
 				t.Fatal("the catalog's error is not the cause")
+			}
+		})
+		// Ensure a host placer's own verdict (out of stock under its lock)
+		// reaches the caller as it is, and nothing of the order is stored.
+		t.Run("PlacerOutOfStock", func(t *testing.T) {
+			s.placer.mu.Lock()
+			s.placer.failNext = fmt.Errorf("host stock check: %w", telecart.ErrOutOfStock)
+			s.placer.mu.Unlock()
+			before := s.count(t, "host_orders", "1=1")
+			err := place(req("order-key-host-stock", one("p1")))
+			only(t, err, telecart.ErrOutOfStock, tcerr.Conflict)
+			if after := s.count(t, "host_orders", "1=1"); after != before {
+				t.Fatalf("host_orders %d → %d; the placer's row was not rolled back", before, after)
 			}
 		})
 		// Ensure a failing host placer is ErrOrderNotPlaced, its error the

@@ -12,6 +12,11 @@ import (
 // nothing of the order remains. (On SQLite the database has one connection,
 // which tx holds: a write through the database handle instead would wait
 // for it until the request's context ends.)
+//
+// An error that is a *tcerr.Error, such as one wrapping ErrOutOfStock when
+// the host's own stock check under its lock finds too little, reaches the
+// buyer as it is (409 out_of_stock); any other error is ErrOrderNotPlaced
+// (503, "try again"). Either way the transaction is rolled back.
 type OrderPlacer interface {
 	PlaceOrder(ctx context.Context, tx *sql.Tx, o NewOrder) (PlacedOrder, error)
 }

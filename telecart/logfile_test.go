@@ -72,6 +72,9 @@ func TestLogFile(t *testing.T) {
 			if st.Size() > maxBytes {
 				t.Errorf("%s: %d bytes, over %d", name, st.Size(), maxBytes)
 			}
+			if st.Mode().Perm() != 0o600 {
+				t.Errorf("%s: mode %v; want 0600 (logs may name customers)", name, st.Mode().Perm())
+			}
 			seen = append(seen, logsFileLines(t, name)...)
 		}
 		if _, err := os.Stat(path + ".3"); !errors.Is(err, os.ErrNotExist) {

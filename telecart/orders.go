@@ -58,6 +58,8 @@ type OrderResult struct {
 	Currency       string `json:"currency"`
 	// Created is false when the order_key had placed the order before.
 	Created bool `json:"-"`
+
+	metaID int64 // the order meta row of a created order, for Hooks.OrderPlaced
 }
 
 // OrderService places orders: one transaction holds the host's order, the
@@ -74,6 +76,7 @@ type OrderService struct {
 	attribution pulse.Attribution
 	now         func() time.Time
 	logger      *slog.Logger
+	onPlaced    func(context.Context, OrderPlaced) // after the commit
 }
 
 // PlaceOrder validates req, prices it from the catalog and places it for the
@@ -119,7 +122,8 @@ func (s *OrderService) PlaceOrder(ctx context.Context, d telegram.InitData, req 
 		}
 	}
 	now := s.now().UTC()
-	res, err := s.place(ctx, req.OrderKey, customer, order, s.attribution.CampaignFor(d, customer, now), now)
+	campaign := s.attribution.CampaignFor(d, customer, now)
+	res, err := s.place(ctx, req.OrderKey, customer, order, campaign, now)
 	if err != nil {
 		// A concurrent request with the same key won the unique index.
 		if prev, ok, lerr := s.existing(ctx, d.User.ID, req.OrderKey); lerr == nil && ok {
@@ -128,6 +132,10 @@ func (s *OrderService) PlaceOrder(ctx context.Context, d telegram.InitData, req 
 		return OrderResult{}, err
 	}
 	s.pulse.Wake()
+	if s.onPlaced != nil {
+		s.onPlaced(ctx, OrderPlaced{OrderID: res.OrderID, OrderKey: req.OrderKey, MetaID: res.metaID, Order: order,
+			Customer: customer, CampaignID: campaign, PlacedAt: now})
+	}
 	return res, nil
 }
 
@@ -172,6 +180,12 @@ func (s *OrderService) place(ctx context.Context, key string, c telegram.Custome
 		return res, fmt.Errorf("telecart: order meta id: %w", err)
 	}
 	placed, err := s.placer.PlaceOrder(ctx, tx, o)
+	var verdict *tcerr.Error
+	if errors.As(err, &verdict) {
+		// The host's own verdict, such as ErrOutOfStock found under its
+		// stock lock: the buyer hears it as it is, and nothing is stored.
+		return res, err
+	}
 	if err != nil {
 		s.logger.ErrorContext(ctx, "telecart: the host's order placer failed", "err", err)
 		return res, &tcerr.Error{Kind: tcerr.Unavailable, Code: ErrOrderNotPlaced.Code,
@@ -212,7 +226,7 @@ func (s *OrderService) place(ctx context.Context, key string, c telegram.Custome
 		return res, fmt.Errorf("telecart: committing order: %w", err)
 	}
 	return OrderResult{OrderID: placed.ID, Total: o.Total, TotalFormatted: FormatPrice(o.Total, o.Currency),
-		Currency: o.Currency, Created: true}, nil
+		Currency: o.Currency, Created: true, metaID: metaID}, nil
 }
 
 // existing answers the order an order_key placed before, if any.

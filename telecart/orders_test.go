@@ -37,7 +37,7 @@ func TestOrders(t *testing.T) {
 	migratortest.Each(t, nil, func(t *testing.T, db migrator.DB) {
 		s := newPlugShop(t, db)
 		ctx := context.Background()
-		campaign, err := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: "spring24", Source: "tg"})
+		campaign, err := s.tc.StartParams().Encode(pulse.StartParam{CampaignID: "spring24", Source: "tg"})
 		if err != nil {
 			t.Fatal(err)
 		}

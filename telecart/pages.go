@@ -4,6 +4,7 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -17,8 +18,11 @@ import (
 var webFiles embed.FS
 
 // registerPages serves the admin panel at /admin/ and the storefront at
-// /app/. The pages themselves are public; the admin API they call is not.
-func registerPages(r *mux.Router) {
+// /app/, one route per embedded file, so a host's own routes under /admin/
+// stay the host's. The pages themselves are public; the admin API they call
+// is not. Nothing here depends on where r is mounted: files are found by
+// their route, and the redirect to the directory is relative.
+func registerPages(r *mux.Router, mw mux.MiddlewareFunc) {
 	for _, p := range []struct{ prefix, dir, csp string }{
 		{"/admin/", "web/admin", adminCSP},
 		{"/app/", "web/app", appCSP},
@@ -27,45 +31,52 @@ func registerPages(r *mux.Router) {
 		if err != nil {
 			panic(err) // the embedded tree is fixed at build time
 		}
-		files := http.StripPrefix(p.prefix, http.FileServerFS(withShared(sub)))
-		csp := p.csp
-		r.PathPrefix(p.prefix).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			h := w.Header()
-			h.Set("Content-Security-Policy", csp)
-			h.Set("X-Content-Type-Options", "nosniff")
-			h.Set("Referrer-Policy", "same-origin")
-			if strings.HasSuffix(r.URL.Path, "/") || strings.HasSuffix(r.URL.Path, ".html") {
-				h.Set("Cache-Control", "no-cache")
-			}
-			files.ServeHTTP(w, r)
-		}))
-		prefix := p.prefix
-		r.Handle(strings.TrimSuffix(prefix, "/"), http.RedirectHandler(prefix, http.StatusMovedPermanently))
-	}
-}
-
-// withShared lays the files of web/shared over a page's directory: both
-// pages serve the one copy of a shared module (js/h.js, the DOM builder)
-// under their own prefix, so each keeps script-src 'self'.
-func withShared(page fs.FS) fs.FS {
-	shared, err := fs.Sub(webFiles, "web/shared")
-	if err != nil {
-		panic(err) // the embedded tree is fixed at build time
-	}
-	return overlayFS{top: shared, base: page}
-}
-
-// overlayFS serves a file of top when top has it, and base otherwise.
-type overlayFS struct{ top, base fs.FS }
-
-func (o overlayFS) Open(name string) (fs.File, error) {
-	if f, err := o.top.Open(name); err == nil {
-		if st, err := f.Stat(); err == nil && !st.IsDir() {
-			return f, nil
+		shared, err := fs.Sub(webFiles, "web/shared")
+		if err != nil {
+			panic(err)
 		}
-		f.Close()
+		files := subrouter(r, p.prefix)
+		files.Use(mw)
+		// The page's own files, then the shared ones (js/h.js, the DOM
+		// builder of both pages) under the same prefix: one copy of each,
+		// served with the page's own CSP, so script-src 'self' holds.
+		for _, fsys := range []fs.FS{sub, shared} {
+			err = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				route := "/" + name
+				if name == "index.html" {
+					route = "/"
+				}
+				files.Handle(route, pageFile(fsys, name, p.csp)).Methods(http.MethodGet, http.MethodHead)
+				return nil
+			})
+			if err != nil {
+				panic(err)
+			}
+		}
+		allowOnly(files)
+		dir := path.Base(p.prefix) + "/"
+		r.Handle(strings.TrimSuffix(p.prefix, "/"), mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Location", dir) // relative: /telecart/admin → /telecart/admin/
+			w.WriteHeader(http.StatusMovedPermanently)
+		}))).Methods(http.MethodGet, http.MethodHead)
 	}
-	return o.base.Open(name)
+}
+
+// pageFile serves one embedded file of a page with its security headers.
+func pageFile(fsys fs.FS, name, csp string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		if strings.HasSuffix(name, ".html") {
+			h.Set("Cache-Control", "no-cache")
+		}
+		http.ServeFileFS(w, r, fsys, name)
+	})
 }
 
 // Content-Security-Policy of each page: scripts only from the page's own

@@ -17,9 +17,9 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/telecart-go/telecart/examples/pulse-receiver/receiver"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/pulse/pulsetest"
 	"github.com/telecart-go/telecart/telecart"
 	"github.com/telecart-go/telecart/telegram"
 )
@@ -80,15 +80,22 @@ type plugShop struct {
 	db       migrator.DB
 	catalog  *fakeCatalog
 	placer   *fakePlacer
-	receiver *receiver.Receiver
+	receiver *pulsetest.Receiver
 	server   *httptest.Server
 	clock    *testClock
 }
 
 func newPlugShop(tb testing.TB, db migrator.DB) *plugShop {
 	tb.Helper()
+	return newPlugShopWith(tb, db, nil)
+}
+
+// newPlugShopWith is newPlugShop with the Config changed by mutate (when
+// not nil) before New.
+func newPlugShopWith(tb testing.TB, db migrator.DB, mutate func(*telecart.Config)) *plugShop {
+	tb.Helper()
 	clock := newTestClock()
-	rv, err := receiver.New(receiver.Config{APIKey: "pulse-key", Secret: "pulse-secret", Now: clock.Now})
+	rv, err := pulsetest.New(pulsetest.Config{APIKey: "pulse-key", Secret: "pulse-secret", Now: clock.Now})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -97,7 +104,7 @@ func newPlugShop(tb testing.TB, db migrator.DB) *plugShop {
 	s := &plugShop{db: db, catalog: newFakeCatalog(5), placer: &fakePlacer{}, receiver: rv, clock: clock}
 	s.catalog.products[1].Price = 1999 // 19,99 ₽: kopecks must add up exactly
 	s.catalog.products[4].InStock = false
-	s.tc, err = telecart.New(telecart.Config{
+	cfg := telecart.Config{
 		DB: db, Catalog: s.catalog, Orders: s.placer, Customers: fakeDirectory{"anna@example.com": 42},
 		AdminAuth: telecart.BearerAuth(plugAdminToken), BotToken: plugBotToken,
 		Pulse: pulse.Config{URL: rsrv.URL, APIKey: "pulse-key", Secret: "pulse-secret",
@@ -105,8 +112,11 @@ func newPlugShop(tb testing.TB, db migrator.DB) *plugShop {
 		ExtraMigrations: []migrator.Source{hostSource()},
 		Now:             s.clock.Now,
 		Logger:          slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	if s.tc, err = telecart.New(cfg); err != nil {
 		tb.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

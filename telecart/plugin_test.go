@@ -43,7 +43,7 @@ func TestPluginRoutes(t *testing.T) {
 		id := s.initData(2002, "Ivan", "")
 		for _, r := range []struct{ method, path string }{
 			{"GET", "/api/settings"}, {"POST", "/api/customers"}, {"GET", "/api/privacy-consent"},
-			{"GET", "/api/products"}, {"GET", "/api/forms/checkout"}, {"POST", "/api/orders"}, {"POST", "/api/ingest"}, {"GET", "/api/nowhere"},
+			{"GET", "/api/products"}, {"GET", "/api/forms/checkout"}, {"POST", "/api/orders"}, {"POST", "/api/ingest"},
 		} {
 			s.must(t, r.method, r.path, "", false, nil, http.StatusUnauthorized, nil)
 			s.must(t, r.method, r.path, id+"0", false, nil, http.StatusUnauthorized, nil)
@@ -79,7 +79,7 @@ func TestPluginRoutes(t *testing.T) {
 		s.must(t, "GET", "/api/nowhere", id, false, nil, http.StatusNotFound, nil)
 
 		// Client events are accepted when the initData carries a campaign.
-		link, err := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: "routes"})
+		link, err := s.tc.StartParams().Encode(pulse.StartParam{CampaignID: "routes"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,10 +117,15 @@ func TestDisableTaskThroughSettings(t *testing.T) {
 			return out
 		}
 		before := enabled()
-		for _, name := range []string{telecart.TaskPulseSweep, telecart.TaskPulseRetention, telecart.TaskCustomerCounts, telecart.TaskStatsRefresh} {
+		for _, name := range []string{telecart.TaskPulseSweep, telecart.TaskPulseRetention, telecart.TaskCustomerCounts} {
 			if !before[name] {
 				t.Fatalf("task %s missing or disabled: %v", name, before)
 			}
+		}
+		// No task recounts the Pulse stats behind the admin's back: the
+		// counts hold for StatsTTL unless the admin asks for fresh ones.
+		if len(before) != 3 {
+			t.Fatalf("tasks %v; want exactly the three maintenance tasks", before)
 		}
 		var settings map[string]any
 		s.must(t, "GET", "/admin/api/settings", "", true, nil, http.StatusOK, &settings)

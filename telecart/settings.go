@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	sq "github.com/Masterminds/squirrel"
+
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/tcerr"
 )
@@ -160,6 +162,17 @@ type Settings struct {
 	TimeZone string `json:"time_zone"`
 	// BotToken is the Telegram bot token. Secret.
 	BotToken string `json:"bot_token"`
+	// BotUsername is the bot's username without "@", for links to the bot.
+	// The admin API fills it from Telegram's getMe when a new token is
+	// saved.
+	BotUsername string `json:"bot_username"`
+	// StartParamSecret signs campaign links (the start_param's h): a
+	// start_param without a valid h attributes nothing. Secret. When
+	// neither the host nor the admin set one, TeleCart generates one at
+	// Start and keeps it in the settings table, so every replica signs and
+	// checks links with the same secret. Changing it voids links already
+	// shared.
+	StartParamSecret string `json:"start_param_secret"`
 	// PulseURL is the http(s) URL of the Pulse API, or empty.
 	PulseURL string `json:"pulse_url"`
 	// PulseAPIKey authenticates the shop to Pulse. Secret.
@@ -195,19 +208,14 @@ func (s Settings) clone() Settings {
 // secretMark starts a masked secret.
 const secretMark = "••••"
 
-// MaskSecret returns how the admin API shows a secret: empty when unset,
-// secretMark and the last 4 characters when it is long enough that those
-// give little away (over 8 characters), and secretMark alone otherwise.
+// MaskSecret returns how the admin API shows a secret: secretMark when it is
+// set, empty when it is not. Nothing of the secret itself, not even its
+// last characters or its length, leaves the server.
 func MaskSecret(secret string) string {
-	switch n := utf8.RuneCountInString(secret); {
-	case n == 0:
+	if secret == "" {
 		return ""
-	case n <= 8:
-		return secretMark
-	default:
-		r := []rune(secret)
-		return secretMark + string(r[n-4:])
 	}
+	return secretMark
 }
 
 // Masked returns a copy of s with every secret replaced by MaskSecret.
@@ -216,10 +224,13 @@ func (s Settings) Masked() Settings {
 	c.BotToken = MaskSecret(s.BotToken)
 	c.PulseAPIKey = MaskSecret(s.PulseAPIKey)
 	c.PulseSecret = MaskSecret(s.PulseSecret)
+	c.StartParamSecret = MaskSecret(s.StartParamSecret)
 	return c
 }
 
 var taskNamePattern = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
+
+var botUsernamePattern = regexp.MustCompile(`^[A-Za-z0-9_]{5,32}$`)
 
 // maxTextLen bounds free-text settings (shop name, block titles), in
 // characters.
@@ -257,9 +268,24 @@ func (s Settings) normalize() (Settings, error) {
 		fields["time_zone"] = "Must be an IANA time zone name such as Europe/Moscow or UTC."
 	}
 
+	n.BotUsername = strings.TrimPrefix(strings.TrimSpace(n.BotUsername), "@")
+	if n.BotUsername != "" && !botUsernamePattern.MatchString(n.BotUsername) {
+		fields["bot_username"] = "Must be a Telegram bot username: 5 to 32 letters, digits and underscores."
+	}
+
 	n.PulseURL = strings.TrimSpace(n.PulseURL)
 	if msg := checkURL(n.PulseURL, "http", "https"); msg != "" {
 		fields["pulse_url"] = msg
+	}
+	// The sender needs all three, and a half-set triple would switch the
+	// ETL key while the sender kept the old credentials: all or none.
+	pulseSet := map[string]bool{"pulse_url": n.PulseURL != "", "pulse_api_key": n.PulseAPIKey != "", "pulse_secret": n.PulseSecret != ""}
+	if pulseSet["pulse_url"] || pulseSet["pulse_api_key"] || pulseSet["pulse_secret"] {
+		for name, set := range pulseSet {
+			if !set && fields[name] == "" {
+				fields[name] = "Required with the other Pulse settings: set the Pulse URL, API key and secret together, or clear all three."
+			}
+		}
 	}
 
 	for i := range n.Blocks {
@@ -479,10 +505,14 @@ func (s *SettingsStore) load(ctx context.Context) (Settings, error) {
 	return v, nil
 }
 
-// Update validates v and saves every setting in one transaction. Invalid
-// settings are a 422 *tcerr.Error with a message per field. It returns the
-// settings as saved (defaults filled in, names trimmed) and then calls the
-// OnChange listeners with them.
+// Update validates v and saves, in one transaction, the settings whose
+// values differ from the current ones: a setting the admin did not change
+// keeps no row, so it follows the host's default when that changes (a new
+// -pulse-url after a restart, say) instead of being pinned to the value it
+// had when something else was saved. Invalid settings are a Validation
+// *tcerr.Error with a message per field, and nothing is saved. It returns
+// the settings as saved (defaults filled in, names trimmed) and then calls
+// the OnChange listeners with them.
 func (s *SettingsStore) Update(ctx context.Context, v Settings) (Settings, error) {
 	n, err := v.normalize()
 	if err != nil {
@@ -491,41 +521,36 @@ func (s *SettingsStore) Update(ctx context.Context, v Settings) (Settings, error
 	s.writing.Lock()
 	defer s.writing.Unlock()
 
+	cur, err := s.load(ctx)
+	if err != nil {
+		return Settings{}, err
+	}
 	ins := s.db.Dialect.Builder().Insert(s.db.Table("settings")).Columns("name", "value", "updated_at")
 	now := s.db.Dialect.EncodeTime(s.now())
-	rv := reflect.ValueOf(n)
+	rv, cv := reflect.ValueOf(n), reflect.ValueOf(cur)
+	changed := 0
 	for _, f := range settingsFields {
-		fv := rv.Field(f.index)
-		if fv.Kind() == reflect.Slice && fv.IsNil() {
-			fv = reflect.MakeSlice(fv.Type(), 0, 0) // store [], not null
+		encode := func(fv reflect.Value) ([]byte, error) {
+			if fv.Kind() == reflect.Slice && fv.IsNil() {
+				fv = reflect.MakeSlice(fv.Type(), 0, 0) // store [], not null
+			}
+			return json.Marshal(fv.Interface())
 		}
-		b, err := json.Marshal(fv.Interface())
+		b, err := encode(rv.Field(f.index))
 		if err != nil {
 			return Settings{}, fmt.Errorf("telecart: encoding setting %q: %w", f.name, err)
 		}
+		if old, err := encode(cv.Field(f.index)); err == nil && string(old) == string(b) {
+			continue
+		}
 		ins = ins.Values(f.name, string(b), now)
+		changed++
 	}
-	q, args, err := s.db.Dialect.Upsert(ins, []string{"name"}, []string{"value", "updated_at"}).ToSql()
-	if err != nil {
-		return Settings{}, fmt.Errorf("telecart: building settings update: %w", err)
+	if changed > 0 {
+		if err := s.save(ctx, ins); err != nil {
+			return Settings{}, err
+		}
 	}
-
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return Settings{}, fmt.Errorf("telecart: saving settings: %w", err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-		return Settings{}, fmt.Errorf("telecart: saving settings: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return Settings{}, fmt.Errorf("telecart: saving settings: %w", err)
-	}
-
-	s.mu.Lock()
-	s.gen++
-	s.cached = nil
-	s.mu.Unlock()
 
 	s.listenersMu.Lock()
 	listeners := slices.Clone(s.listeners)
@@ -534,6 +559,58 @@ func (s *SettingsStore) Update(ctx context.Context, v Settings) (Settings, error
 		fn(n.clone())
 	}
 	return n.clone(), nil
+}
+
+// save upserts the rows of ins and drops the cache.
+func (s *SettingsStore) save(ctx context.Context, ins sq.InsertBuilder) error {
+	q, args, err := s.db.Dialect.Upsert(ins, []string{"name"}, []string{"value", "updated_at"}).ToSql()
+	if err != nil {
+		return fmt.Errorf("telecart: building settings update: %w", err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("telecart: saving settings: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("telecart: saving settings: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("telecart: saving settings: %w", err)
+	}
+	s.mu.Lock()
+	s.gen++
+	s.cached = nil
+	s.mu.Unlock()
+	return nil
+}
+
+// keepGenerated stores value as the setting named name unless a row for it
+// exists, and returns the setting as stored: the first replica to start
+// generates a secret, and every other one reads that same secret back.
+func (s *SettingsStore) keepGenerated(ctx context.Context, name, value string) (Settings, error) {
+	b, err := json.Marshal(value)
+	if err != nil {
+		return Settings{}, err
+	}
+	d := s.db.Dialect
+	ins := d.Builder().Insert(s.db.Table("settings")).Columns("name", "value", "updated_at").
+		Values(name, string(b), d.EncodeTime(s.now()))
+	q, args, err := d.InsertIgnore(ins, "name").ToSql()
+	if err != nil {
+		return Settings{}, fmt.Errorf("telecart: building settings insert: %w", err)
+	}
+	s.writing.Lock()
+	_, err = s.db.ExecContext(ctx, q, args...)
+	s.mu.Lock()
+	s.gen++
+	s.cached = nil
+	s.mu.Unlock()
+	s.writing.Unlock()
+	if err != nil {
+		return Settings{}, fmt.Errorf("telecart: keeping setting %q: %w", name, err)
+	}
+	return s.Get(ctx)
 }
 
 // OnChange registers fn to be called with the new settings after every

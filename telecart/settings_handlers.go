@@ -1,16 +1,19 @@
 package telecart
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
 	"github.com/telecart-go/telecart/internal/httpx"
 	"github.com/telecart-go/telecart/tcerr"
+	"github.com/telecart-go/telecart/telegram"
 )
 
 // SettingsHandler serves the settings to the storefront (the public part)
@@ -18,7 +21,13 @@ import (
 type SettingsHandler struct {
 	store  *SettingsStore
 	logger *slog.Logger
+	// checkBotToken asks Telegram about a new bot token before it is
+	// saved; nil skips the check.
+	checkBotToken func(ctx context.Context, token string) (telegram.User, error)
 }
+
+// botTokenCheckTimeout bounds the getMe call that checks a new bot token.
+const botTokenCheckTimeout = 5 * time.Second
 
 // SettingsHandlerConfig configures a SettingsHandler.
 type SettingsHandlerConfig struct {
@@ -81,13 +90,16 @@ func (h *SettingsHandler) handleStorefrontGet(w http.ResponseWriter, r *http.Req
 type adminSettings struct {
 	Settings
 	AspectRatioOptions []AspectRatioOption `json:"aspect_ratio_options"`
+	// Warnings are per-field notes on a save that went through, such as a
+	// bot token Telegram could not be asked about.
+	Warnings map[string]string `json:"warnings,omitempty"`
 }
 
-func (h *SettingsHandler) writeAdmin(w http.ResponseWriter, s Settings) {
+func (h *SettingsHandler) writeAdmin(w http.ResponseWriter, s Settings, warnings map[string]string) {
 	m := s.Masked()
 	m.Blocks, m.DisabledTasks = nonNil(m.Blocks), nonNil(m.DisabledTasks)
 	w.Header().Set("Cache-Control", "no-store")
-	httpx.WriteJSON(w, http.StatusOK, adminSettings{Settings: m, AspectRatioOptions: AspectRatioOptions()})
+	httpx.WriteJSON(w, http.StatusOK, adminSettings{Settings: m, AspectRatioOptions: AspectRatioOptions(), Warnings: warnings})
 }
 
 // handleAdminGet handles GET /admin/api/settings.
@@ -97,7 +109,7 @@ func (h *SettingsHandler) handleAdminGet(w http.ResponseWriter, r *http.Request)
 		httpx.WriteError(w, r, h.logger, err)
 		return
 	}
-	h.writeAdmin(w, s)
+	h.writeAdmin(w, s, nil)
 }
 
 // adminSettingsUpdate is the body of PUT /admin/api/settings: the full
@@ -109,7 +121,9 @@ type adminSettingsUpdate struct {
 	BotToken           *string         `json:"bot_token"`
 	PulseAPIKey        *string         `json:"pulse_api_key"`
 	PulseSecret        *string         `json:"pulse_secret"`
+	StartParamSecret   *string         `json:"start_param_secret"`
 	AspectRatioOptions json.RawMessage `json:"aspect_ratio_options"`
+	Warnings           json.RawMessage `json:"warnings"`
 }
 
 // handleAdminPut handles PUT /admin/api/settings. Fields other than secrets
@@ -133,12 +147,20 @@ func (h *SettingsHandler) handleAdminPut(w http.ResponseWriter, r *http.Request)
 	next.BotToken = unmaskSecret(body.BotToken, cur.BotToken, "bot_token", fields)
 	next.PulseAPIKey = unmaskSecret(body.PulseAPIKey, cur.PulseAPIKey, "pulse_api_key", fields)
 	next.PulseSecret = unmaskSecret(body.PulseSecret, cur.PulseSecret, "pulse_secret", fields)
+	next.StartParamSecret = unmaskSecret(body.StartParamSecret, cur.StartParamSecret, "start_param_secret", fields)
+	if next.StartParamSecret == "" && cur.StartParamSecret != "" && fields["start_param_secret"] == "" {
+		fields["start_param_secret"] = "Required: campaign links are signed with it. Type a new one to rotate it (links already shared stop counting)."
+	}
 	if err := next.Validate(); err != nil {
 		if e, ok := err.(*tcerr.Error); ok {
 			for k, v := range e.Fields {
 				fields[k] = v
 			}
 		}
+	}
+	var warnings map[string]string
+	if len(fields) == 0 && next.BotToken != "" && next.BotToken != cur.BotToken && h.checkBotToken != nil {
+		warnings = h.checkNewBotToken(r.Context(), &next, fields)
 	}
 	if len(fields) > 0 {
 		httpx.WriteError(w, r, h.logger, tcerr.Fields("The settings are invalid.", fields))
@@ -150,7 +172,29 @@ func (h *SettingsHandler) handleAdminPut(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	h.logger.InfoContext(r.Context(), "settings updated")
-	h.writeAdmin(w, saved)
+	h.writeAdmin(w, saved, warnings)
+}
+
+// checkNewBotToken asks Telegram about a new bot token: a token Telegram
+// refuses is a field error (nothing is saved, and the storefront keeps
+// working with the old one); the bot's username fills BotUsername; when
+// Telegram cannot be reached the token is saved with a warning.
+func (h *SettingsHandler) checkNewBotToken(ctx context.Context, next *Settings, fields map[string]string) map[string]string {
+	ctx, cancel := context.WithTimeout(ctx, botTokenCheckTimeout)
+	defer cancel()
+	u, err := h.checkBotToken(ctx, next.BotToken)
+	var apiErr *telegram.APIError
+	switch {
+	case err == nil:
+		next.BotUsername = u.Username
+		return nil
+	case errors.As(err, &apiErr) && (apiErr.Code == http.StatusUnauthorized || apiErr.Code == http.StatusNotFound):
+		fields["bot_token"] = "Telegram does not accept this token (" + apiErr.Description + "); copy it again from @BotFather."
+		return nil
+	default:
+		h.logger.WarnContext(ctx, "settings: could not check the new bot token with Telegram", "err", err)
+		return map[string]string{"bot_token": "Telegram could not be reached to check this token; it was saved unchecked. If the storefront answers 401, check the token."}
+	}
 }
 
 // unmaskSecret resolves a secret sent by the admin panel against the stored

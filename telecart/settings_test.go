@@ -4,13 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/telecart-go/telecart/migrator"
+	"github.com/telecart-go/telecart/migrator/migratortest"
+	"github.com/telecart-go/telecart/pulse"
 	"github.com/telecart-go/telecart/tcerr"
 	"github.com/telecart-go/telecart/telecart"
 )
@@ -290,7 +297,7 @@ func TestSettingsHTTP_Secrets(t *testing.T) {
 			"pulse_api_key": {got.PulseAPIKey, testPulseAPIKey},
 			"pulse_secret":  {got.PulseSecret, testPulseSecret},
 		} {
-			if want := "••••" + pair[1][len(pair[1])-4:]; pair[0] != want {
+			if want := "••••"; pair[0] != want {
 				t.Errorf("%s = %q; want %q", name, pair[0], want)
 			}
 			if strings.Contains(string(raw), pair[1]) {
@@ -336,27 +343,40 @@ func TestSettingsHTTP_Secrets(t *testing.T) {
 			t.Fatalf("PUT answered %+v; want masked settings", put.Settings)
 		}
 
-		// Ensure an omitted secret is kept, an empty one cleared, and a new
-		// one stored.
+		// Ensure an omitted secret is kept and a new one stored.
 		body := map[string]any{
-			"shop_name":     "Lavka 3",
-			"pulse_api_key": "",
-			"pulse_secret":  "new-secret-value-1234",
-			"blocks":        got.Blocks,
+			"shop_name":    "Lavka 3",
+			"pulse_url":    got.PulseURL,
+			"pulse_secret": "new-secret-value-1234",
+			"blocks":       got.Blocks,
 		}
 		shop.MustDo(t, http.MethodPut, "/admin/api/settings", body, http.StatusOK, &put)
 		s = MustGetSettings(t, shop.store)
-		if s.BotToken != testBotToken || s.PulseAPIKey != "" || s.PulseSecret != "new-secret-value-1234" {
+		if s.BotToken != testBotToken || s.PulseAPIKey != testPulseAPIKey || s.PulseSecret != "new-secret-value-1234" {
 			t.Fatalf("after PUT: %+v", s)
 		}
-		if put.PulseAPIKey != "" || put.PulseSecret != "••••1234" {
+		if put.PulseSecret != "••••" {
 			t.Fatalf("PUT answered %+v", put.Settings)
 		}
 
+		// Ensure Pulse settings are all or none: an empty key beside a URL
+		// and a secret is a 422 naming the key, and nothing is saved.
+		body["pulse_api_key"] = ""
+		body["shop_name"] = "Lavka 4"
+		e := shop.MustError(t, http.MethodPut, "/admin/api/settings", body, http.StatusUnprocessableEntity)
+		if e.Error.Fields["pulse_api_key"] == "" || e.Error.Fields["pulse_url"] != "" {
+			t.Fatalf("error %+v; want a pulse_api_key message only", e.Error)
+		}
+		if s := MustGetSettings(t, shop.store); s.ShopName != "Lavka 3" || s.PulseAPIKey != testPulseAPIKey {
+			t.Fatalf("a refused save changed the settings: %+v", s)
+		}
+		delete(body, "pulse_api_key")
+		body["shop_name"] = "Lavka 3"
+
 		// Ensure a stale mask (of a secret since replaced) is refused rather
 		// than stored as the secret.
-		body["pulse_secret"] = got.PulseSecret
-		e := shop.MustError(t, http.MethodPut, "/admin/api/settings", body, http.StatusUnprocessableEntity)
+		body["pulse_secret"] = "••••" + testPulseSecret[len(testPulseSecret)-4:]
+		e = shop.MustError(t, http.MethodPut, "/admin/api/settings", body, http.StatusUnprocessableEntity)
 		if e.Error.Fields["pulse_secret"] == "" {
 			t.Fatalf("error %+v; want a pulse_secret message", e.Error)
 		}
@@ -372,8 +392,8 @@ func TestMaskSecret(t *testing.T) {
 		"":                 "",
 		"abc":              "••••",
 		"12345678":         "••••",
-		"123456789":        "••••6789",
-		"секретный-ключик": "••••ючик",
+		"123456789":        "••••",
+		"секретный-ключик": "••••",
 	} {
 		if got := telecart.MaskSecret(in); got != want {
 			t.Errorf("MaskSecret(%q) = %q; want %q", in, got, want)
@@ -456,4 +476,181 @@ func sameSet(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// TestSettingsWriteOnlyChanges ensures a save stores only the settings the
+// admin changed: a host default never saved follows the host when it
+// changes (a restart with another -pulse-url), and clearing the Pulse
+// settings together works.
+func TestSettingsWriteOnlyChanges(t *testing.T) {
+	eachSettingsDB(t, func(t *testing.T, db migrator.DB) {
+		ctx := context.Background()
+		defaults := telecart.Settings{PulseURL: "http://127.0.0.1:40001", PulseAPIKey: "key-one", PulseSecret: "secret-one", BotToken: "1:token"}
+		store := MustNewSettingsStore(t, db, defaults, nil)
+		s := MustGetSettings(t, store)
+		s.ShopName = "Chai"
+		MustUpdateSettings(t, store, s)
+		var names []string
+		rows, err := db.QueryContext(ctx, "SELECT name FROM "+db.Table("settings")+" ORDER BY name")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, n)
+		}
+		rows.Close()
+		for _, n := range names {
+			if n == "pulse_url" || n == "pulse_api_key" || n == "pulse_secret" || n == "bot_token" {
+				t.Errorf("an unchanged default was stored: %v", names)
+			}
+		}
+		if !slices.Contains(names, "shop_name") {
+			t.Fatalf("the changed setting was not stored: %v", names)
+		}
+
+		// A restart with other defaults: they apply, the saved name stays.
+		restarted := MustNewSettingsStore(t, db, telecart.Settings{PulseURL: "http://127.0.0.1:40002",
+			PulseAPIKey: "key-two", PulseSecret: "secret-two", BotToken: "1:token"}, nil)
+		got := MustGetSettings(t, restarted)
+		if got.PulseURL != "http://127.0.0.1:40002" || got.PulseAPIKey != "key-two" || got.ShopName != "Chai" {
+			t.Fatalf("after a restart: %+v", got)
+		}
+
+		// Clearing the three Pulse settings together is allowed and sticks.
+		got.PulseURL, got.PulseAPIKey, got.PulseSecret = "", "", ""
+		MustUpdateSettings(t, restarted, got)
+		if got := MustGetSettings(t, MustNewSettingsStore(t, db, defaults, nil)); got.PulseURL != "" || got.PulseSecret != "" {
+			t.Fatalf("cleared Pulse settings came back: %+v", got)
+		}
+	})
+}
+
+// TestSettingsBotTokenCheck ensures a new bot token is asked about with
+// getMe before it is saved: one Telegram refuses is a 422 on bot_token and
+// nothing changes; a good one is saved with the bot's username; when
+// Telegram cannot be reached it is saved with a warning.
+func TestSettingsBotTokenCheck(t *testing.T) {
+	migratortest.Each(t, nil, func(t *testing.T, db migrator.DB) {
+		const good, bad = "5550001:GOOD-token_value", "5550002:BAD-token_value"
+		var down atomic.Bool
+		var asked atomic.Int64
+		fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			asked.Add(1)
+			if down.Load() {
+				http.Error(w, "", http.StatusBadGateway)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			if r.URL.Path == "/bot"+good+"/getMe" {
+				io.WriteString(w, `{"ok":true,"result":{"id":5550001,"is_bot":true,"first_name":"Shop","username":"lavka_shop_bot"}}`)
+				return
+			}
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"ok":false,"error_code":401,"description":"Unauthorized"}`)
+		}))
+		defer fake.Close()
+		s := newPlugShopWith(t, db, func(c *telecart.Config) { c.TelegramAPIURL = fake.URL })
+		put := func(token string, want int) map[string]any {
+			t.Helper()
+			var cur map[string]any
+			s.must(t, "GET", "/admin/api/settings", "", true, nil, http.StatusOK, &cur)
+			cur["bot_token"] = token
+			var got map[string]any
+			s.must(t, "PUT", "/admin/api/settings", "", true, cur, want, &got)
+			return got
+		}
+
+		e := put(bad, http.StatusUnprocessableEntity)
+		if msg := fmt.Sprint(e["error"]); !strings.Contains(msg, "bot_token") || !strings.Contains(msg, "Unauthorized") {
+			t.Fatalf("a refused token: %v", e)
+		}
+		if st := MustGetSettings(t, s.tc.Settings()); st.BotToken != plugBotToken {
+			t.Fatalf("a refused token was saved: %q", st.BotToken)
+		}
+
+		got := put(good, http.StatusOK)
+		if got["bot_username"] != "lavka_shop_bot" || got["warnings"] != nil {
+			t.Fatalf("a good token: %v", got)
+		}
+		if st := MustGetSettings(t, s.tc.Settings()); st.BotToken != good || st.BotUsername != "lavka_shop_bot" {
+			t.Fatalf("after a good token: %+v", st)
+		}
+
+		down.Store(true)
+		got = put(plugBotToken, http.StatusOK)
+		if w, _ := got["warnings"].(map[string]any); w["bot_token"] == nil {
+			t.Fatalf("Telegram down: no warning in %v", got)
+		}
+		if st := MustGetSettings(t, s.tc.Settings()); st.BotToken != plugBotToken {
+			t.Fatalf("Telegram down: the token was not saved")
+		}
+
+		// Saving without touching the token asks Telegram nothing.
+		n := asked.Load()
+		var cur map[string]any
+		s.must(t, "GET", "/admin/api/settings", "", true, nil, http.StatusOK, &cur)
+		cur["shop_name"] = "Lavka"
+		s.must(t, "PUT", "/admin/api/settings", "", true, cur, http.StatusOK, nil)
+		if asked.Load() != n {
+			t.Fatal("an unchanged token was checked again")
+		}
+	})
+}
+
+// TestStartParamSecretKept ensures a shop without a configured start_param
+// secret generates one at its first Start and keeps it: a second replica on
+// the same database signs and checks links with the same secret, unsigned
+// links attribute nothing, and the admin can rotate but not clear it.
+func TestStartParamSecretKept(t *testing.T) {
+	migratortest.Each(t, nil, func(t *testing.T, db migrator.DB) {
+		a := newPlugShop(t, db)
+		b := newPlugShop(t, db) // a second replica
+		secret := MustGetSettings(t, a.tc.Settings()).StartParamSecret
+		if len(secret) < 32 || MustGetSettings(t, b.tc.Settings()).StartParamSecret != secret {
+			t.Fatalf("replicas hold %q and %q", secret, MustGetSettings(t, b.tc.Settings()).StartParamSecret)
+		}
+		link, err := a.tc.StartParams().Encode(pulse.StartParam{CampaignID: "kept"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, err := b.tc.StartParams().Decode(link); err != nil || p.CampaignID != "kept" {
+			t.Fatalf("a link signed by one replica is refused by the other: %v", err)
+		}
+		unsigned, _ := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: "kept"})
+		if _, err := b.tc.StartParams().Decode(unsigned); !errors.Is(err, pulse.ErrStartParamMAC) {
+			t.Fatalf("an unsigned link: %v; want ErrStartParamMAC", err)
+		}
+
+		var cur map[string]any
+		a.must(t, "GET", "/admin/api/settings", "", true, nil, http.StatusOK, &cur)
+		if cur["start_param_secret"] != "••••" {
+			t.Fatalf("the admin API shows %v", cur["start_param_secret"])
+		}
+		cur["start_param_secret"] = ""
+		a.must(t, "PUT", "/admin/api/settings", "", true, cur, http.StatusUnprocessableEntity, nil)
+		cur["start_param_secret"] = "a-new-secret-for-links"
+		a.must(t, "PUT", "/admin/api/settings", "", true, cur, http.StatusOK, nil)
+		if _, err := a.tc.StartParams().Decode(link); !errors.Is(err, pulse.ErrStartParamMAC) {
+			t.Fatalf("a link of the old secret after rotating: %v", err)
+		}
+	})
+}
+
+// TestStartParamSecretConfigured ensures a configured secret is used as it
+// is, and never written into the settings.
+func TestStartParamSecretConfigured(t *testing.T) {
+	migratortest.Each(t, nil, func(t *testing.T, db migrator.DB) {
+		s := newPlugShopWith(t, db, func(c *telecart.Config) { c.StartParamSecret = "s3cret" })
+		link, err := s.tc.StartParams().Encode(pulse.StartParam{CampaignID: "spring24", Source: "tg"})
+		if err != nil || link != "Yz1zcHJpbmcyNCZoPTZlOGJhM2MwMDhkMiZzPXRn" {
+			t.Fatalf("link %q, %v; want the protocol's signed vector", link, err)
+		}
+		if n := s.count(t, db.Table("settings"), "name = 'start_param_secret'"); n != 0 {
+			t.Fatalf("the configured secret was stored (%d rows)", n)
+		}
+	})
 }

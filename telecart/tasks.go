@@ -1,12 +1,15 @@
 package telecart
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 
 	sq "github.com/Masterminds/squirrel"
 
 	"github.com/telecart-go/telecart/migrator"
+	"github.com/telecart-go/telecart/pulse"
 )
 
 // Names of the scheduler's tasks.
@@ -14,22 +17,15 @@ const (
 	TaskPulseSweep     = "pulse_sweep"
 	TaskPulseRetention = "pulse_retention"
 	TaskCustomerCounts = "customers_recount"
-	TaskStatsRefresh   = "stats_refresh"
 )
 
 // registerTasks registers the maintenance tasks.
 func (tc *TeleCart) registerTasks() error {
 	tasks := []Task{
-		{Name: TaskPulseSweep, Schedule: "@every 1m", Enabled: true, Run: func(ctx context.Context) error {
-			_, err := tc.pulse.SendOnce(ctx)
-			return err
-		}},
+		{Name: TaskPulseSweep, Schedule: cmp.Or(tc.cfg.Pulse.SweepSchedule, pulse.SweepScheduleDefault),
+			Enabled: !tc.cfg.Pulse.NoSweep, Run: tc.sweepPulse},
 		{Name: TaskPulseRetention, Schedule: "@every 1h", Enabled: true,
 			Run: tc.pulse.RetentionTask(tc.cfg.SentRetention, tc.cfg.FailedRetention)},
-		{Name: TaskStatsRefresh, Schedule: "@every 10m", Enabled: true, Run: func(ctx context.Context) error {
-			_, err := tc.stats.Stats(ctx, true)
-			return err
-		}},
 		{Name: TaskCustomerCounts, Schedule: "@daily", Enabled: true, Run: func(ctx context.Context) error {
 			_, err := tc.RecountCustomers(ctx)
 			return err
@@ -41,6 +37,18 @@ func (tc *TeleCart) registerTasks() error {
 		}
 	}
 	return nil
+}
+
+// sweepPulse is the pulse_sweep task, the Pulse sender's only sweep: it
+// delivers what is due even when nothing woke the sender (an event another
+// replica stored, say). While the API refuses the credentials SendOnce
+// sends nothing; without credentials there is nothing to do.
+func (tc *TeleCart) sweepPulse(ctx context.Context) error {
+	_, err := tc.pulse.SendOnce(ctx)
+	if errors.Is(err, pulse.ErrNotConfigured) {
+		return nil
+	}
+	return err
 }
 
 // RecountCustomers recomputes every customer's orders_count from the order

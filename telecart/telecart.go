@@ -2,16 +2,22 @@ package telecart
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
+	"golang.org/x/time/rate"
 
 	"github.com/telecart-go/telecart/forms"
 	"github.com/telecart-go/telecart/internal/httpx"
@@ -32,9 +38,15 @@ type Config struct {
 	Orders OrderPlacer
 	// Customers links Telegram customers to host customers; optional.
 	Customers CustomerDirectory
-	// AdminAuth guards the admin API (and the admin page). TeleCart never
-	// serves the admin API open; use BearerAuth when the host has no
-	// authentication of its own.
+	// AdminAuth guards the admin API: the host's own admin login (a cookie
+	// session, a proxy header) or BearerAuth. TeleCart never serves the
+	// admin API open. It must answer 401 for a request it refuses; the
+	// admin page then shows a token sign-in when the 401 carries
+	// "WWW-Authenticate: Bearer" (BearerAuth's), and otherwise asks the
+	// admin to sign in to the shop, showing the 401's JSON error message
+	// (write it with WriteError, e.g. naming the shop's login page). A
+	// cookie session must also stop cross-site requests, for example with
+	// http.CrossOriginProtection; the admin page itself is static and public.
 	AdminAuth func(http.Handler) http.Handler
 	// BotToken validates initData and sends messages until the settings
 	// hold another one.
@@ -42,9 +54,14 @@ type Config struct {
 	// TelegramAPIURL is the Bot API server. Defaults to Telegram's.
 	TelegramAPIURL string
 	// Pulse configures delivery: URL, APIKey and Secret are defaults the
-	// settings override; the rest tunes the sender.
+	// settings override; the rest tunes the sender. The sweep is the
+	// scheduler's pulse_sweep task, on Pulse.SweepSchedule (the settings'
+	// disabled_tasks turn it off); Pulse.NoSweep registers it disabled.
 	Pulse pulse.Config
-	// StartParamSecret, when set, makes only signed campaign links count.
+	// StartParamSecret signs campaign links: a start_param without a valid
+	// MAC attributes nothing. The admin can change it in the settings.
+	// Defaults to a random secret generated at the first Start and kept in
+	// the database.
 	StartParamSecret string
 	// AttributionWindow bounds a customer's stored campaign. Defaults to
 	// pulse.AttributionWindowDefault.
@@ -54,6 +71,11 @@ type Config struct {
 	// ExtraMigrations run after TeleCart's own, in the same run (the
 	// host's tables, for example).
 	ExtraMigrations []migrator.Source
+	// IngestRate is how many client events one customer may send to
+	// /api/ingest per minute; over it the storefront is answered 429 with
+	// Retry-After. Negative means no limit. Defaults to
+	// pulse.IngestRateDefault.
+	IngestRate int
 	// StatsTTL is how long Pulse delivery counts are cached for the admin.
 	// Defaults to pulse.StatsTTLDefault (1h).
 	StatsTTL time.Duration
@@ -67,6 +89,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
+	// Hooks let the host observe orders, Pulse delivery and requests
+	// without polling (see Hooks for the contract); AddHooks adds more.
+	// Pulse.OnDelivery and Pulse.OnStateChange, when set, are called too.
+	Hooks Hooks
 }
 
 // ErrStopped is returned by Start after Stop: a stopped TeleCart does not
@@ -94,6 +120,17 @@ type TeleCart struct {
 	etl        *pulse.ETLHandler
 	dashboard  *DashboardService
 	migrations []migrator.Source
+	// startParams signs and checks campaign links; its secret comes from
+	// the settings.
+	startParams *pulse.StartParamSerializer
+
+	// adminRefusals counts the admin API's refusals; the log reports them
+	// at most once a minute.
+	adminRefusals, adminRefusalsLogged atomic.Int64
+	adminRefusalLog                    rate.Sometimes
+
+	hooksMu sync.Mutex // serializes AddHooks
+	hooks   atomic.Pointer[[]Hooks]
 
 	// The route handlers, built by New so that a mistake is New's error.
 	settingsH   *SettingsHandler
@@ -140,9 +177,16 @@ func New(cfg Config) (*TeleCart, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	tc := &TeleCart{cfg: cfg, db: cfg.DB, logger: cfg.Logger, now: cfg.Now, ready: make(chan struct{})}
+	tc := &TeleCart{cfg: cfg, db: cfg.DB, logger: cfg.Logger, now: cfg.Now, ready: make(chan struct{}),
+		startParams:     pulse.NewStartParamSerializer(cfg.StartParamSecret),
+		adminRefusalLog: rate.Sometimes{Interval: time.Minute}}
+	tc.AddHooks(cfg.Hooks)
+	if cfg.Pulse.OnDelivery != nil || cfg.Pulse.OnStateChange != nil {
+		tc.AddHooks(Hooks{PulseDelivery: cfg.Pulse.OnDelivery, PulseState: cfg.Pulse.OnStateChange})
+	}
 	var err error
-	if tc.validator, err = telegram.NewValidator(telegram.ValidatorConfig{BotToken: cfg.BotToken, Now: cfg.Now}); err != nil {
+	if tc.validator, err = telegram.NewValidator(telegram.ValidatorConfig{BotToken: cfg.BotToken, Now: cfg.Now,
+		OnReject: tc.initDataRejected}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
 	if tc.bot, err = telegram.NewBot(telegram.BotConfig{Token: cfg.BotToken, BaseURL: cfg.TelegramAPIURL, Logger: cfg.Logger}); err != nil {
@@ -155,6 +199,10 @@ func New(cfg Config) (*TeleCart, error) {
 	if pcfg.Now == nil {
 		pcfg.Now = cfg.Now
 	}
+	// One sweep, the scheduler's pulse_sweep task: the settings can turn
+	// it off, which they could not do to the sender's own cron.
+	pcfg.NoSweep = true
+	pcfg.OnDelivery, pcfg.OnStateChange = tc.pulseDelivery, tc.pulseState
 	if tc.pulse, err = pulse.New(cfg.DB, pcfg); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
@@ -163,6 +211,7 @@ func New(cfg Config) (*TeleCart, error) {
 	defaults.PulseURL = firstNonEmpty(defaults.PulseURL, pcfg.URL)
 	defaults.PulseAPIKey = firstNonEmpty(defaults.PulseAPIKey, pcfg.APIKey)
 	defaults.PulseSecret = firstNonEmpty(defaults.PulseSecret, pcfg.Secret)
+	defaults.StartParamSecret = firstNonEmpty(defaults.StartParamSecret, cfg.StartParamSecret)
 	if tc.settings, err = NewSettingsStore(cfg.DB, SettingsStoreConfig{Defaults: defaults, Now: cfg.Now}); err != nil {
 		return nil, err
 	}
@@ -184,13 +233,14 @@ func New(cfg Config) (*TeleCart, error) {
 	tc.orders = &OrderService{
 		db: cfg.DB, catalog: cfg.Catalog, placer: cfg.Orders, directory: cfg.Customers,
 		customers: tc.customers, forms: tc.forms, pulse: tc.pulse,
-		attribution: tc.attribution(), now: cfg.Now, logger: cfg.Logger,
+		attribution: tc.attribution(), now: cfg.Now, logger: cfg.Logger, onPlaced: tc.orderPlaced,
 	}
 	if tc.stats, err = pulse.NewStatsCache(pulse.StatsCacheConfig{Pulse: tc.pulse, TTL: cfg.StatsTTL, Now: cfg.Now}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
 	if tc.ingest, err = pulse.NewIngestHandler(pulse.IngestConfig{Pulse: tc.pulse, Customers: tc.customers,
-		Attribution: tc.attribution(), Logger: cfg.Logger, Now: cfg.Now}); err != nil {
+		Attribution: tc.attribution(), Logger: cfg.Logger, Now: cfg.Now, OnResult: tc.ingested,
+		Rate: cfg.IngestRate}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
 	metrics, err := NewCustomerMetricsSource(cfg.DB, CustomerMetricsSourceConfig{Customers: tc.customers})
@@ -223,6 +273,7 @@ func (tc *TeleCart) newHandlers() error {
 	if tc.settingsH, err = NewSettingsHandler(SettingsHandlerConfig{Store: tc.settings, Logger: tc.logger}); err != nil {
 		return err
 	}
+	tc.settingsH.checkBotToken = tc.bot.CheckToken
 	if tc.productsH, err = NewProductsHandler(ProductsHandlerConfig{Catalog: tc.cfg.Catalog, Settings: tc.settings, Logger: tc.logger}); err != nil {
 		return err
 	}
@@ -250,7 +301,7 @@ func (tc *TeleCart) newHandlers() error {
 
 func (tc *TeleCart) attribution() pulse.Attribution {
 	return pulse.Attribution{
-		StartParams: pulse.NewStartParamSerializer(tc.cfg.StartParamSecret),
+		StartParams: tc.startParams,
 		Window:      tc.cfg.AttributionWindow,
 	}
 }
@@ -302,6 +353,11 @@ func (tc *TeleCart) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("telecart: loading settings: %w", err)
 	}
+	if s.StartParamSecret == "" {
+		if s, err = tc.settings.keepGenerated(ctx, "start_param_secret", randomSecret()); err != nil {
+			return err
+		}
+	}
 	tc.apply(s)
 	if err := tc.pulse.Start(ctx); err != nil {
 		return fmt.Errorf("telecart: starting Pulse: %w", err)
@@ -345,6 +401,18 @@ func (tc *TeleCart) apply(s Settings) {
 		tc.logger.Error("telecart: applying Pulse credentials from settings", "err", err)
 	}
 	tc.scheduler.SetDisabled(s.DisabledTasks)
+	tc.startParams.SetSecret(s.StartParamSecret)
+}
+
+// StartParams mints and reads campaign links (start_param values) signed
+// with the shop's start_param secret, as the storefront checks them.
+func (tc *TeleCart) StartParams() *pulse.StartParamSerializer { return tc.startParams }
+
+// randomSecret is 32 random bytes in hex.
+func randomSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return hex.EncodeToString(b)
 }
 
 // pulseAPIKey is the current Pulse API key, which the Pulse service also
@@ -377,13 +445,21 @@ func (tc *TeleCart) trackServerEvent(ctx context.Context, name, key string, c te
 	}
 }
 
-// RegisterRoutes mounts every route on r: the storefront API under /api
-// (behind initData validation), the admin API under /admin/api (behind
-// AdminAuth), the Pulse ETL export under /pulse/etl (behind the Pulse API
-// key), and the pages: the admin panel at /admin/ and the Mini App
-// storefront at /app/.
+// RegisterRoutes registers TeleCart's routes on r, each on its own path and
+// method, with no catch-all: a host's own routes on the same router, under
+// /api/ or /admin/ too, keep answering the host's way. To mount TeleCart
+// under a base path, hand it a subrouter:
+//
+//	tc.RegisterRoutes(r.PathPrefix("/telecart").Subrouter())
+//
+// The routes, relative to r: the storefront API under /api (behind initData
+// validation), the admin API under /admin/api (behind AdminAuth), the Pulse
+// ETL export under /pulse/etl (behind the Pulse API key), the admin panel
+// page at /admin/ and the Mini App storefront page at /app/. The pages call
+// the APIs by relative URLs, so they work under any base path.
 func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
-	api := r.PathPrefix("/api").Subrouter()
+	api := subrouter(r, "/api")
+	api.Use(tc.observe(GroupStorefront))
 	api.Use(tc.validator.Middleware)
 	tc.settingsH.RegisterStorefrontRoutes(api)
 	tc.productsH.RegisterStorefrontRoutes(api)
@@ -391,14 +467,18 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	tc.formsH.RegisterStorefrontRoutes(api)
 	(&OrdersHandler{service: tc.orders, logger: tc.logger}).RegisterStorefrontRoutes(api)
 	tc.ingest.RegisterStorefrontRoutes(api)
-	api.PathPrefix("/").Handler(notFound())
+	api.HandleFunc("/session", tc.validator.HandleSession).Methods(http.MethodPost)
+	allowOnly(api)
 
-	etl := r.PathPrefix("/pulse/etl").Subrouter()
+	etl := subrouter(r, "/pulse/etl")
+	etl.Use(tc.observe(GroupETL))
 	tc.etl.RegisterRoutes(etl)
-	etl.PathPrefix("/").Handler(notFound())
+	allowOnly(etl)
 
-	admin := r.PathPrefix("/admin/api").Subrouter()
-	admin.Use(mux.MiddlewareFunc(tc.cfg.AdminAuth))
+	admin := subrouter(r, "/admin/api")
+	admin.Use(tc.observe(GroupAdmin))
+	admin.Use(tc.guardAdmin(tc.cfg.AdminAuth))
+	admin.HandleFunc("/me", handleMe).Methods(http.MethodGet)
 	tc.settingsH.RegisterAdminRoutes(admin)
 	tc.customersH.RegisterAdminRoutes(admin)
 	tc.formsH.RegisterAdminRoutes(admin)
@@ -408,21 +488,158 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	if tc.logsH != nil {
 		tc.logsH.RegisterAdminRoutes(admin)
 	}
-	admin.PathPrefix("/").Handler(notFound())
-	registerPages(r)
+	allowOnly(admin)
+	registerPages(r, tc.observe(GroupPages))
 }
 
-// Handler returns every route on a router of its own, for hosts not on
-// gorilla/mux.
+// handleMe answers GET /admin/api/me: reaching it means the host's admin
+// auth let the request in. The admin page asks it first, so it shows the
+// panel at once under a host's own login and a token sign-in only where
+// the auth asks for a bearer token.
+func handleMe(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	httpx.WriteJSON(w, http.StatusOK, map[string]bool{"authenticated": true})
+}
+
+// Handler returns TeleCart's routes on a router of its own, rooted at "/",
+// which answers a JSON 404 or 405 for anything else. Mount it under a base
+// path with http.StripPrefix, or use RegisterServeMux to register only
+// TeleCart's own paths on a host's http.ServeMux.
 func (tc *TeleCart) Handler() http.Handler {
 	r := mux.NewRouter()
 	tc.RegisterRoutes(r)
 	r.NotFoundHandler = notFound()
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpx.WriteError(w, r, nil, tcerr.Errorf(tcerr.MethodNotAllowed, "method_not_allowed", "%s is not allowed here", r.Method))
-	})
+	r.MethodNotAllowedHandler = methodNotAllowed(r)
 	return r
 }
+
+// subrouter is r's subrouter for TeleCart's paths under prefix; it answers
+// nothing for other paths. Call allowOnly on it once its routes are in.
+func subrouter(r *mux.Router, prefix string) *mux.Router {
+	return r.PathPrefix(prefix).Subrouter()
+}
+
+// allowOnly gives each path routed on r a last route for any other method,
+// answering a JSON 405 with Allow. (gorilla/mux loses a subrouter's method
+// mismatch once a later route shares its prefix, and a NotFoundHandler on
+// the subrouter would answer for the host's paths under the prefix too.)
+func allowOnly(r *mux.Router) {
+	seen := map[string]bool{}
+	var paths []string
+	_ = r.Walk(func(route *mux.Route, router *mux.Router, _ []*mux.Route) error {
+		tpl, err := route.GetPathTemplate()
+		if router != r || err != nil || route.GetHandler() == nil || seen[tpl] {
+			return nil
+		}
+		seen[tpl] = true
+		paths = append(paths, tpl)
+		return nil
+	})
+	prefix := pathPrefix(r)
+	for _, tpl := range paths {
+		r.Handle(strings.TrimPrefix(tpl, prefix), methodNotAllowed(r))
+	}
+}
+
+// pathPrefix is the path template r prepends to its routes' paths, read
+// off a route that is never matched.
+func pathPrefix(r *mux.Router) string {
+	tpl, err := r.NewRoute().BuildOnly().Path("/x").GetPathTemplate()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSuffix(tpl, "/x")
+}
+
+// methodNotAllowed answers a JSON 405 with the methods r takes for the path
+// in Allow.
+func methodNotAllowed(r *mux.Router) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if allow := allowedMethods(r, req); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		httpx.WriteError(w, req, nil, tcerr.Errorf(tcerr.MethodNotAllowed, "method_not_allowed", "%s is not allowed here", req.Method))
+	})
+}
+
+func hasMethods(route *mux.Route) bool {
+	ms, err := route.GetMethods()
+	return err == nil && len(ms) > 0
+}
+
+// allowedMethods lists the methods r routes for req's path, for the Allow
+// header of a 405.
+func allowedMethods(r *mux.Router, req *http.Request) string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := req.Clone(req.Context())
+		probe.Method = m
+		var match mux.RouteMatch
+		if r.Match(probe, &match) && match.MatchErr == nil && match.Route != nil && hasMethods(match.Route) {
+			allow = append(allow, m)
+		}
+	}
+	return strings.Join(allow, ", ")
+}
+
+// RegisterServeMux registers TeleCart's routes on a standard library
+// http.ServeMux under base ("" or "/" for the root, or a path such as
+// "/telecart"): one pattern per route and method, such as
+// "GET /telecart/api/products/{id}", and no catch-all, so the host's own
+// patterns beside them, under /api/ or /admin/ too, keep working. It panics,
+// as ServeMux does, when a pattern conflicts with one the host registered.
+func (tc *TeleCart) RegisterServeMux(m *http.ServeMux, base string) {
+	base = strings.TrimSuffix(base, "/")
+	if base != "" && !strings.HasPrefix(base, "/") {
+		base = "/" + base
+	}
+	var h http.Handler = tc.Handler()
+	if base != "" {
+		h = http.StripPrefix(base, h)
+	}
+	for _, p := range servePatterns(tc) {
+		m.Handle(strings.TrimSpace(p.method+" "+base+p.path), h)
+	}
+}
+
+type servePattern struct{ method, path string }
+
+// servePatterns lists TeleCart's routes as ServeMux patterns: gorilla's
+// path variables, regular expressions and all, become plain wildcards; the
+// gorilla router behind them checks the rest.
+func servePatterns(tc *TeleCart) []servePattern {
+	r := mux.NewRouter()
+	tc.RegisterRoutes(r)
+	var out []servePattern
+	_ = r.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		if route.GetHandler() == nil {
+			return nil // a subrouter's prefix
+		}
+		tpl, err := route.GetPathTemplate()
+		if err != nil {
+			return nil
+		}
+		tpl = muxVar.ReplaceAllString(tpl, "{$1}")
+		if strings.HasSuffix(tpl, "/") && tpl != "/" {
+			tpl += "{$}" // exactly the directory, as gorilla matches it
+		}
+		methods, err := route.GetMethods()
+		if err != nil || len(methods) == 0 {
+			// A 405 fallback: on a ServeMux the host's mux answers those,
+			// and a pattern for every method could clash with a host's
+			// method pattern over a prefix, such as "GET /admin/".
+			return nil
+		}
+		for _, m := range methods {
+			out = append(out, servePattern{method: m, path: tpl})
+		}
+		return nil
+	})
+	return out
+}
+
+// muxVar matches a gorilla path variable with an optional pattern.
+var muxVar = regexp.MustCompile(`\{([A-Za-z0-9_]+)(?::[^}]*)?\}`)
 
 func notFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -451,6 +668,15 @@ func (tc *TeleCart) Orders() *OrderService { return tc.orders }
 // Validator returns the initData validator.
 func (tc *TeleCart) Validator() *telegram.Validator { return tc.validator }
 
+// WriteError answers err as TeleCart answers its own errors: JSON
+// {"error": {"code", "message", "fields"}} with the status of the error's
+// tcerr.Kind, and for anything that is not a *tcerr.Error a 500 "Internal
+// error." that shows nothing of err. A host's AdminAuth can use it for its
+// 401, so the admin page shows the message.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	httpx.WriteError(w, r, nil, err)
+}
+
 // BearerAuth is admin authentication for hosts that have none: requests
 // must carry "Authorization: Bearer {token}", compared in constant time, or
 // get a 401 JSON error.
@@ -464,11 +690,14 @@ func BearerAuth(token string) func(http.Handler) http.Handler {
 	if token == "" {
 		return func(http.Handler) http.Handler { return unconfiguredAuth{} }
 	}
-	want := []byte(token)
+	// Digests have one length whatever the token's, so comparing them
+	// says nothing of the token's length through timing.
+	want := sha256.Sum256([]byte(token))
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+			got, ok := bearerToken(r.Header.Get("Authorization"))
+			sum := sha256.Sum256([]byte(got))
+			if subtle.ConstantTimeCompare(sum[:], want[:]) != 1 || !ok {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="telecart-admin"`)
 				httpx.WriteError(w, r, nil, tcerr.Errorf(tcerr.Unauthenticated, "unauthorized", "a valid admin token is required"))
 				return
@@ -491,6 +720,16 @@ func (unconfiguredAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func isUnconfiguredAuth(auth func(http.Handler) http.Handler) bool {
 	_, ok := auth(http.NotFoundHandler()).(unconfiguredAuth)
 	return ok
+}
+
+// bearerToken returns the token of an "Authorization: Bearer {token}"
+// header; the scheme is case-insensitive (RFC 9110).
+func bearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
 }
 
 func firstNonEmpty(vs ...string) string {

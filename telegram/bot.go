@@ -512,10 +512,40 @@ type botAnswer struct {
 	} `json:"parameters"`
 }
 
+// GetMe asks Telegram who the bot is: a check of the token, and the bot's
+// username for links. It is not paced: it sends no message.
+func (b *Bot) GetMe(ctx context.Context) (User, error) {
+	return b.getMe(ctx, *b.token.Load())
+}
+
+// CheckToken asks Telegram, with getMe, whether token is a bot token it
+// knows, without using it for anything else: the settings check a new token
+// before they save it. An invalid token is an *APIError with Code 401 (or
+// 404 for one that is not a token at all); a network failure is an error
+// that is not an *APIError.
+func (b *Bot) CheckToken(ctx context.Context, token string) (User, error) {
+	if token == "" {
+		return User{}, errors.New("telegram: the bot token is empty")
+	}
+	return b.getMe(ctx, token)
+}
+
+func (b *Bot) getMe(ctx context.Context, token string) (User, error) {
+	var u User
+	if err := b.callToken(ctx, token, "getMe", []byte("{}"), &u); err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
 // call POSTs body as JSON to method and decodes the result into out. Errors
 // never contain the token.
 func (b *Bot) call(ctx context.Context, method string, body []byte, out any) error {
-	token := *b.token.Load()
+	return b.callToken(ctx, *b.token.Load(), method, body, out)
+}
+
+// callToken is call with a given token.
+func (b *Bot) callToken(ctx context.Context, token, method string, body []byte, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.cfg.BaseURL+"/bot"+token+"/"+method, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("telegram: %s: building request: %s", method, botScrub(err.Error(), token))

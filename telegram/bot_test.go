@@ -835,3 +835,44 @@ func TestEscapeHTML(t *testing.T) {
 		}
 	}
 }
+
+// TestBotCheckToken ensures a candidate token is checked with getMe under
+// that token, not the bot's own; an invalid one is an *APIError with
+// Telegram's code, and the token appears in no error.
+func TestBotCheckToken(t *testing.T) {
+	const candidate = "987654:NEW-candidate_token"
+	fake := mustNewBotFake(t, func(n int, r botFakeRequest) (int, string) {
+		switch r.Path {
+		case "/bot" + candidate + "/getMe":
+			return 200, `{"ok":true,"result":{"id":987654,"is_bot":true,"first_name":"Shop","username":"shop_bot"}}`
+		case "/bot" + botTestToken + "/getMe":
+			return 200, `{"ok":true,"result":{"id":123456,"is_bot":true,"first_name":"Old","username":"old_bot"}}`
+		default:
+			return 401, botErrorAnswer(401, "Unauthorized")
+		}
+	})
+	bot, err := NewBot(BotConfig{Token: botTestToken, BaseURL: fake.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if u, err := bot.CheckToken(ctx, candidate); err != nil || u.Username != "shop_bot" || u.ID != 987654 {
+		t.Fatalf("CheckToken(candidate) = %+v, %v", u, err)
+	}
+	if u, err := bot.GetMe(ctx); err != nil || u.Username != "old_bot" {
+		t.Fatalf("GetMe = %+v, %v; the bot's own token must stay", u, err)
+	}
+	_, err = bot.CheckToken(ctx, "111:wrong-token")
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.Code != 401 || strings.Contains(err.Error(), "wrong-token") {
+		t.Fatalf("CheckToken(wrong) = %v; want a 401 *APIError without the token", err)
+	}
+	if _, err := bot.CheckToken(ctx, ""); err == nil {
+		t.Fatal("an empty token passed")
+	}
+	fake.Close()
+	_, err = bot.CheckToken(ctx, candidate)
+	if err == nil || errors.As(err, &apiErr) || strings.Contains(err.Error(), candidate) {
+		t.Fatalf("CheckToken with Telegram down = %v; want a network error without the token", err)
+	}
+}

@@ -12,7 +12,7 @@ import (
 )
 
 // InitData is the parsed Telegram.WebApp.initData of a Mini App launch
-// (https://core.telegram.org/bots/webapps#webappinitdata). Optional objects
+// (WebAppInitData in Telegram's Mini Apps documentation). Optional objects
 // are nil and optional strings empty when Telegram did not send them.
 type InitData struct {
 	QueryID      string // query_id, for answerWebAppQuery
@@ -79,6 +79,49 @@ var (
 	ErrMalformedField     = errors.New("init data field is malformed")
 )
 
+// Why init data was rejected, as RejectReason and ValidatorConfig.OnReject
+// name it: a small, stable set of labels for metrics and logs.
+const (
+	// RejectMissing: the request carries no init data.
+	RejectMissing = "missing"
+	// RejectMalformed: not well-formed init data (a broken query string, a
+	// duplicated or malformed field, a hash or signature of the wrong
+	// shape, no auth_date, a repeated header).
+	RejectMalformed = "malformed"
+	// RejectUnsigned: the hash, or the signature for third-party
+	// validation, is missing.
+	RejectUnsigned = "unsigned"
+	// RejectSignatureMismatch: signed with another key (another bot's
+	// token, or forged).
+	RejectSignatureMismatch = "signature_mismatch"
+	// RejectExpired: auth_date is older than the Validator's MaxAge.
+	RejectExpired = "expired"
+	// RejectFromFuture: auth_date is ahead of the server's clock by more
+	// than the allowed skew.
+	RejectFromFuture = "from_future"
+)
+
+// RejectReason names why err rejected init data (one of the RejectXxx
+// labels), or returns "" when err is nil or not about the init data itself
+// (a setup mistake).
+func RejectReason(err error) string {
+	var ie *invalidError
+	if !errors.As(err, &ie) {
+		return ""
+	}
+	switch ie.rule {
+	case ErrMissingHash, ErrMissingSignature:
+		return RejectUnsigned
+	case ErrSignatureMismatch:
+		return RejectSignatureMismatch
+	case ErrExpired:
+		return RejectExpired
+	case ErrFromFuture:
+		return RejectFromFuture
+	}
+	return RejectMalformed
+}
+
 // invalidError is one broken rule: it matches its sentinel and
 // ErrInvalidInitData, and says which key or value broke it.
 type invalidError struct {
@@ -121,6 +164,13 @@ func (e *invalidError) message() string {
 	return e.rule.Error() + ": " + e.detail
 }
 
+// MaxFields is the most fields init data may have. Telegram sends about a
+// dozen (query_id, user, receiver, chat, chat_type, chat_instance,
+// start_param, can_send_after, auth_date, signature, hash); refusing more
+// before decoding, sorting and hashing keeps a header of many thousand
+// fields from costing the server anything.
+const MaxFields = 32
+
 // pair is one decoded key=value of the query string.
 type pair struct{ key, value string }
 
@@ -134,6 +184,9 @@ type pairs []pair
 // differently, is rejected: a validator and the code after it must never
 // disagree on which value was signed.
 func splitQuery(raw string, buf pairs) (pairs, error) {
+	if strings.Count(raw, "&") >= MaxFields {
+		return nil, invalid(ErrMalformedQuery, fmt.Sprintf("more than %d fields", MaxFields), nil)
+	}
 	ps := buf[:0]
 	for rest := raw; rest != ""; {
 		var field string

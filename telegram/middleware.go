@@ -42,24 +42,43 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 		raw := r.Header.Values(HeaderInitData)
 		switch {
 		case len(raw) == 0 || raw[0] == "":
+			v.reject(r, RejectMissing)
 			unauthorized(w, r, HeaderInitData+" header is missing", nil)
 			return
 		case len(raw) > 1:
+			v.reject(r, RejectMalformed)
 			unauthorized(w, r, HeaderInitData+" header is repeated", nil)
 			return
 		}
-		d, err := v.Validate(raw[0])
+		d, err := v.validate(raw[0])
+		if errors.Is(err, ErrExpired) && d.User != nil {
+			// Authentic but old: a page kept open (Telegram Desktop) may
+			// go on with its session token, for its own user only.
+			if tok := r.Header.Get(HeaderSession); tok != "" && v.CheckSession(tok, d.User.ID) == nil {
+				ctx := context.WithValue(WithInitData(r.Context(), d), sessionAuthKey, true)
+				next.ServeHTTP(w, r.WithContext(ctx))
+				return
+			}
+		}
 		if err != nil {
 			var ie *invalidError
 			if !errors.As(err, &ie) {
 				httpx.WriteError(w, r, nil, err) // a setup mistake: 500
 				return
 			}
+			v.reject(r, RejectReason(err))
 			unauthorized(w, r, ie.message(), err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(WithInitData(r.Context(), d)))
 	})
+}
+
+// reject reports a rejection to ValidatorConfig.OnReject.
+func (v *Validator) reject(r *http.Request, reason string) {
+	if v.onReject != nil {
+		v.onReject(r, reason)
+	}
 }
 
 func unauthorized(w http.ResponseWriter, r *http.Request, msg string, err error) {

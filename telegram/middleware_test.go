@@ -3,8 +3,10 @@ package telegram_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
@@ -114,4 +116,80 @@ func TestMiddlewareNilHandler(t *testing.T) {
 		}
 	}()
 	MustNewValidator(t, testToken, testNow).Middleware(nil)
+}
+
+// Ensure the middleware reports every 401 to OnReject once, with a stable
+// reason, and nothing for init data it accepts.
+func TestMiddlewareOnReject(t *testing.T) {
+	var reasons []string
+	v, err := telegram.NewValidator(telegram.ValidatorConfig{BotToken: testToken, Now: fixedClock(testNow),
+		OnReject: func(r *http.Request, reason string) {
+			if r.URL.Path != "/api/orders" {
+				t.Errorf("OnReject got the request for %s", r.URL.Path)
+			}
+			reasons = append(reasons, reason)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	valid := telegram.SignInitData(testToken, testParams(), testNow)
+	q, err := url.ParseQuery(valid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Del("hash")
+	unsigned := q.Encode()
+	for _, tt := range []struct {
+		name    string
+		headers []string
+		reason  string // "" for accepted
+	}{
+		{"OK", []string{valid}, ""},
+		{"Missing", nil, telegram.RejectMissing},
+		{"Repeated", []string{valid, valid}, telegram.RejectMalformed},
+		{"Garbage", []string{"%%%"}, telegram.RejectMalformed},
+		{"DuplicateKey", []string{valid + "&user=%7B%7D"}, telegram.RejectMalformed},
+		{"NoHash", []string{unsigned}, telegram.RejectUnsigned},
+		{"OtherBot", []string{telegram.SignInitData("1:other-bot", testParams(), testNow)}, telegram.RejectSignatureMismatch},
+		{"Expired", []string{telegram.SignInitData(testToken, testParams(), testNow.Add(-25*time.Hour))}, telegram.RejectExpired},
+		{"Future", []string{telegram.SignInitData(testToken, testParams(), testNow.Add(time.Hour))}, telegram.RejectFromFuture},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			reasons = nil
+			r := httptest.NewRequest(http.MethodPost, "/api/orders", nil)
+			for _, s := range tt.headers {
+				r.Header.Add(telegram.HeaderInitData, s)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			switch {
+			case tt.reason == "" && (w.Code != http.StatusNoContent || len(reasons) != 0):
+				t.Fatalf("status %d, reasons %v; want accepted without a report", w.Code, reasons)
+			case tt.reason != "" && (w.Code != http.StatusUnauthorized || len(reasons) != 1 || reasons[0] != tt.reason):
+				t.Fatalf("status %d, reasons %v; want 401 reported once as %s", w.Code, reasons, tt.reason)
+			}
+		})
+	}
+}
+
+// Ensure RejectReason names the rules of third-party validation too, and
+// nothing for errors that are not about the init data.
+func TestRejectReason(t *testing.T) {
+	v := MustNewValidator(t, testToken, testNow)
+	_, noSignature := v.ValidateThirdParty(telegram.SignInitData(testToken, testParams(), testNow), 1, nil)
+	_, badSignature := v.ValidateThirdParty(telegram.SignInitData(testToken, testParams(), testNow)+"&signature=abc", 1, nil)
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{noSignature, telegram.RejectUnsigned},
+		{badSignature, telegram.RejectMalformed},
+		{nil, ""},
+		{errors.New("telegram: ValidateThirdParty: botID must be positive"), ""},
+	} {
+		if got := telegram.RejectReason(tt.err); got != tt.want {
+			t.Errorf("RejectReason(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
 }

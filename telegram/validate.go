@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -24,7 +25,8 @@ const MaxAgeDefault = 24 * time.Hour
 const clockSkewMax = time.Minute
 
 // Telegram's Ed25519 public keys for third-party validation, in hex, as
-// published at https://core.telegram.org/bots/webapps#validating-data-for-third-party-use.
+// Telegram's Mini Apps documentation publishes them ("Validating data for
+// third-party use").
 // Decode them with ParsePublicKey.
 const (
 	PublicKeyProduction = "e7bf03a2fa4602af4580703d88dda5bb59f32ed8b02a56c187fe7d34caed242d"
@@ -72,15 +74,28 @@ type ValidatorConfig struct {
 
 	// Now returns the current time. Defaults to time.Now.
 	Now func() time.Time
+
+	// OnReject, when set, is called by Middleware for every request it
+	// answers 401, with why (one of the RejectXxx labels), before it
+	// answers, on the request's goroutine: it must return quickly.
+	// Defaults to nil.
+	OnReject func(r *http.Request, reason string)
+
+	// SessionTTL is how long a session token (IssueSession) lets a page
+	// whose init data has expired keep working. Defaults to
+	// SessionTTLDefault (7 days).
+	SessionTTL time.Duration
 }
 
 // Validator checks init data. It is safe for concurrent use, including
 // SetBotToken while requests are being validated.
 type Validator struct {
-	publicKey ed25519.PublicKey
-	botID     int64
-	maxAge    time.Duration
-	now       func() time.Time
+	publicKey  ed25519.PublicKey
+	botID      int64
+	maxAge     time.Duration
+	now        func() time.Time
+	onReject   func(r *http.Request, reason string)
+	sessionTTL time.Duration
 
 	// token holds the HMAC key derived from the bot token; nil when there is
 	// no token.
@@ -135,11 +150,19 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.SessionTTL < 0 {
+		return nil, fmt.Errorf("telegram: SessionTTL must not be negative, got %s", cfg.SessionTTL)
+	}
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = SessionTTLDefault
+	}
 	v := &Validator{
-		publicKey: cfg.PublicKey,
-		botID:     cfg.BotID,
-		maxAge:    cfg.MaxAge,
-		now:       cfg.Now,
+		sessionTTL: cfg.SessionTTL,
+		publicKey:  cfg.PublicKey,
+		botID:      cfg.BotID,
+		maxAge:     cfg.MaxAge,
+		now:        cfg.Now,
+		onReject:   cfg.OnReject,
 	}
 	if cfg.BotToken != "" {
 		v.token.Store(newTokenKey(cfg.BotToken))
@@ -177,6 +200,17 @@ func webAppSecret(botToken string) *[sha256.Size]byte {
 // future. Every rejection matches ErrInvalidInitData and one of the ErrXxx
 // sentinels of this package.
 func (v *Validator) Validate(raw string) (InitData, error) {
+	d, err := v.validate(raw)
+	if err != nil {
+		return InitData{}, err
+	}
+	return d, nil
+}
+
+// validate is Validate, except that init data that is authentic but too old
+// comes back decoded beside its ErrExpired: a session token may still let
+// it in.
+func (v *Validator) validate(raw string) (InitData, error) {
 	key := v.token.Load()
 	if key == nil {
 		return v.ValidateThirdParty(raw, v.botID, v.publicKey)
@@ -241,7 +275,11 @@ func (v *Validator) ValidateThirdParty(raw string, botID int64, key ed25519.Publ
 	if !ed25519.Verify(key, dataCheckString(prefix, ps, true), sig) {
 		return InitData{}, invalid(ErrSignatureMismatch, "", nil)
 	}
-	return v.decodeFresh(raw, ps)
+	d, err := v.decodeFresh(raw, ps)
+	if err != nil {
+		return InitData{}, err
+	}
+	return d, nil
 }
 
 // decodeHash returns the bytes of the hex hash field.
@@ -298,7 +336,7 @@ func (v *Validator) decodeFresh(raw string, ps pairs) (InitData, error) {
 		return InitData{}, invalid(ErrFromFuture, fmt.Sprintf("auth_date is %s ahead of the server clock", skew.Round(time.Second)), nil)
 	}
 	if age := now.Sub(d.AuthDate); age > v.maxAge {
-		return InitData{}, invalid(ErrExpired, fmt.Sprintf("auth_date is %s old, more than %s", age.Round(time.Second), v.maxAge), nil)
+		return d, invalid(ErrExpired, fmt.Sprintf("auth_date is %s old, more than %s", age.Round(time.Second), v.maxAge), nil)
 	}
 	return d, nil
 }

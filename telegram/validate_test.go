@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -573,4 +574,34 @@ func flipHex(h string, i int) string {
 		c = '1'
 	}
 	return h[:i] + string(c) + h[i+1:]
+}
+
+// TestValidateTooManyFields ensures init data with more fields than
+// Telegram sends is refused before it is decoded, even when correctly
+// signed, and that the limit itself still passes.
+func TestValidateTooManyFields(t *testing.T) {
+	v := MustNewValidator(t, testToken, testNow)
+	good := testParams().Values(testNow)
+	withExtra := func(n int) string {
+		vals := url.Values{}
+		for k, vs := range good {
+			vals[k] = append([]string(nil), vs...)
+		}
+		for i := range n {
+			vals.Set(fmt.Sprintf("x%05d", i), "v")
+		}
+		return telegram.Sign(vals, testToken)
+	}
+	fields := len(good) + 1 // and the hash
+	if _, err := v.Validate(withExtra(telegram.MaxFields - fields)); err != nil {
+		t.Fatalf("%d fields refused: %v", telegram.MaxFields, err)
+	}
+	_, err := v.Validate(withExtra(telegram.MaxFields - fields + 1))
+	if !errors.Is(err, telegram.ErrMalformedQuery) || !strings.Contains(err.Error(), "more than") {
+		t.Fatalf("%d fields: %v; want ErrMalformedQuery", telegram.MaxFields+1, err)
+	}
+	huge := strings.Repeat("k=v&", 80000) + "hash=" + strings.Repeat("0", 64)
+	if _, err := v.Validate(huge); !errors.Is(err, telegram.ErrMalformedQuery) {
+		t.Fatalf("80,000 fields: %v; want ErrMalformedQuery", err)
+	}
 }

@@ -7,9 +7,9 @@
 //	go run ./examples/pulse-bench -db 'mysql:root@tcp(127.0.0.1:3306)/bench' -reset -events 100000
 //
 // It seeds the outbox with multi-row INSERTs (bypassing Track), starts the
-// reference receiver in process (or uses -receiver), drains with the
-// background sender (Start) or SendOnce loops, and prints the events, the
-// seconds, events/s, and the peak RSS (VmHWM) of the drain. The seeding's
+// fake Pulse API of pulse/pulsetest in process (or uses -receiver), drains
+// with the background sender (Start) or SendOnce loops, and prints the
+// events, the seconds, events/s, and the peak RSS (VmHWM) of the drain. The seeding's
 // rate is printed too, as a baseline of what the database does with the
 // same rows without the sender.
 package main
@@ -23,7 +23,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -33,10 +32,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/telecart-go/telecart/examples/pulse-receiver/receiver"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/dbopen"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/pulse/pulsetest"
+	"github.com/telecart-go/telecart/telecart"
 )
 
 func main() {
@@ -133,21 +133,23 @@ func run(args []string) error {
 
 	// The receiver: in process unless -receiver names one.
 	url := o.receiverURL
-	var rv *receiver.Receiver
+	var rv *pulsetest.Receiver
 	if url == "" {
 		o.apiKey, o.secret = "bench-key", "bench-secret"
-		if rv, err = receiver.New(receiver.Config{APIKey: o.apiKey, Secret: o.secret}); err != nil {
+		// MaxRecorded -1: the peak RSS measured includes the receiver,
+		// which then holds key hashes alone, not a million events.
+		if rv, err = pulsetest.New(pulsetest.Config{APIKey: o.apiKey, Secret: o.secret, MaxRecorded: -1}); err != nil {
 			return err
 		}
 		defer rv.Close()
-		if err := rv.SetFaults(receiver.Faults{Latency: o.latency}); err != nil {
+		if err := rv.SetFaults(pulsetest.Faults{Latency: o.latency}); err != nil {
 			return err
 		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return err
 		}
-		srv := &http.Server{Handler: rv, ReadHeaderTimeout: 10 * time.Second}
+		srv := telecart.NewHTTPServer(telecart.HTTPServerConfig{Handler: rv})
 		go srv.Serve(ln)
 		defer srv.Close()
 		url = "http://" + ln.Addr().String()

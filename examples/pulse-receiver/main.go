@@ -1,5 +1,6 @@
-// Command pulse-receiver runs the reference Pulse API server
-// (spec/pulse-protocol.md) with optional injected faults:
+// Command pulse-receiver runs the fake Pulse API of pulse/pulsetest
+// (docs/pulse-protocol.md) as a server of its own, with optional injected
+// faults:
 //
 //	go run ./examples/pulse-receiver -addr 127.0.0.1:9090 -api-key k -secret s
 //	go run ./examples/pulse-receiver -api-key k -secret s -error-rate 0.2 -too-many-rate 0.1 -retry-after 2s
@@ -15,14 +16,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"regexp"
 	"syscall"
 	"time"
 
-	"github.com/telecart-go/telecart/examples/pulse-receiver/receiver"
+	"github.com/telecart-go/telecart/pulse/pulsetest"
+	"github.com/telecart-go/telecart/telecart"
 )
 
 func main() {
@@ -41,12 +42,12 @@ func run(args []string) error {
 		addr    = fs.String("addr", "127.0.0.1:9090", "listen address")
 		apiKey  = fs.String("api-key", os.Getenv("PULSE_API_KEY"), "expected Bearer API key (default $PULSE_API_KEY)")
 		secret  = fs.String("secret", os.Getenv("PULSE_SECRET"), "shared signing secret (default $PULSE_SECRET)")
-		maxBody = fs.Int64("max-body", receiver.MaxBodyDefault, "largest request body in bytes; larger gets 413")
+		maxBody = fs.Int64("max-body", pulsetest.MaxBodyDefault, "largest request body in bytes; larger gets 413")
 		window  = fs.Duration("window", 0, "allowed clock skew of X-Pulse-Timestamp (0: the library default, 300s)")
 		seed    = fs.Uint64("seed", 0, "seed of the random source deciding the rate faults")
 		verbose = fs.Bool("v", false, "log every request")
 
-		f               receiver.Faults
+		f               pulsetest.Faults
 		outageAfter     = fs.Duration("outage-after", 0, "start an outage (503) this long after start-up (with -outage-for)")
 		outageFor       = fs.Duration("outage-for", 0, "length of the outage window; 0: no window")
 		rejectPattern   = fs.String("reject-pattern", "", "regexp on idempotency_key or payload: matching events are answered \"rejected\"")
@@ -88,13 +89,16 @@ func run(args []string) error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	rv, err := receiver.New(receiver.Config{
+	rv, err := pulsetest.New(pulsetest.Config{
 		APIKey:  *apiKey,
 		Secret:  *secret,
 		Logger:  logger,
 		MaxBody: *maxBody,
 		Window:  *window,
 		Seed:    *seed,
+		// Nothing reads the events back, and a load run sends millions:
+		// dedupe by key hashes alone.
+		MaxRecorded: -1,
 	})
 	if err != nil {
 		return fmt.Errorf("%w (flags -api-key and -secret)", err)
@@ -110,7 +114,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: rv, ReadHeaderTimeout: 10 * time.Second}
+	srv := telecart.NewHTTPServer(telecart.HTTPServerConfig{Handler: rv})
 	logger.Info("pulse-receiver listening", "url", "http://"+ln.Addr().String(), "routes", "POST /v1/events, GET /stats")
 
 	errc := make(chan error, 1)

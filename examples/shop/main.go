@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -27,6 +26,7 @@ import (
 	"time"
 
 	"github.com/telecart-go/telecart/examples/shop/server"
+	"github.com/telecart-go/telecart/telecart"
 )
 
 func main() {
@@ -70,14 +70,19 @@ flags (each also read from its variable; the flag wins):
   -bot-token T             TELECART_BOT_TOKEN          Telegram bot token (a random demo token, printed)
   -admin-token T           TELECART_ADMIN_TOKEN        admin API token (random, printed)
   -pulse-url URL           TELECART_PULSE_URL          Pulse API (the built-in reference receiver)
-  -pulse-api-key K         TELECART_PULSE_API_KEY      Pulse API key (a demo key)
-  -pulse-secret S          TELECART_PULSE_SECRET       Pulse signing secret (a demo secret)
+  -pulse-api-key K         TELECART_PULSE_API_KEY      Pulse API key, also the ETL key (random, printed)
+  -pulse-secret S          TELECART_PULSE_SECRET       Pulse signing secret (random)
+  -start-param-secret S    TELECART_START_PARAM_SECRET signs campaign links (generated once, kept in the database)
   -dev                     TELECART_DEV                sign a demo initData for plain browsers
   -pulse-retry-base D      TELECART_PULSE_RETRY_BASE   first retry delay (1s)
   -pulse-retry-max D       TELECART_PULSE_RETRY_MAX    longest retry delay (5m)
   -pulse-max-attempts N    TELECART_PULSE_MAX_ATTEMPTS attempts before an event fails (20)
   -pulse-lease D           TELECART_PULSE_LEASE        lease on a claimed batch (1m)
   -log-file PATH           TELECART_LOG_FILE           JSON log file (telecart-demo.log beside the database)
+  -ingest-rate N           TELECART_INGEST_RATE        client events per customer per minute on /api/ingest (300)
+  -read-timeout D          TELECART_READ_TIMEOUT       longest time to read a request, body included (30s)
+  -write-timeout D         TELECART_WRITE_TIMEOUT      longest time to write an answer (1m)
+  -idle-timeout D          TELECART_IDLE_TIMEOUT       longest idle keep-alive (1m)
 
 commands (none: serve):
   migrate status | migrate up
@@ -95,7 +100,8 @@ func serve(ctx context.Context, cfg server.Config) error {
 		_ = s.Stop(context.Background())
 		return err
 	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := telecart.NewHTTPServer(telecart.HTTPServerConfig{Handler: s.Handler(), Logger: s.Logger,
+		ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	// Listen first so /healthz can say "starting" while migrations run.

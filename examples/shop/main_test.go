@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -160,4 +163,91 @@ func TestOperatorCommands(t *testing.T) {
 	if code := run(context.Background(), []string{"-db", db, "schedule", "run", "nope"}, func(string) string { return "" }, &bytes.Buffer{}, &errb); code == 0 {
 		t.Fatal("running an unknown task succeeded")
 	}
+}
+
+// Ensure the demo cuts off a client that sends its body a byte at a time
+// and one that idles on a keep-alive connection, within -read-timeout and
+// -idle-timeout.
+func TestServeSlowClients(t *testing.T) {
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", addr, "-db", "sqlite:" + filepath.Join(t.TempDir(), "slow.db"),
+			"-log-file", filepath.Join(t.TempDir(), "slow.log"), "-read-timeout", "1s", "-idle-timeout", "1s"},
+			func(string) string { return "" }, io.Discard, io.Discard)
+	}()
+	defer func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("exit code %d", code)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("no graceful stop within 20s")
+		}
+	}()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("/healthz did not answer 200 within 15s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// closedWithin fails unless the server closes conn within limit.
+	closedWithin := func(conn net.Conn, limit time.Duration) {
+		t.Helper()
+		start := time.Now()
+		conn.SetReadDeadline(start.Add(limit))
+		_, err := io.Copy(io.Discard, conn)
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatalf("the connection was still open after %v", limit)
+		}
+		t.Logf("closed after %v", time.Since(start).Round(time.Millisecond))
+	}
+	t.Run("SlowBody", func(t *testing.T) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /api/orders HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n", addr)
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(200 * time.Millisecond):
+					if _, err := conn.Write([]byte("x")); err != nil {
+						return
+					}
+				}
+			}
+		}()
+		closedWithin(conn, 6*time.Second)
+	})
+	t.Run("IdleKeepAlive", func(t *testing.T) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "GET /healthz HTTP/1.1\r\nHost: %s\r\n\r\n", addr)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("first request: %v %v", resp, err)
+		}
+		resp.Body.Close()
+		closedWithin(conn, 6*time.Second)
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/telecart-go/telecart/tcerr"
@@ -132,13 +133,55 @@ func decodeError(err error) *tcerr.Error {
 	case errors.As(err, &syntaxErr):
 		return tcerr.Invalidf("malformed JSON at offset %d", syntaxErr.Offset)
 	case errors.As(err, &typeErr):
-		if typeErr.Field != "" {
-			return tcerr.Invalidf("field %q must be %s", typeErr.Field, typeErr.Type.String())
+		if f := jsonFieldPath(typeErr.Field); f != "" {
+			return tcerr.Invalidf("field %q must be %s", f, jsonKind(typeErr.Type))
 		}
-		return tcerr.Invalidf("body must be %s", typeErr.Type.String())
+		return tcerr.Invalidf("body must be %s", jsonKind(typeErr.Type))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return tcerr.Invalidf("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	default:
 		return tcerr.Invalidf("invalid JSON: %v", err)
 	}
+}
+
+// jsonKind names what a Go type accepts in JSON terms: the API's callers
+// see JSON, never the server's type names.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "another JSON type"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	default:
+		return "another JSON type"
+	}
+}
+
+// jsonFieldPath drops the Go names encoding/json puts in a field path for
+// embedded structs ("Settings.shop_name" → "shop_name"): the API's JSON
+// names are snake_case, so a segment starting with a capital is Go's.
+func jsonFieldPath(path string) string {
+	var out []string
+	for _, seg := range strings.Split(path, ".") {
+		if seg == "" || (seg[0] >= 'A' && seg[0] <= 'Z') {
+			continue
+		}
+		out = append(out, seg)
+	}
+	return strings.Join(out, ".")
 }

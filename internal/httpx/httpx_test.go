@@ -13,7 +13,11 @@ import (
 )
 
 func TestDecodeJSON(t *testing.T) {
+	type Embedded struct {
+		Tags []string `json:"tags"`
+	}
 	type body struct {
+		Embedded
 		Name string `json:"name"`
 		N    int    `json:"n"`
 	}
@@ -27,7 +31,10 @@ func TestDecodeJSON(t *testing.T) {
 		{"Empty", ``, 400, "empty"},
 		{"Malformed", `{"name":`, 400, "truncated"},
 		{"Syntax", `{"name" 1}`, 400, "malformed JSON"},
-		{"WrongType", `{"n":"x"}`, 400, `field "n" must be int`},
+		{"WrongType", `{"n":"x"}`, 400, `field "n" must be an integer`},
+		{"WrongTypeString", `{"name":1}`, 400, `field "name" must be a string`},
+		{"WrongTypeEmbedded", `{"tags":{"a":1}}`, 400, `field "tags" must be an array`},
+		{"WrongTypeBody", `[]`, 400, `body must be an object`},
 		{"UnknownField", `{"other":1}`, 400, `unknown field "other"`},
 		{"Trailing", `{"n":1} {"n":2}`, 400, "single JSON value"},
 		{"TooLarge", `{"name":"` + strings.Repeat("x", 200) + `"}`, 413, "exceeds 100 bytes"},
@@ -44,7 +51,8 @@ func TestDecodeJSON(t *testing.T) {
 				return
 			}
 			var e *tcerr.Error
-			if !errors.As(err, &e) || Status(err) != tt.status || !strings.Contains(e.Message, tt.msg) {
+			if !errors.As(err, &e) || Status(err) != tt.status || !strings.Contains(e.Message, tt.msg) ||
+				strings.Contains(e.Message, "httpx") || strings.Contains(e.Message, "Embedded") {
 				t.Fatalf("DecodeJSON = %v; want %d containing %q", err, tt.status, tt.msg)
 			}
 		})

@@ -2,6 +2,7 @@ package dbopen_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -60,5 +61,49 @@ func TestOpenMySQL(t *testing.T) {
 	}
 	if db.Dialect != migrator.MySQL || db.Table("x") != "shop_x" {
 		t.Fatalf("got %s %s", db.Dialect, db.Table("x"))
+	}
+}
+
+// Ensure an SQLite database file the project creates, and its WAL files,
+// are readable by the owner only, and an existing file keeps its mode.
+func TestOpenSQLiteFileMode(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "shop.db")
+	db, err := dbopen.Open(ctx, "sqlite:"+path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "CREATE TABLE t (x TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "INSERT INTO t VALUES ('secret')"); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v; want 0600", filepath.Base(f), st.Mode().Perm())
+		}
+	}
+	db.Close()
+
+	shared := filepath.Join(dir, "shared.db")
+	if err := os.WriteFile(shared, nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	db, err = dbopen.Open(ctx, "sqlite:"+shared, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if st, err := os.Stat(shared); err != nil || st.Mode().Perm() != 0o640 {
+		t.Errorf("an existing file's mode changed: %v %v", st.Mode().Perm(), err)
 	}
 }

@@ -6,8 +6,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -27,6 +30,16 @@ const BusyTimeoutDefault = 10 * time.Second
 func Open(ctx context.Context, path string) (*sql.DB, error) {
 	if path == "" {
 		return nil, fmt.Errorf("sqlite: empty path; use a file name, or :memory: for an in-memory database")
+	}
+	if path != ":memory:" {
+		// The database holds the bot token and the Pulse secrets: a file
+		// made here is the owner's alone. SQLite gives its -wal and -shm
+		// files the database's mode.
+		if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+			f.Close()
+		} else if !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("sqlite: creating %s: %w", path, err)
+		}
 	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeoutDefault.Milliseconds()))

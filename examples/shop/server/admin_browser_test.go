@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -32,7 +33,11 @@ import (
 // HTML.
 const adminXSSName = `<img src=x onerror=alert(1)>`
 
-// adminTelegram is a fake Bot API answering sendMessage with message_id 77.
+// adminNewBotToken is a token the fake Bot API knows, besides the demo's.
+const adminNewBotToken = "2000000000:new-demo-token"
+
+// adminTelegram is a fake Bot API answering sendMessage with message_id 77
+// and getMe for the tokens it knows.
 type adminTelegram struct {
 	mu   sync.Mutex
 	sent []adminSentMessage
@@ -46,6 +51,20 @@ type adminSentMessage struct {
 
 func (f *adminTelegram) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	token, method, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/bot"), "/")
+	if ok && method == "getMe" {
+		// The demo's generated tokens and adminNewBotToken are bots.
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case token == adminNewBotToken:
+			io.WriteString(w, `{"ok":true,"result":{"id":2000000000,"is_bot":true,"first_name":"New","username":"new_demo_bot"}}`)
+		case strings.HasPrefix(token, "1000000000:demo-"):
+			io.WriteString(w, `{"ok":true,"result":{"id":1000000000,"is_bot":true,"first_name":"Demo","username":"demo_shop_bot"}}`)
+		default:
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"ok":false,"error_code":401,"description":"Unauthorized"}`)
+		}
+		return
+	}
 	if !ok || method != "sendMessage" {
 		http.Error(w, `{"ok":false,"error_code":404,"description":"Not Found"}`, http.StatusNotFound)
 		return
@@ -161,7 +180,7 @@ func (e *adminEnv) seed(t *testing.T) {
 
 	// The buyer and the XSS customer come through the storefront API, with
 	// a campaign so that their events go to Pulse.
-	link, err := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: "admin_test", Source: "tg"})
+	link, err := e.srv.TeleCart.StartParams().Encode(pulse.StartParam{CampaignID: "admin_test", Source: "tg"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -800,10 +819,26 @@ func TestAdminPanel(t *testing.T) {
 			BotToken string `json:"bot_token"`
 		}
 		e.get(t, "settings", &s)
-		if want := "••••" + e.srv.Config.BotToken[len(e.srv.Config.BotToken)-4:]; s.BotToken != want {
+		if want := "••••"; s.BotToken != want {
 			t.Errorf("saving changed the bot token: %q, want %q", s.BotToken, want)
 		}
 		browsertest.Screenshot(t, ctx, "settings")
+
+		// Ensure a bot token Telegram refuses is shown as the token's
+		// error and not saved; a good one shows the bot's username; the
+		// demo's own token goes back the same way.
+		adminSet(t, ctx, `[data-testid=setting-bot_token]`, "1234:mistyped-token")
+		adminDo(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=settings-save]`)))
+		adminWait(t, ctx, `document.querySelector('[data-error-for=bot_token]').textContent.includes('Telegram does not accept')`)
+		adminSet(t, ctx, `[data-testid=setting-bot_token]`, adminNewBotToken)
+		adminDo(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=settings-save]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=settings-saved]`)))
+		adminWaitText(t, ctx, `[data-testid=bot-username]`, "Bot: @new_demo_bot")
+		browsertest.Screenshot(t, ctx, "settings_bot")
+		adminSet(t, ctx, `[data-testid=setting-bot_token]`, e.srv.Config.BotToken)
+		adminDo(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=settings-save]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=settings-saved]`)))
+		adminWaitText(t, ctx, `[data-testid=bot-username]`, "Bot: @demo_shop_bot")
 	})
 
 	t.Run("Forms", func(t *testing.T) {

@@ -39,6 +39,7 @@ type appServer struct {
 	ingestDown atomic.Bool
 	ingestFail atomic.Int64 // requests answered 503 by the switch
 	ingestOK   atomic.Int64 // requests the server answered 200
+	ingest429  atomic.Int64 // requests the server's rate limit refused
 }
 
 func appStart(t *testing.T, mutate func(*server.Config)) *appServer {
@@ -60,8 +61,11 @@ func appStart(t *testing.T, mutate func(*server.Config)) *appServer {
 			}
 			rec := &appStatusWriter{ResponseWriter: w, status: http.StatusOK}
 			h.ServeHTTP(rec, r)
-			if rec.status == http.StatusOK {
+			switch rec.status {
+			case http.StatusOK:
 				a.ingestOK.Add(1)
+			case http.StatusTooManyRequests:
+				a.ingest429.Add(1)
 			}
 		})
 	}
@@ -109,7 +113,7 @@ func (a *appServer) appSetFeed(t *testing.T, ratio string, perPage int) {
 // that the user's client events are attributed (and so stored).
 func (a *appServer) appInitData(t *testing.T, userID int64) (initData, startParam string) {
 	t.Helper()
-	sp, err := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: "test", Source: "tg"})
+	sp, err := a.s.TeleCart.StartParams().Encode(pulse.StartParam{CampaignID: "test", Source: "tg"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -925,4 +929,35 @@ func appJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(raw)
+}
+
+// Ensure the storefront's event queue honours the ingest rate limit: after
+// a 429 with Retry-After it waits instead of hammering the server, and the
+// refused events stay queued.
+func TestAppEventsHonourRateLimit(t *testing.T) {
+	a := appStart(t, func(c *server.Config) { c.IngestRate = 2 })
+	const userID = 4208
+	initData, sp := a.appInitData(t, userID)
+	ctx := appBrowser(t, appFakeScript(t, appFake{InitData: initData, StartParam: sp, UserID: userID}))
+	appOpen(t, ctx, a.url)
+	for _, id := range []string{"p1", "p2", "p3"} {
+		appDo(t, ctx, "opening a product", chromedp.Navigate(a.url+"/app/#/product/"+id))
+		appWait(t, ctx, "the product", `document.querySelector('[data-testid=add-to-cart]') !== null`)
+	}
+	for i := 0; a.ingest429.Load() == 0 && i < 200; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if a.ingest429.Load() == 0 {
+		t.Fatal("the rate limit never refused the page's events")
+	}
+	refused := a.ingest429.Load()
+	appEval[int](t, ctx, `dispatchEvent(new Event('online')), 0`) // a nudge must not override Retry-After
+	time.Sleep(3 * time.Second)
+	if got := a.ingest429.Load(); got > refused+1 {
+		t.Fatalf("%d more requests refused within 3 s of a 429 with Retry-After; the page does not wait", got-refused)
+	}
+	const queueJS = `JSON.parse(localStorage.getItem('telecart.events.v1') || '[]')`
+	if n := appEval[int](t, ctx, queueJS+`.length`); n == 0 {
+		t.Fatal("the refused events were dropped from the queue")
+	}
 }

@@ -1,6 +1,6 @@
 // Package server is the demo shop server behind `go run ./examples/shop`:
 // the demo host's catalog, orders and customers wired with the TeleCart
-// plugin, the built-in reference Pulse receiver, /healthz, and the flags
+// plugin, the built-in reference Pulse receiver, /healthz, /metrics, and the flags
 // and variables of the HTTP API spec. Tests embed it on an httptest
 // listener; main only parses flags and serves.
 package server
@@ -24,25 +24,27 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/telecart-go/telecart/examples/pulse-receiver/receiver"
 	"github.com/telecart-go/telecart/examples/shop/demo"
 	"github.com/telecart-go/telecart/internal/httpx"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/dbopen"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/pulse/pulsetest"
 	"github.com/telecart-go/telecart/tcerr"
 	"github.com/telecart-go/telecart/telecart"
+	"github.com/telecart-go/telecart/telecart/metrics"
 	"github.com/telecart-go/telecart/telegram"
 )
 
 // Defaults of the demo server.
 const (
-	AddrDefault        = "127.0.0.1:8080"
-	DBDefault          = "sqlite:telecart-demo.db"
-	LogFileName        = "telecart-demo.log"
-	PulseAPIKeyDefault = "demo-pulse-api-key"
-	PulseSecretDefault = "demo-pulse-secret"
+	AddrDefault = "127.0.0.1:8080"
+	DBDefault   = "sqlite:telecart-demo.db"
+	LogFileName = "telecart-demo.log"
 )
 
 // Config is the demo server's configuration: one field per flag.
@@ -54,12 +56,19 @@ type Config struct {
 	PulseURL         string // empty: the built-in reference receiver
 	PulseAPIKey      string
 	PulseSecret      string
+	StartParamSecret string // empty: generated once and kept in the database
 	Dev              bool
 	PulseRetryBase   time.Duration
 	PulseRetryMax    time.Duration
 	PulseMaxAttempts int
 	PulseLease       time.Duration
 	LogFile          string
+	// IngestRate is the per-customer limit on /api/ingest, events per
+	// minute; 0 is the library's default.
+	IngestRate int
+	// ReadTimeout, WriteTimeout and IdleTimeout bound a request's reading,
+	// an answer's writing and an idle keep-alive connection.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// TelegramAPIURL points the Bot API client elsewhere (tests). Not a flag.
 	TelegramAPIURL string
 	// Stdout receives the start-up lines and the text log. Defaults to os.Stdout.
@@ -84,8 +93,9 @@ func ParseFlags(args []string, getenv func(string) string) (Config, []string, er
 	fs.StringVar(&c.BotToken, "bot-token", env("TELECART_BOT_TOKEN", ""), "Telegram bot token (default: a random demo token)")
 	fs.StringVar(&c.AdminToken, "admin-token", env("TELECART_ADMIN_TOKEN", ""), "admin API token (default: random, printed)")
 	fs.StringVar(&c.PulseURL, "pulse-url", env("TELECART_PULSE_URL", ""), "Pulse API URL (default: the built-in receiver)")
-	fs.StringVar(&c.PulseAPIKey, "pulse-api-key", env("TELECART_PULSE_API_KEY", PulseAPIKeyDefault), "Pulse API key")
-	fs.StringVar(&c.PulseSecret, "pulse-secret", env("TELECART_PULSE_SECRET", PulseSecretDefault), "Pulse signing secret")
+	fs.StringVar(&c.PulseAPIKey, "pulse-api-key", env("TELECART_PULSE_API_KEY", ""), "Pulse API key (default: random, printed)")
+	fs.StringVar(&c.PulseSecret, "pulse-secret", env("TELECART_PULSE_SECRET", ""), "Pulse signing secret (default: random)")
+	fs.StringVar(&c.StartParamSecret, "start-param-secret", env("TELECART_START_PARAM_SECRET", ""), "signs campaign links (default: generated once and kept in the database)")
 	dev, err := envBool(getenv("TELECART_DEV"))
 	if err != nil {
 		return c, nil, fmt.Errorf("TELECART_DEV: %w", err)
@@ -100,6 +110,9 @@ func ParseFlags(args []string, getenv func(string) string) (Config, []string, er
 		{&c.PulseRetryBase, "pulse-retry-base", "TELECART_PULSE_RETRY_BASE", pulse.RetryBaseDefault},
 		{&c.PulseRetryMax, "pulse-retry-max", "TELECART_PULSE_RETRY_MAX", pulse.RetryMaxDefault},
 		{&c.PulseLease, "pulse-lease", "TELECART_PULSE_LEASE", pulse.LeaseDefault},
+		{&c.ReadTimeout, "read-timeout", "TELECART_READ_TIMEOUT", telecart.ReadTimeoutDefault},
+		{&c.WriteTimeout, "write-timeout", "TELECART_WRITE_TIMEOUT", telecart.WriteTimeoutDefault},
+		{&c.IdleTimeout, "idle-timeout", "TELECART_IDLE_TIMEOUT", telecart.IdleTimeoutDefault},
 	}
 	for _, d := range durations {
 		def := d.def
@@ -117,6 +130,13 @@ func ParseFlags(args []string, getenv func(string) string) (Config, []string, er
 		}
 	}
 	fs.IntVar(&c.PulseMaxAttempts, "pulse-max-attempts", attempts, "attempts before an event fails")
+	ingestRate := 0
+	if v := getenv("TELECART_INGEST_RATE"); v != "" {
+		if ingestRate, err = strconv.Atoi(v); err != nil {
+			return c, nil, fmt.Errorf("TELECART_INGEST_RATE: %w", err)
+		}
+	}
+	fs.IntVar(&c.IngestRate, "ingest-rate", ingestRate, "events one customer may send to /api/ingest per minute (0: the library's default)")
 	fs.StringVar(&c.LogFile, "log-file", env("TELECART_LOG_FILE", ""), "JSON log file the logs viewer reads (default: beside the database)")
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
@@ -137,8 +157,10 @@ type Server struct {
 	TeleCart *telecart.TeleCart
 	DB       migrator.DB
 	Orders   *demo.Orders
-	// Receiver is the built-in Pulse receiver, nil with -pulse-url.
-	Receiver *receiver.Receiver
+	// Receiver is the built-in Pulse receiver, the fake Pulse API of
+	// pulse/pulsetest, nil with -pulse-url. It keeps the first
+	// pulsetest.MaxRecordedDefault events for its Events.
+	Receiver *pulsetest.Receiver
 	Logger   *slog.Logger
 
 	handler      http.Handler
@@ -149,6 +171,8 @@ type Server struct {
 	devInitData  func() string
 	generatedBot bool
 	generatedAdm bool
+	// generatedPulse: the Pulse API key is this run's random one.
+	generatedPulse bool
 }
 
 // New opens the database and builds the shop; it does not migrate or listen
@@ -157,12 +181,23 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Stdout == nil {
 		cfg.Stdout = os.Stdout
 	}
+	if cfg.Dev && !isLoopback(cfg.Addr) {
+		return nil, fmt.Errorf("-dev signs a buyer's initData for anyone who asks, so it runs only on a loopback -addr such as 127.0.0.1:8080, not %q", cfg.Addr)
+	}
 	s := &Server{Config: cfg}
 	if s.Config.BotToken == "" {
 		s.Config.BotToken, s.generatedBot = "1000000000:demo-"+randomHex(12), true
 	}
 	if s.Config.AdminToken == "" {
 		s.Config.AdminToken, s.generatedAdm = randomHex(16), true
+	}
+	// No constant credentials: without flags the Pulse API key (which the
+	// Pulse service also presents to the ETL export) and secret are random.
+	if s.Config.PulseAPIKey == "" {
+		s.Config.PulseAPIKey, s.generatedPulse = randomHex(16), true
+	}
+	if s.Config.PulseSecret == "" {
+		s.Config.PulseSecret = randomHex(16)
 	}
 	db, err := dbopen.Open(ctx, cfg.DB, "")
 	if err != nil {
@@ -192,10 +227,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	tc, err := telecart.New(telecart.Config{
 		DB: db, Catalog: demo.NewCatalog(""), Orders: s.Orders, Customers: demo.NewCustomers(db),
 		AdminAuth: telecart.BearerAuth(s.Config.AdminToken), BotToken: s.Config.BotToken,
-		TelegramAPIURL: cfg.TelegramAPIURL,
-		Pulse: pulse.Config{URL: pulseURL, APIKey: cfg.PulseAPIKey, Secret: cfg.PulseSecret,
+		TelegramAPIURL:   cfg.TelegramAPIURL,
+		StartParamSecret: cfg.StartParamSecret,
+		Pulse: pulse.Config{URL: pulseURL, APIKey: s.Config.PulseAPIKey, Secret: s.Config.PulseSecret,
 			RetryBase: cfg.PulseRetryBase, RetryMax: cfg.PulseRetryMax, MaxAttempts: cfg.PulseMaxAttempts,
 			Lease: cfg.PulseLease},
+		IngestRate:      cfg.IngestRate,
 		Settings:        telecart.Settings{ShopName: "TeleCart Demo Shop"},
 		ExtraMigrations: []migrator.Source{demo.MigrationSource()},
 		LogFile:         s.Config.LogFile,
@@ -206,6 +243,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.TeleCart = tc
+	collector, err := metrics.New(tc, metrics.Config{})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collector, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.devInitData = func() string {
 		return telegram.SignInitData(s.Config.BotToken, telegram.SignParams{
 			User: &telegram.User{ID: 777000, FirstName: "Demo", LastName: "Buyer", Username: "demo_buyer",
@@ -214,6 +258,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	r := mux.NewRouter()
 	r.HandleFunc("/healthz", s.handleHealthz).Methods(http.MethodGet)
+	// The outbox gauges fail alone when the database does not answer.
+	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})).
+		Methods(http.MethodGet)
 	r.PathPrefix(demo.ImagesPath).Handler(demo.ImagesHandler())
 	if cfg.Dev {
 		r.HandleFunc("/dev/init-data", s.handleDevInitData).Methods(http.MethodGet)
@@ -224,6 +271,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	s.handler = r
 	return s, nil
+}
+
+// isLoopback reports whether addr listens on the loopback interface only.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Handler serves the whole shop.
@@ -273,6 +333,7 @@ func (s *Server) PrintBanner(baseURL string) {
 	fmt.Fprintf(w, "  storefront:  %s/app/\n", baseURL)
 	fmt.Fprintf(w, "  admin panel: %s/admin/\n", baseURL)
 	fmt.Fprintf(w, "  health:      %s/healthz\n", baseURL)
+	fmt.Fprintf(w, "  metrics:     %s/metrics (Prometheus)\n", baseURL)
 	if s.generatedAdm {
 		fmt.Fprintf(w, "  admin token (random, set -admin-token to keep one): %s\n", s.Config.AdminToken)
 	}
@@ -282,6 +343,15 @@ func (s *Server) PrintBanner(baseURL string) {
 	if s.Receiver != nil {
 		fmt.Fprintf(w, "  Pulse: the built-in reference receiver at http://%s (stats: /stats)\n", s.receiverLn.Addr())
 	}
+	// Secrets are printed only when this run made them and they are the
+	// ones in effect: never a secret stored in a database by someone else.
+	settings, err := s.TeleCart.Settings().Get(context.Background())
+	if s.generatedPulse && err == nil && settings.PulseAPIKey == s.Config.PulseAPIKey {
+		fmt.Fprintf(w, "  Pulse API key, also the ETL export's key (random, set -pulse-api-key to keep one): %s\n", s.Config.PulseAPIKey)
+	}
+	if s.Config.StartParamSecret == "" {
+		fmt.Fprintln(w, "  campaign links: signed with the start_param secret generated once and kept in the database (the start_param_secret setting)")
+	}
 	if s.Config.Dev {
 		fmt.Fprintf(w, "  dev mode: the storefront signs a demo initData at %s/dev/init-data\n", baseURL)
 	}
@@ -289,7 +359,7 @@ func (s *Server) PrintBanner(baseURL string) {
 }
 
 func (s *Server) startReceiver() error {
-	rv, err := receiver.New(receiver.Config{APIKey: s.Config.PulseAPIKey, Secret: s.Config.PulseSecret})
+	rv, err := pulsetest.New(pulsetest.Config{APIKey: s.Config.PulseAPIKey, Secret: s.Config.PulseSecret})
 	if err != nil {
 		return err
 	}
@@ -298,7 +368,7 @@ func (s *Server) startReceiver() error {
 		return fmt.Errorf("starting the built-in Pulse receiver: %w", err)
 	}
 	s.Receiver, s.receiverLn = rv, ln
-	s.receiverSrv = &http.Server{Handler: rv, ReadHeaderTimeout: 10 * time.Second}
+	s.receiverSrv = telecart.NewHTTPServer(telecart.HTTPServerConfig{Handler: rv, Logger: s.Logger})
 	go func() { _ = s.receiverSrv.Serve(ln) }()
 	return nil
 }

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,7 +116,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			s, base := MustStart(t, d, nil)
 			call(t, "GET", base+"/healthz", "", "", nil, http.StatusOK, nil)
-			link, err := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: "demo_launch", Source: "tg"})
+			link, err := s.TeleCart.StartParams().Encode(pulse.StartParam{CampaignID: "demo_launch", Source: "tg"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -214,5 +217,300 @@ func TestParseFlags(t *testing.T) {
 		return ""
 	}); err == nil {
 		t.Error("a bad TELECART_PULSE_LEASE was accepted")
+	}
+}
+
+// Ensure -dev, which signs initData for anyone, is refused on any address
+// but a loopback one.
+func TestDevLoopbackOnly(t *testing.T) {
+	for addr, ok := range map[string]bool{
+		"127.0.0.1:8080": true, "localhost:8080": true, "[::1]:8080": true,
+		":8080": false, "0.0.0.0:8080": false, "192.168.1.5:8080": false, "shop.example:443": false,
+	} {
+		cfg, _, err := server.ParseFlags([]string{"-dev", "-addr", addr, "-db", "sqlite::memory:"}, func(string) string { return "" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Stdout = io.Discard
+		s, err := server.New(context.Background(), cfg)
+		if ok != (err == nil) {
+			t.Errorf("-dev -addr %s: New = %v; want ok=%v", addr, err, ok)
+		}
+		if err == nil {
+			_ = s.Stop(context.Background())
+		} else if !strings.Contains(err.Error(), "loopback") {
+			t.Errorf("-dev -addr %s: %v does not say why", addr, err)
+		}
+	}
+}
+
+// Ensure saving a setting does not pin the built-in receiver's random
+// port: after a restart the demo sends to its new receiver.
+func TestRestartKeepsDefaultsUnpinned(t *testing.T) {
+	for _, d := range migratortest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			dsn := "sqlite:" + filepath.Join(t.TempDir(), "shop.db")
+			if d == migrator.MySQL {
+				dsn = "mysql:" + migratortest.FreshDSN(t, d)
+			}
+			logFile := filepath.Join(t.TempDir(), "shop.log")
+			start := func() (*server.Server, string) {
+				cfg, _, err := server.ParseFlags([]string{"-db", dsn, "-log-file", logFile, "-admin-token", "admin-token-1"},
+					func(string) string { return "" })
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg.Stdout = io.Discard
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				s, err := server.New(ctx, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := s.Start(ctx); err != nil {
+					t.Fatal(err)
+				}
+				srv := httptest.NewServer(s.Handler())
+				t.Cleanup(srv.Close)
+				return s, srv.URL
+			}
+			stop := func(s *server.Server) {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				if err := s.Stop(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s1, url1 := start()
+			var settings map[string]any
+			call(t, "GET", url1+"/admin/api/settings", "", "admin-token-1", nil, http.StatusOK, &settings)
+			first := settings["pulse_url"]
+			settings["shop_name"] = "Renamed"
+			call(t, "PUT", url1+"/admin/api/settings", "", "admin-token-1", settings, http.StatusOK, nil)
+			stop(s1)
+
+			s2, url2 := start()
+			defer stop(s2)
+			call(t, "GET", url2+"/admin/api/settings", "", "admin-token-1", nil, http.StatusOK, &settings)
+			if settings["shop_name"] != "Renamed" {
+				t.Fatalf("the saved setting was lost: %v", settings["shop_name"])
+			}
+			if settings["pulse_url"] == first || !strings.HasPrefix(fmt.Sprint(settings["pulse_url"]), "http://127.0.0.1:") {
+				t.Fatalf("pulse_url %v after a restart; the first run's was %v", settings["pulse_url"], first)
+			}
+		})
+	}
+}
+
+// Ensure one customer's flood of client events through the demo is held to
+// -ingest-rate: the extra requests are answered 429 with Retry-After, and
+// the outbox grows by at most the limit.
+func TestIngestFlood(t *testing.T) {
+	for _, d := range migratortest.Dialects {
+		t.Run(string(d), func(t *testing.T) { testIngestFlood(t, d) })
+	}
+}
+
+func testIngestFlood(t *testing.T, d migrator.Dialect) {
+	const rate = 100
+	s, url := MustStart(t, d, func(c *server.Config) { c.IngestRate = rate })
+	sp, err := s.TeleCart.StartParams().Encode(pulse.StartParam{CampaignID: "anycampaign"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	initData := telegram.SignInitData(s.Config.BotToken, telegram.SignParams{
+		User: &telegram.User{ID: 4242, FirstName: "Flood"}, StartParam: sp}, time.Now())
+	total := func() int64 {
+		var st struct{ Pending, Sending, Sent, Failed int64 }
+		call(t, "GET", url+"/admin/api/pulse/stats?fresh=1", "", s.Config.AdminToken, nil, http.StatusOK, &st)
+		return st.Pending + st.Sending + st.Sent + st.Failed
+	}
+	before := total()
+	// An unsigned link, which anyone can mint for any campaign, attributes
+	// nothing: its events are dropped, not stored.
+	unsigned, err := pulse.NewStartParamSerializer("").Encode(pulse.StartParam{CampaignID: "anycampaign"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res pulse.IngestResponse
+	call(t, "POST", url+"/api/ingest", telegram.SignInitData(s.Config.BotToken, telegram.SignParams{
+		User: &telegram.User{ID: 4343, FirstName: "Forger"}, StartParam: unsigned}, time.Now()),
+		"", map[string]any{"events": []map[string]any{{"id": "forged-1", "event": "ADD_TO_CART"}}}, http.StatusOK, &res)
+	if res.Dropped != 1 || res.Accepted != 0 || total() != before {
+		t.Fatalf("an unsigned link: %+v, the outbox grew by %d", res, total()-before)
+	}
+	var ok, limited, other atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				evs := make([]string, 50)
+				for j := range evs {
+					evs[j] = fmt.Sprintf(`{"id":"g%d-r%d-e%d","event":"ADD_TO_CART","payload":{}}`, g, i, j)
+				}
+				req, _ := http.NewRequest("POST", url+"/api/ingest", strings.NewReader(`{"events":[`+strings.Join(evs, ",")+`]}`))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set(telegram.HeaderInitData, initData)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					other.Add(1)
+					continue
+				}
+				resp.Body.Close()
+				switch {
+				case resp.StatusCode == http.StatusOK:
+					ok.Add(1)
+				case resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") != "":
+					limited.Add(1)
+				default:
+					other.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	grew := total() - before
+	t.Logf("80 requests of 50 events: %d accepted, %d answered 429, %d other; the outbox grew by %d", ok.Load(), limited.Load(), other.Load(), grew)
+	if other.Load() != 0 || limited.Load() == 0 {
+		t.Fatalf("%d unexpected answers, %d 429s", other.Load(), limited.Load())
+	}
+	// The first seconds refill a little: allow the refill of the run.
+	if grew > rate+rate/6 {
+		t.Fatalf("the outbox grew by %d events; the limit is %d a minute", grew, rate)
+	}
+}
+
+// Ensure the demo has no constant credentials: without -pulse-api-key the
+// ETL export refuses the old well-known key and takes only this run's
+// random one, which the banner prints; a key an admin stored in the
+// database is never printed.
+func TestNoDefaultCredentials(t *testing.T) {
+	var out bytes.Buffer
+	s, url := MustStart(t, migrator.SQLite, func(c *server.Config) { c.Stdout = &out })
+	etl := func(key string) int {
+		req, _ := http.NewRequest("GET", url+"/pulse/etl/customers", nil)
+		req.Header.Set("X-Api-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := etl("demo-pulse-api-key"); code != http.StatusUnauthorized {
+		t.Fatalf("the old default key: %d", code)
+	}
+	if len(s.Config.PulseAPIKey) < 32 || etl(s.Config.PulseAPIKey) != http.StatusOK {
+		t.Fatalf("this run's key %q is not the ETL key", s.Config.PulseAPIKey)
+	}
+	s.PrintBanner(url)
+	if !strings.Contains(out.String(), s.Config.PulseAPIKey) || strings.Contains(out.String(), s.Config.PulseSecret) {
+		t.Fatalf("the banner should print the generated key, never the signing secret:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "start_param secret generated once and kept in the database") {
+		t.Fatalf("the banner does not say where the start_param secret is kept:\n%s", out.String())
+	}
+
+	// An admin stores credentials of a real Pulse service: the banner
+	// prints no key any more.
+	var settings map[string]any
+	call(t, "GET", url+"/admin/api/settings", "", s.Config.AdminToken, nil, http.StatusOK, &settings)
+	settings["pulse_url"], settings["pulse_api_key"], settings["pulse_secret"] = "https://pulse.example", "stored-key-0123456789", "stored-secret"
+	call(t, "PUT", url+"/admin/api/settings", "", s.Config.AdminToken, settings, http.StatusOK, nil)
+	out.Reset()
+	s.PrintBanner(url)
+	if strings.Contains(out.String(), "stored-key") || strings.Contains(out.String(), s.Config.PulseAPIKey) {
+		t.Fatalf("the banner printed a key not in effect or stored by someone else:\n%s", out.String())
+	}
+}
+
+// Ensure a Telegram Desktop page kept open past its init data's 24 hours
+// keeps working through the demo with the session token it got while fresh,
+// and that nobody else's stale init data rides on it.
+func TestSessionThroughDemo(t *testing.T) {
+	s, url := MustStart(t, migrator.SQLite, nil)
+	sign := func(id int64, at time.Time) string {
+		return telegram.SignInitData(s.Config.BotToken, telegram.SignParams{User: &telegram.User{ID: id, FirstName: "Desk"}}, at)
+	}
+	launched := time.Now().Add(-23 * time.Hour) // fresh for one more hour
+	var sess struct {
+		Token     string    `json:"token"`
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	call(t, "POST", url+"/api/session", sign(9001, launched), "", map[string]any{}, http.StatusOK, &sess)
+	if sess.Token == "" || sess.ExpiresAt.Before(time.Now().Add(6*24*time.Hour)) {
+		t.Fatalf("session %+v; want a token for about 7 days", sess)
+	}
+	get := func(initData, session string) int {
+		req, _ := http.NewRequest("GET", url+"/api/settings", nil)
+		req.Header.Set(telegram.HeaderInitData, initData)
+		if session != "" {
+			req.Header.Set(telegram.HeaderSession, session)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	stale := sign(9001, time.Now().Add(-30*time.Hour)) // the same page a day later
+	if code := get(stale, ""); code != http.StatusUnauthorized {
+		t.Fatalf("stale init data alone: %d", code)
+	}
+	if code := get(stale, sess.Token); code != http.StatusOK {
+		t.Fatalf("stale init data with its session: %d", code)
+	}
+	if code := get(sign(9002, time.Now().Add(-30*time.Hour)), sess.Token); code != http.StatusUnauthorized {
+		t.Fatalf("someone else's stale init data with the session: %d", code)
+	}
+}
+
+// Ensure the demo's error answers speak the API's own words: JSON type
+// errors without Go type names, JSON 404s and 405s with Allow, and no
+// directory listings.
+func TestDemoErrorAnswers(t *testing.T) {
+	s, url := MustStart(t, migrator.SQLite, nil)
+	initData := telegram.SignInitData(s.Config.BotToken, telegram.SignParams{User: &telegram.User{ID: 77, FirstName: "E"}}, time.Now())
+	do := func(method, path, body string, admin bool) (*http.Response, string) {
+		req, _ := http.NewRequest(method, url+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(telegram.HeaderInitData, initData)
+		if admin {
+			req.Header.Set("Authorization", "Bearer "+s.Config.AdminToken)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	for _, tt := range []struct {
+		method, path, body string
+		admin              bool
+		status             int
+		want, allow        string
+	}{
+		{"POST", "/api/orders", `[]`, false, 400, "body must be an object", ""},
+		{"PUT", "/admin/api/settings", `{"shop_name":123}`, true, 400, `field \"shop_name\" must be a string`, ""},
+		{"DELETE", "/admin/api/settings", ``, true, 405, "method_not_allowed", "GET, PUT"},
+		{"GET", "/app/js/", ``, false, 404, `"not_found"`, ""},
+		{"GET", "/admin/nothing-here", ``, false, 404, `"not_found"`, ""},
+	} {
+		resp, body := do(tt.method, tt.path, tt.body, tt.admin)
+		if resp.StatusCode != tt.status || !strings.Contains(body, tt.want) ||
+			!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") || resp.Header.Get("Allow") != tt.allow {
+			t.Errorf("%s %s = %d %s Allow %q: %s; want %d with %s", tt.method, tt.path, resp.StatusCode,
+				resp.Header.Get("Content-Type"), resp.Header.Get("Allow"), body, tt.status, tt.want)
+		}
+		for _, leak := range []string{"telecart.", "Settings.", "OrderRequest", "<pre>", "Index of"} {
+			if strings.Contains(body, leak) {
+				t.Errorf("%s %s leaks %q: %s", tt.method, tt.path, leak, body)
+			}
+		}
 	}
 }

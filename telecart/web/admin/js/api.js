@@ -1,5 +1,8 @@
-// The admin API client: fetch with the admin token from sessionStorage.
-// A 401 anywhere forgets the token and sends the admin back to sign-in.
+// The admin API client. The host's own admin auth (a cookie session, a
+// proxy) rides on the browser's credentials; with TeleCart's BearerAuth the
+// token kept in sessionStorage goes in Authorization. A 401 anywhere forgets
+// the token and tells the page, saying whether the server asks for a bearer
+// token (WWW-Authenticate: Bearer) or for the host's own sign-in.
 
 const TOKEN_KEY = 'telecart.admin.token';
 
@@ -17,20 +20,24 @@ export function clearToken() {
 
 let unauthorized = () => {};
 
-// onUnauthorized sets what happens when the API answers 401.
+// onUnauthorized sets what happens when the API answers 401: fn(bearer,
+// message), bearer true when the answer asks for a bearer token, message the
+// answer's error message (the host's login may say where to sign in).
 export function onUnauthorized(fn) {
   unauthorized = fn;
 }
 
 // ApiError is a failed call: status 0 when the server was not reached;
-// fields holds the per-field messages of a 422.
+// fields holds the per-field messages of a 422; bearer tells a 401 that asks
+// for a bearer token from one that asks for the host's own sign-in.
 export class ApiError extends Error {
-  constructor(status, code, message, fields) {
+  constructor(status, code, message, fields, bearer = false) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.fields = fields || {};
+    this.bearer = bearer;
   }
 }
 
@@ -50,7 +57,8 @@ function apiURL(path, query) {
 export async function api(path, opts = {}) {
   const { method = 'GET', query, body, signal } = opts;
   const token = opts.token ?? getToken();
-  const headers = { Accept: 'application/json', Authorization: `Bearer ${token}` };
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res;
   try {
@@ -72,12 +80,13 @@ export async function api(path, opts = {}) {
     }
   }
   if (res.status === 401) {
+    const bearer = /^\s*bearer\b/i.test(res.headers.get('WWW-Authenticate') || '');
+    const e = (data && data.error) || {};
     if (opts.token === undefined) {
       clearToken();
-      unauthorized();
+      unauthorized(bearer, e.message || '');
     }
-    const e = (data && data.error) || {};
-    throw new ApiError(401, e.code || 'unauthorized', e.message || 'Unauthorized');
+    throw new ApiError(401, e.code || 'unauthorized', e.message || 'Unauthorized', null, bearer);
   }
   if (!res.ok) {
     const e = (data && data.error) || {};

@@ -29,6 +29,10 @@ const app = document.getElementById('app');
 let shop = null; // the settings, for the shop's name and time zone
 let cleanup = null;
 let signInNotice = '';
+// auth is how the API lets this page in: 'token' (TeleCart's BearerAuth,
+// the token in sessionStorage), 'host' (the host's own login, e.g. a
+// cookie session), or null until GET /admin/api/me has said.
+let auth = null;
 
 function currentRoute() {
   const id = (location.hash.match(/^#\/([a-z]+)/) || [])[1];
@@ -82,8 +86,10 @@ function showSignIn() {
     }
     submit.disabled = true;
     try {
+      await api('me', { token });
       shop = await api('settings', { token });
       setToken(token);
+      auth = 'token';
       signInNotice = '';
       if (!currentRoute()) history.replaceState(null, '', '#/dashboard');
       showShell();
@@ -97,6 +103,30 @@ function showSignIn() {
   input.focus();
 }
 
+// hostSignInMessage is the message the host's card shows now, kept across
+// a change of language.
+function hostSignInMessage() {
+  const el = app.querySelector('[data-testid="signin-host-message"]');
+  return el ? el.textContent : '';
+}
+
+// showHostSignIn is shown when the API refuses without asking for a token:
+// the host's own admin login guards it, so the admin signs in there.
+function showHostSignIn(message) {
+  unmount();
+  closeAllDialogs();
+  auth = null;
+  document.title = `${t('signin.host_title')} · TeleCart`;
+  clear(app, h('div', { class: 'signin-page' },
+    h('div', { class: 'signin-card card', 'data-testid': 'signin-host' },
+      h('div', { class: 'brand big' }, h('span', { class: 'brand-mark' }, 'T'), h('span', {}, 'TeleCart'), h('span', { class: 'brand-sub' }, t('app.admin'))),
+      h('h1', {}, t('signin.host_title')),
+      h('p', { class: 'hint' }, t('signin.host_text')),
+      message ? h('div', { class: 'alert', 'data-testid': 'signin-host-message' }, message) : null,
+      h('button', { type: 'button', class: 'btn primary block', 'data-testid': 'signin-host-retry', onclick: boot }, t('common.retry')),
+      h('div', { class: 'signin-foot' }, langSwitch()))));
+}
+
 // --- The shell.
 
 let viewRoot = null;
@@ -108,10 +138,11 @@ function showShell() {
   const nav = h('nav', { class: 'nav', 'aria-label': t('app.navigation') },
     ROUTES.map((r) => h('a', { href: `#/${r.id}`, class: 'nav-link', 'data-route': r.id, 'data-testid': `nav-${r.id}` },
       icon(r.id), h('span', {}, t(`nav.${r.id}`)))));
-  const signOut = h('button', {
+  // Only a token can be forgotten here; the host's session is the host's.
+  const signOut = auth === 'token' ? h('button', {
     type: 'button', class: 'btn ghost signout', 'data-testid': 'signout',
-    onclick: () => { clearToken(); shop = null; showSignIn(); },
-  }, icon('logout'), h('span', {}, t('app.sign_out')));
+    onclick: () => { clearToken(); shop = null; auth = null; showSignIn(); },
+  }, icon('logout'), h('span', {}, t('app.sign_out'))) : null;
   titleEl = h('h1', { class: 'page-title', 'data-testid': 'page-title' });
   actionsEl = h('div', { class: 'page-actions' });
   viewRoot = h('div', { class: 'view', id: 'view' });
@@ -131,8 +162,8 @@ function showShell() {
 }
 
 function route() {
-  if (!getToken()) {
-    showSignIn();
+  if (!auth) {
+    if (!app.querySelector('[data-testid="signin"], [data-testid="signin-host"]')) boot();
     return;
   }
   if (!viewRoot || !viewRoot.isConnected) {
@@ -178,32 +209,40 @@ function route() {
 
 function rerender() {
   document.documentElement.lang = getLang();
-  if (!getToken()) showSignIn();
-  else if (shop) showShell();
+  if (app.querySelector('[data-testid="signin"]')) showSignIn();
+  else if (app.querySelector('[data-testid="signin-host"]')) showHostSignIn(hostSignInMessage());
+  else if (auth && shop) showShell();
   else boot();
 }
 
-// boot loads the settings with the stored token, then shows the shell.
+// boot asks the API whether this page is let in (GET /admin/api/me, with
+// the stored token if any), then loads the settings and shows the shell.
+// A 401 shows the token sign-in only when the API asks for a bearer
+// token; otherwise the host's own login guards the panel.
 async function boot() {
   clear(app, h('div', { class: 'boot' }, h('span', { class: 'spinner' }), t('common.loading')));
   try {
+    const hadToken = !!getToken();
+    await api('me');
+    auth = hadToken ? 'token' : 'host';
     shop = await api('settings');
     showShell();
   } catch (err) {
-    if (err.status === 401) return; // onUnauthorized has shown the sign-in
+    if (err.status === 401) return; // onUnauthorized has shown a sign-in
     clear(app, h('div', { class: 'boot' }, errorBox(err), h('button', { type: 'button', class: 'btn', onclick: boot }, t('common.retry'))));
   }
 }
 
-onUnauthorized(() => {
-  // Several calls may fail at once; show the sign-in only once.
-  if (app.querySelector('[data-testid="signin"]')) return;
-  signInNotice = t('signin.expired');
+onUnauthorized((bearer, message) => {
+  // Several calls may fail at once; show a sign-in only once.
+  if (app.querySelector('[data-testid="signin"], [data-testid="signin-host"]')) return;
+  signInNotice = auth ? t('signin.expired') : '';
+  auth = null;
   shop = null;
   viewRoot = null;
-  showSignIn();
+  if (bearer) showSignIn(); else showHostSignIn(message);
 });
 installTooltips();
 document.documentElement.lang = getLang();
 window.addEventListener('hashchange', route);
-if (getToken()) boot(); else showSignIn();
+boot();

@@ -9,6 +9,15 @@ export const API_BASE = new URL('../api/', document.baseURI).href;
 export const DEV_INIT_DATA_URL = new URL('../dev/init-data', document.baseURI).href;
 
 let initData = '';
+// session is the token of POST /api/session: it keeps a page kept open
+// past its init data's 24 hours (Telegram Desktop) working.
+let session = '';
+
+export const SESSION_HEADER = 'X-TeleCart-Session';
+
+export function setSession(token) {
+  session = token || '';
+}
 
 export function setInitData(raw) {
   initData = raw || '';
@@ -36,6 +45,7 @@ export function apiURL(path) {
 // headers returns the request headers of an API call.
 export function apiHeaders(withBody) {
   const h = { Accept: 'application/json', [INIT_DATA_HEADER]: initData };
+  if (session) h[SESSION_HEADER] = session;
   if (withBody) h['Content-Type'] = 'application/json';
   return h;
 }

@@ -2,7 +2,7 @@
 // privacy consent, WEBAPP_OPEN, then the shop's screens.
 
 import { initTelegram, telegramInitData, platform, startParam } from './telegram.js';
-import { api, setInitData, DEV_INIT_DATA_URL, ApiError } from './api.js';
+import { api, setInitData, setSession, DEV_INIT_DATA_URL, ApiError } from './api.js';
 import { startEvents, track, EVENTS } from './events.js';
 import { h, clear } from './dom.js';
 import { state } from './state.js';
@@ -58,6 +58,18 @@ async function saveCustomer() {
   document.documentElement.dataset.trackingId = state.trackingID;
 }
 
+// startSession trades the fresh init data for a session token, so that the
+// page keeps working when it stays open past the init data's 24 hours. A
+// failure only means no session: the init data works while it is fresh.
+async function startSession() {
+  try {
+    const { data } = await api('/session', { method: 'POST', body: {} });
+    if (data && data.token) setSession(data.token);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) throw err;
+  }
+}
+
 async function main() {
   await initTelegram();
   let initData = telegramInitData();
@@ -71,7 +83,7 @@ async function main() {
 
   let settings;
   try {
-    [, settings] = await Promise.all([saveCustomer(), api('/settings').then((r) => r.data)]);
+    [, settings] = await Promise.all([saveCustomer(), api('/settings').then((r) => r.data), startSession()]);
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
       message('Session expired', 'Close the shop and open it again from Telegram.');

@@ -58,7 +58,9 @@ export function mount(root, ctx) {
           text('privacy_policy_link', s.privacy_policy_link, { type: 'url', placeholder: 'https://' }), t('settings.privacy_policy_link_help')),
         field('time_zone', t('settings.time_zone'), [text('time_zone', s.time_zone, { list: 'tz-list', placeholder: 'Europe/Moscow' }), tzList], t('settings.time_zone_help'))),
       card(t('settings.telegram'),
-        field('bot_token', t('settings.bot_token'), secret('bot_token', s.bot_token), t('settings.bot_token_help'))),
+        field('bot_token', t('settings.bot_token'), secret('bot_token', s.bot_token), t('settings.bot_token_help')),
+        s.bot_username ? h('div', { class: 'hint', 'data-testid': 'bot-username' }, t('settings.bot_username', { name: s.bot_username })) : null,
+        field('start_param_secret', t('settings.start_param_secret'), secret('start_param_secret', s.start_param_secret), t('settings.start_param_secret_help'))),
       card(t('settings.pulse'),
         field('pulse_url', t('settings.pulse_url'), text('pulse_url', s.pulse_url, { type: 'url', placeholder: 'https://' })),
         field('pulse_api_key', t('settings.pulse_api_key'), secret('pulse_api_key', s.pulse_api_key)),
@@ -77,6 +79,7 @@ export function mount(root, ctx) {
         privacy_policy_link: v('privacy_policy_link'),
         time_zone: v('time_zone'),
         bot_token: v('bot_token'),
+        start_param_secret: v('start_param_secret'),
         pulse_url: v('pulse_url'),
         pulse_api_key: v('pulse_api_key'),
         pulse_secret: v('pulse_secret'),
@@ -95,13 +98,18 @@ export function mount(root, ctx) {
       status.replaceChildren();
       const body = collect();
       delete body.aspect_ratio_options;
+      delete body.warnings;
       save.disabled = true;
       try {
         const saved = await api('settings', { method: 'PUT', body });
         ctx.shopChanged(saved);
         toast(t('settings.saved'));
         render(saved);
-        box.querySelector('[data-testid="settings-status"]').append(h('div', { class: 'alert success', 'data-testid': 'settings-saved' }, t('settings.saved')));
+        const line = box.querySelector('[data-testid="settings-status"]');
+        line.append(h('div', { class: 'alert success', 'data-testid': 'settings-saved' }, t('settings.saved')));
+        for (const [k, msg] of Object.entries(saved.warnings || {})) {
+          line.append(h('div', { class: 'alert warn', 'data-testid': `settings-warning-${k}` }, msg));
+        }
       } catch (err) {
         save.disabled = false;
         if (err.status === 422 && err.fields) {

@@ -1,4 +1,4 @@
-package receiver_test
+package pulsetest_test
 
 import (
 	"bytes"
@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/telecart-go/telecart/examples/pulse-receiver/receiver"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/pulse/pulsetest"
 )
 
 const (
@@ -38,7 +38,7 @@ func (c *clock) Set(t time.Time)  { c.ns.Store(t.UnixNano()) }
 
 // harness is a receiver in an httptest.Server plus a sender-side signer.
 type harness struct {
-	rv     *receiver.Receiver
+	rv     *pulsetest.Receiver
 	srv    *httptest.Server
 	clock  *clock
 	signer *pulse.PayloadSigner
@@ -46,7 +46,7 @@ type harness struct {
 
 // MustStart runs a receiver for cfg (APIKey, Secret and Now filled in when
 // empty) and stops it when the test ends.
-func MustStart(tb testing.TB, cfg receiver.Config) *harness {
+func MustStart(tb testing.TB, cfg pulsetest.Config) *harness {
 	tb.Helper()
 	h := &harness{clock: newClock(t0)}
 	if cfg.APIKey == "" {
@@ -58,7 +58,7 @@ func MustStart(tb testing.TB, cfg receiver.Config) *harness {
 	if cfg.Now == nil {
 		cfg.Now = h.clock.Now
 	}
-	rv, err := receiver.New(cfg)
+	rv, err := pulsetest.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func MustStart(tb testing.TB, cfg receiver.Config) *harness {
 }
 
 // MustSetFaults sets f or fails the test.
-func MustSetFaults(tb testing.TB, rv *receiver.Receiver, f receiver.Faults) {
+func MustSetFaults(tb testing.TB, rv *pulsetest.Receiver, f pulsetest.Faults) {
 	tb.Helper()
 	if err := rv.SetFaults(f); err != nil {
 		tb.Fatal(err)
@@ -211,13 +211,13 @@ func (h *harness) statusOf(tb testing.TB, evs []pulse.WireEvent, edit ...func(*h
 
 func TestNew(t *testing.T) {
 	// Ensure a receiver cannot run open or unsigned.
-	for name, cfg := range map[string]receiver.Config{
+	for name, cfg := range map[string]pulsetest.Config{
 		"ErrAPIKey":  {Secret: "s"},
 		"ErrSecret":  {APIKey: "k"},
 		"ErrMaxBody": {APIKey: "k", Secret: "s", MaxBody: -1},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := receiver.New(cfg)
+			_, err := pulsetest.New(cfg)
 			field := strings.TrimPrefix(name, "Err")
 			if err == nil || !strings.Contains(err.Error(), field) {
 				t.Fatalf("err = %v, want one naming %s", err, field)
@@ -228,7 +228,7 @@ func TestNew(t *testing.T) {
 
 func TestEvents(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
-		h := MustStart(t, receiver.Config{})
+		h := MustStart(t, pulsetest.Config{})
 		got := h.MustSend(t, events("a", "b", "c"))
 		for i, s := range got {
 			if s != pulse.ResultAccepted {
@@ -238,13 +238,13 @@ func TestEvents(t *testing.T) {
 		if !h.rv.Seen("a") || h.rv.Seen("zzz") {
 			t.Error("Seen is wrong")
 		}
-		if st, want := h.rv.Stats(), (receiver.Stats{Received: 3, Unique: 3, Batches: 1, Requests: 1}); st != want {
+		if st, want := h.rv.Stats(), (pulsetest.Stats{Received: 3, Unique: 3, Batches: 1, Requests: 1}); st != want {
 			t.Errorf("Stats = %+v, want %+v", st, want)
 		}
 	})
 
 	t.Run("OKEmptyBatch", func(t *testing.T) {
-		h := MustStart(t, receiver.Config{})
+		h := MustStart(t, pulsetest.Config{})
 		resp, body := h.do(t, h.newRequest(t, []byte(`{"events":[]}`)))
 		if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != `{"results":[]}` {
 			t.Fatalf("%d %s", resp.StatusCode, body)
@@ -254,19 +254,19 @@ func TestEvents(t *testing.T) {
 	t.Run("Duplicate", func(t *testing.T) {
 		// Ensure a retried batch is answered duplicate, and a key repeated
 		// inside one batch counts once.
-		h := MustStart(t, receiver.Config{})
+		h := MustStart(t, pulsetest.Config{})
 		h.MustSend(t, events("a", "b"))
 		got := h.MustSend(t, events("b", "c", "c"))
 		if want := []string{"duplicate", "accepted", "duplicate"}; fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("statuses %v, want %v", got, want)
 		}
-		if st, want := h.rv.Stats(), (receiver.Stats{Received: 5, Unique: 3, Duplicates: 2, Batches: 2, Requests: 2}); st != want {
+		if st, want := h.rv.Stats(), (pulsetest.Stats{Received: 5, Unique: 3, Duplicates: 2, Batches: 2, Requests: 2}); st != want {
 			t.Errorf("Stats = %+v, want %+v", st, want)
 		}
 	})
 
 	t.Run("ErrUnauthorized", func(t *testing.T) {
-		h := MustStart(t, receiver.Config{})
+		h := MustStart(t, pulsetest.Config{})
 		cases := map[string]struct {
 			edit func(*http.Request)
 			code string
@@ -300,7 +300,7 @@ func TestEvents(t *testing.T) {
 	})
 
 	t.Run("ErrBadRequest", func(t *testing.T) {
-		h := MustStart(t, receiver.Config{})
+		h := MustStart(t, pulsetest.Config{})
 		bodies := map[string]string{
 			"MalformedJSON":   `{"events":[`,
 			"NoEvents":        `{}`,
@@ -338,21 +338,21 @@ func TestEvents(t *testing.T) {
 	})
 
 	t.Run("ErrTooLarge", func(t *testing.T) {
-		h := MustStart(t, receiver.Config{MaxBody: 200})
+		h := MustStart(t, pulsetest.Config{MaxBody: 200})
 		if status, code := h.statusOf(t, events("a", "b", "c")); status != http.StatusRequestEntityTooLarge || code != "body_too_large" {
 			t.Fatalf("%d %s, want 413 body_too_large", status, code)
 		}
 	})
 
 	t.Run("ErrContentType", func(t *testing.T) {
-		h := MustStart(t, receiver.Config{})
+		h := MustStart(t, pulsetest.Config{})
 		if status, _ := h.statusOf(t, events("a"), func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") }); status != http.StatusUnsupportedMediaType {
 			t.Fatalf("%d, want 415", status)
 		}
 	})
 
 	t.Run("ErrMethod", func(t *testing.T) {
-		h := MustStart(t, receiver.Config{})
+		h := MustStart(t, pulsetest.Config{})
 		resp, err := h.srv.Client().Get(h.srv.URL + "/v1/events")
 		if err != nil {
 			t.Fatal(err)
@@ -365,9 +365,9 @@ func TestEvents(t *testing.T) {
 }
 
 func TestRejectPattern(t *testing.T) {
-	h := MustStart(t, receiver.Config{})
+	h := MustStart(t, pulsetest.Config{})
 	h.MustSend(t, events("bad-1")) // accepted before the pattern existed
-	MustSetFaults(t, h.rv, receiver.Faults{RejectPattern: regexp.MustCompile(`^bad-|"poison"`)})
+	MustSetFaults(t, h.rv, pulsetest.Faults{RejectPattern: regexp.MustCompile(`^bad-|"poison"`)})
 	evs := events("bad-1", "bad-2", "good", "payload")
 	evs[3].Payload = json.RawMessage(`{"q":"poison"}`)
 
@@ -397,8 +397,8 @@ func TestRejectPattern(t *testing.T) {
 
 func TestFaults(t *testing.T) {
 	t.Run("ErrorRate", func(t *testing.T) {
-		h := MustStart(t, receiver.Config{})
-		MustSetFaults(t, h.rv, receiver.Faults{ErrorRate: 1})
+		h := MustStart(t, pulsetest.Config{})
+		MustSetFaults(t, h.rv, pulsetest.Faults{ErrorRate: 1})
 		seen := map[int]bool{}
 		for i := 0; i < 30; i++ {
 			status, _ := h.statusOf(t, events("a"))
@@ -411,15 +411,15 @@ func TestFaults(t *testing.T) {
 		if st := h.rv.Stats(); st.Batches != 0 || st.Requests != 30 || st.Faulted != 30 || h.rv.Seen("a") {
 			t.Errorf("Stats = %+v", st)
 		}
-		MustSetFaults(t, h.rv, receiver.Faults{})
+		MustSetFaults(t, h.rv, pulsetest.Faults{})
 		h.MustSend(t, events("a"))
 	})
 
 	t.Run("ErrorRateReproducible", func(t *testing.T) {
 		// Ensure the same seed gives the same sequence of answers.
 		run := func(seed uint64) string {
-			h := MustStart(t, receiver.Config{Seed: seed})
-			MustSetFaults(t, h.rv, receiver.Faults{ErrorRate: 0.5})
+			h := MustStart(t, pulsetest.Config{Seed: seed})
+			MustSetFaults(t, h.rv, pulsetest.Faults{ErrorRate: 0.5})
 			var b strings.Builder
 			for i := 0; i < 40; i++ {
 				status, _ := h.statusOf(t, events(fmt.Sprint(i)))
@@ -440,13 +440,13 @@ func TestFaults(t *testing.T) {
 	})
 
 	t.Run("TooMany", func(t *testing.T) {
-		h := MustStart(t, receiver.Config{})
-		MustSetFaults(t, h.rv, receiver.Faults{TooManyRate: 1, RetryAfter: 1500 * time.Millisecond})
+		h := MustStart(t, pulsetest.Config{})
+		MustSetFaults(t, h.rv, pulsetest.Faults{TooManyRate: 1, RetryAfter: 1500 * time.Millisecond})
 		resp, _ := h.do(t, h.newRequest(t, mustMarshal(t, events("a"))))
 		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "2" {
 			t.Fatalf("%d Retry-After %q, want 429 and 2", resp.StatusCode, resp.Header.Get("Retry-After"))
 		}
-		MustSetFaults(t, h.rv, receiver.Faults{TooManyRate: 1, RetryAfter: time.Minute, RetryAfterDate: true})
+		MustSetFaults(t, h.rv, pulsetest.Faults{TooManyRate: 1, RetryAfter: time.Minute, RetryAfterDate: true})
 		resp, _ = h.do(t, h.newRequest(t, mustMarshal(t, events("a"))))
 		if got, want := resp.Header.Get("Retry-After"), t0.Add(time.Minute).UTC().Format(http.TimeFormat); got != want {
 			t.Fatalf("Retry-After %q, want %q", got, want)
@@ -457,8 +457,8 @@ func TestFaults(t *testing.T) {
 	})
 
 	t.Run("Latency", func(t *testing.T) {
-		h := MustStart(t, receiver.Config{})
-		MustSetFaults(t, h.rv, receiver.Faults{Latency: 60 * time.Millisecond})
+		h := MustStart(t, pulsetest.Config{})
+		MustSetFaults(t, h.rv, pulsetest.Faults{Latency: 60 * time.Millisecond})
 		start := time.Now()
 		h.MustSend(t, events("a"))
 		if d := time.Since(start); d < 60*time.Millisecond {
@@ -469,8 +469,8 @@ func TestFaults(t *testing.T) {
 	t.Run("Timeout", func(t *testing.T) {
 		// Ensure the events are recorded but the answer never comes, until
 		// the client gives up.
-		h := MustStart(t, receiver.Config{})
-		MustSetFaults(t, h.rv, receiver.Faults{TimeoutRate: 1})
+		h := MustStart(t, pulsetest.Config{})
+		MustSetFaults(t, h.rv, pulsetest.Faults{TimeoutRate: 1})
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		_, err := h.srv.Client().Do(h.newRequest(t, mustMarshal(t, events("a", "b"))).WithContext(ctx))
@@ -481,7 +481,7 @@ func TestFaults(t *testing.T) {
 			t.Fatal("the events were not recorded")
 		}
 		// Ensure the retry is answered duplicate once the fault is gone.
-		MustSetFaults(t, h.rv, receiver.Faults{})
+		MustSetFaults(t, h.rv, pulsetest.Faults{})
 		if got := h.MustSend(t, events("a", "b")); got[0] != "duplicate" || got[1] != "duplicate" {
 			t.Fatalf("retry: %v", got)
 		}
@@ -489,8 +489,8 @@ func TestFaults(t *testing.T) {
 
 	t.Run("TimeoutReleasedByClose", func(t *testing.T) {
 		// Ensure Close lets a server shut down while requests hang.
-		h := MustStart(t, receiver.Config{})
-		MustSetFaults(t, h.rv, receiver.Faults{TimeoutRate: 1})
+		h := MustStart(t, pulsetest.Config{})
+		MustSetFaults(t, h.rv, pulsetest.Faults{TimeoutRate: 1})
 		req := h.newRequest(t, mustMarshal(t, events("a")))
 		errc := make(chan error, 1)
 		go func() {
@@ -512,8 +512,8 @@ func TestFaults(t *testing.T) {
 	})
 
 	t.Run("Drop", func(t *testing.T) {
-		h := MustStart(t, receiver.Config{})
-		MustSetFaults(t, h.rv, receiver.Faults{DropRate: 1})
+		h := MustStart(t, pulsetest.Config{})
+		MustSetFaults(t, h.rv, pulsetest.Faults{DropRate: 1})
 		_, err := h.srv.Client().Do(h.newRequest(t, mustMarshal(t, events("a"))))
 		if err == nil {
 			t.Fatal("got an answer, want a closed connection")
@@ -527,8 +527,8 @@ func TestFaults(t *testing.T) {
 	})
 
 	t.Run("Outage", func(t *testing.T) {
-		h := MustStart(t, receiver.Config{})
-		MustSetFaults(t, h.rv, receiver.Faults{Outage: true, RetryAfter: 30 * time.Second})
+		h := MustStart(t, pulsetest.Config{})
+		MustSetFaults(t, h.rv, pulsetest.Faults{Outage: true, RetryAfter: 30 * time.Second})
 		resp, _ := h.do(t, h.newRequest(t, mustMarshal(t, events("a"))))
 		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "30" {
 			t.Fatalf("%d Retry-After %q, want 503 and 30", resp.StatusCode, resp.Header.Get("Retry-After"))
@@ -538,8 +538,8 @@ func TestFaults(t *testing.T) {
 	t.Run("OutageWindow", func(t *testing.T) {
 		// Ensure the window follows Config.Now: answered before, 503 inside,
 		// answered again after.
-		h := MustStart(t, receiver.Config{})
-		MustSetFaults(t, h.rv, receiver.Faults{OutageStart: t0.Add(time.Minute), OutageEnd: t0.Add(2 * time.Minute)})
+		h := MustStart(t, pulsetest.Config{})
+		MustSetFaults(t, h.rv, pulsetest.Faults{OutageStart: t0.Add(time.Minute), OutageEnd: t0.Add(2 * time.Minute)})
 		for _, c := range []struct {
 			at   time.Duration
 			want int
@@ -552,8 +552,8 @@ func TestFaults(t *testing.T) {
 	})
 
 	t.Run("RejectAll400", func(t *testing.T) {
-		h := MustStart(t, receiver.Config{})
-		MustSetFaults(t, h.rv, receiver.Faults{RejectAll400: true})
+		h := MustStart(t, pulsetest.Config{})
+		MustSetFaults(t, h.rv, pulsetest.Faults{RejectAll400: true})
 		if status, code := h.statusOf(t, events("a")); status != http.StatusBadRequest || code != "bad_request" {
 			t.Fatalf("%d %s, want 400 bad_request", status, code)
 		}
@@ -565,8 +565,8 @@ func TestFaults(t *testing.T) {
 	t.Run("BadBatchPattern", func(t *testing.T) {
 		// Ensure only batches holding the bad event are refused, so that a
 		// splitting sender can isolate it.
-		h := MustStart(t, receiver.Config{})
-		MustSetFaults(t, h.rv, receiver.Faults{BadBatchPattern: regexp.MustCompile(`^evil$`)})
+		h := MustStart(t, pulsetest.Config{})
+		MustSetFaults(t, h.rv, pulsetest.Faults{BadBatchPattern: regexp.MustCompile(`^evil$`)})
 		if status, _ := h.statusOf(t, events("a", "evil", "b")); status != http.StatusBadRequest {
 			t.Fatalf("%d, want 400", status)
 		}
@@ -578,8 +578,8 @@ func TestFaults(t *testing.T) {
 	})
 
 	t.Run("MaxEvents", func(t *testing.T) {
-		h := MustStart(t, receiver.Config{})
-		MustSetFaults(t, h.rv, receiver.Faults{MaxEvents: 2})
+		h := MustStart(t, pulsetest.Config{})
+		MustSetFaults(t, h.rv, pulsetest.Faults{MaxEvents: 2})
 		if status, _ := h.statusOf(t, events("a", "b", "c")); status != http.StatusRequestEntityTooLarge {
 			t.Fatalf("%d, want 413", status)
 		}
@@ -587,16 +587,16 @@ func TestFaults(t *testing.T) {
 	})
 
 	t.Run("Unauthorized", func(t *testing.T) {
-		h := MustStart(t, receiver.Config{})
-		MustSetFaults(t, h.rv, receiver.Faults{Unauthorized: true})
+		h := MustStart(t, pulsetest.Config{})
+		MustSetFaults(t, h.rv, pulsetest.Faults{Unauthorized: true})
 		if status, _ := h.statusOf(t, events("a")); status != http.StatusUnauthorized {
 			t.Fatalf("%d, want 401", status)
 		}
 	})
 
 	t.Run("ErrValidate", func(t *testing.T) {
-		h := MustStart(t, receiver.Config{})
-		for name, f := range map[string]receiver.Faults{
+		h := MustStart(t, pulsetest.Config{})
+		for name, f := range map[string]pulsetest.Faults{
 			"ErrorRate":   {ErrorRate: 1.5},
 			"DropRate":    {DropRate: -0.1},
 			"Latency":     {Latency: -time.Second},
@@ -606,7 +606,7 @@ func TestFaults(t *testing.T) {
 				t.Errorf("%s: err = %v", name, err)
 			}
 		}
-		if h.rv.Faults() != (receiver.Faults{}) {
+		if h.rv.Faults() != (pulsetest.Faults{}) {
 			t.Error("a refused SetFaults changed the faults")
 		}
 	})
@@ -614,14 +614,14 @@ func TestFaults(t *testing.T) {
 
 func TestOnRequest(t *testing.T) {
 	var mu sync.Mutex
-	var got []receiver.Request
-	h := MustStart(t, receiver.Config{OnRequest: func(r receiver.Request) {
+	var got []pulsetest.Request
+	h := MustStart(t, pulsetest.Config{OnRequest: func(r pulsetest.Request) {
 		mu.Lock()
 		got = append(got, r)
 		mu.Unlock()
 	}})
 	h.MustSend(t, events("a", "b"))
-	MustSetFaults(t, h.rv, receiver.Faults{ErrorRate: 1})
+	MustSetFaults(t, h.rv, pulsetest.Faults{ErrorRate: 1})
 	h.statusOf(t, events("a"), func(r *http.Request) { r.Header.Set(pulse.HeaderAttempt, "2") })
 
 	mu.Lock()
@@ -629,16 +629,16 @@ func TestOnRequest(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("%d calls, want 2", len(got))
 	}
-	if want := (receiver.Request{BatchID: testBatchID, Attempt: "1", Events: 2, Status: 200}); got[0] != want {
+	if want := (pulsetest.Request{BatchID: testBatchID, Attempt: "1", Events: 2, Status: 200}); got[0] != want {
 		t.Errorf("first = %+v, want %+v", got[0], want)
 	}
-	if got[1].Attempt != "2" || got[1].Fault != receiver.FaultError || got[1].Status < 500 {
+	if got[1].Attempt != "2" || got[1].Fault != pulsetest.FaultError || got[1].Status < 500 {
 		t.Errorf("second = %+v", got[1])
 	}
 }
 
 func TestStatsEndpoint(t *testing.T) {
-	h := MustStart(t, receiver.Config{})
+	h := MustStart(t, pulsetest.Config{})
 	h.MustSend(t, events("a", "b"))
 	h.MustSend(t, events("a"))
 	resp, err := h.srv.Client().Get(h.srv.URL + "/stats")
@@ -658,7 +658,7 @@ func TestStatsEndpoint(t *testing.T) {
 
 	// Ensure Reset forgets keys and counters.
 	h.rv.Reset()
-	if h.rv.Seen("a") || h.rv.Stats() != (receiver.Stats{}) {
+	if h.rv.Seen("a") || h.rv.Stats() != (pulsetest.Stats{}) {
 		t.Fatalf("after Reset: %+v", h.rv.Stats())
 	}
 	if got := h.MustSend(t, events("a")); got[0] != pulse.ResultAccepted {
@@ -668,7 +668,7 @@ func TestStatsEndpoint(t *testing.T) {
 
 func TestConcurrentSenders(t *testing.T) {
 	// Ensure overlapping batches from many senders count each key once.
-	h := MustStart(t, receiver.Config{})
+	h := MustStart(t, pulsetest.Config{})
 	const senders, batches, perBatch, keySpace = 8, 10, 20, 300
 	var wg sync.WaitGroup
 	for s := 0; s < senders; s++ {
@@ -697,7 +697,7 @@ func TestConcurrentSenders(t *testing.T) {
 
 // BenchmarkEvents measures a full request of 500 fresh events.
 func BenchmarkEvents(b *testing.B) {
-	h := MustStart(b, receiver.Config{})
+	h := MustStart(b, pulsetest.Config{MaxRecorded: -1})
 	n := 0
 	for b.Loop() {
 		evs := make([]pulse.WireEvent, 500)

@@ -1,22 +1,4 @@
-// Package receiver is the reference Pulse API server of
-// spec/pulse-protocol.md: it checks the API key and the payload signature,
-// deduplicates events by idempotency key, and answers per-event results. Its
-// faults (errors, 429, latency, timeouts, dropped connections, outages,
-// rejections) can be switched at run time, so tests of the Pulse sender can
-// prove that no event is lost and none is counted twice.
-//
-// The demo shop embeds it as its default Pulse endpoint; tests embed it in
-// an httptest.Server:
-//
-//	rv, err := receiver.New(receiver.Config{APIKey: "k", Secret: "s"})
-//	if err != nil { ... }
-//	srv := httptest.NewServer(rv)
-//	defer srv.Close()
-//	defer rv.Close()
-//	rv.SetFaults(receiver.Faults{ErrorRate: 0.3})
-//	// … run the sender against srv.URL, then:
-//	st := rv.Stats() // st.Unique == events tracked, whatever the faults
-package receiver
+package pulsetest
 
 import (
 	"crypto/sha256"
@@ -33,19 +15,21 @@ import (
 	"sync"
 	"time"
 
-	"github.com/telecart-go/telecart/internal/httpx"
 	"github.com/telecart-go/telecart/pulse"
-	"github.com/telecart-go/telecart/tcerr"
 )
 
 // MaxBodyDefault is the largest request body accepted before answering 413:
-// the spec's default batch limit of 1 MiB.
+// the protocol's default batch limit of 1 MiB.
 const MaxBodyDefault = 1 << 20
 
-// MaxIdempotencyKeyLen is the spec's upper bound on idempotency_key.
+// MaxIdempotencyKeyLen is the protocol's upper bound on idempotency_key.
 const MaxIdempotencyKeyLen = 128
 
-// Config configures a Receiver.
+// MaxRecordedDefault is how many events, and how many requests, a Receiver
+// keeps for Events and Requests unless Config.MaxRecorded says otherwise.
+const MaxRecordedDefault = 10_000
+
+// Config configures a Receiver, or the Receiver of a Server.
 type Config struct {
 	// APIKey is expected as "Authorization: Bearer {APIKey}". Required.
 	APIKey string
@@ -78,9 +62,23 @@ type Config struct {
 	// the answer is decided (before a timeout fault starts hanging). It
 	// must be safe for concurrent use. Defaults to nil.
 	OnRequest func(Request)
+
+	// MaxRecorded is how many accepted events, and separately how many
+	// requests, the receiver keeps for Events, WaitForEvents and Requests,
+	// in arrival order; past it, events are still deduplicated and counted
+	// in Stats but not kept. A negative value keeps none. Defaults to
+	// MaxRecordedDefault.
+	//
+	// Recording is on by default because a test wants to see what arrived,
+	// and bounded so that a receiver left running (the demo shop's) stays
+	// small. Load tests and benchmarks set -1: at a million events the
+	// receiver keeps only 16-byte key hashes for deduplication, and keeping
+	// whole events would weigh on the memory and time they measure.
+	MaxRecorded int
 }
 
-// Request describes one POST /v1/events as the receiver saw it.
+// Request describes one POST /v1/events as the receiver saw it: what
+// OnRequest is called with and Requests returns.
 type Request struct {
 	BatchID string // X-Pulse-Batch-Id as sent
 	Attempt string // X-Pulse-Attempt as sent
@@ -126,7 +124,10 @@ func hashKey(k string) keyHash {
 	return keyHash(sum[:16])
 }
 
-// Receiver is an http.Handler serving POST /v1/events and GET /stats.
+// Receiver is the fake Pulse API as an http.Handler: POST /v1/events (the
+// protocol of docs/pulse-protocol.md) and GET /stats (Stats as JSON). A test
+// gets one served by NewServer; New makes one to serve yourself, as the
+// pulse-receiver command does. Its methods are safe for concurrent use.
 type Receiver struct {
 	apiKey    []byte
 	signer    *pulse.PayloadSigner
@@ -134,11 +135,15 @@ type Receiver struct {
 	logger    *slog.Logger
 	maxBody   int64
 	onRequest func(Request)
+	keep      int // Config.MaxRecorded, 0 when none are kept
 	mux       *http.ServeMux
 
-	mu    sync.Mutex // guards seen and stats
-	seen  map[keyHash]struct{}
-	stats Stats
+	mu       sync.Mutex // guards seen, stats, events, requests and arrived
+	seen     map[keyHash]struct{}
+	stats    Stats
+	events   []pulse.WireEvent // the first keep accepted events
+	requests []Request         // the first keep requests
+	arrived  chan struct{}     // closed and replaced when events are kept
 
 	faultsMu sync.Mutex // guards faults and rand
 	faults   Faults
@@ -161,23 +166,26 @@ func (c Config) withDefaults() Config {
 	if c.Window == 0 {
 		c.Window = pulse.SignatureWindowDefault
 	}
+	if c.MaxRecorded == 0 {
+		c.MaxRecorded = MaxRecordedDefault
+	}
 	return c
 }
 
 func (c Config) validate() error {
 	if c.APIKey == "" {
-		return errors.New("receiver: APIKey is empty; set it to the API key the sender uses")
+		return errors.New("pulsetest: APIKey is empty; set it to the API key the sender uses")
 	}
 	if c.Secret == "" {
-		return errors.New("receiver: Secret is empty; set it to the shared secret the sender signs with")
+		return errors.New("pulsetest: Secret is empty; set it to the shared secret the sender signs with")
 	}
 	if c.MaxBody < 0 {
-		return fmt.Errorf("receiver: MaxBody must not be negative, got %d", c.MaxBody)
+		return fmt.Errorf("pulsetest: MaxBody must not be negative, got %d", c.MaxBody)
 	}
 	return nil
 }
 
-// New returns a Receiver for cfg.
+// New returns a Receiver for cfg, or an error naming the field to fix.
 func New(cfg Config) (*Receiver, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
@@ -185,7 +193,7 @@ func New(cfg Config) (*Receiver, error) {
 	}
 	signer, err := pulse.NewPayloadSigner(pulse.SignerConfig{Secret: cfg.Secret, Window: cfg.Window, Now: cfg.Now})
 	if err != nil {
-		return nil, fmt.Errorf("receiver: %w", err)
+		return nil, fmt.Errorf("pulsetest: %w", err)
 	}
 	rv := &Receiver{
 		apiKey:    []byte(cfg.APIKey),
@@ -194,7 +202,9 @@ func New(cfg Config) (*Receiver, error) {
 		logger:    cfg.Logger,
 		maxBody:   cfg.MaxBody,
 		onRequest: cfg.OnRequest,
+		keep:      max(cfg.MaxRecorded, 0),
 		seen:      make(map[keyHash]struct{}),
+		arrived:   make(chan struct{}),
 		rand:      rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 		closed:    make(chan struct{}),
 	}
@@ -234,17 +244,19 @@ func (rv *Receiver) Seen(key string) bool {
 	return ok
 }
 
-// Reset forgets every key and zeroes the counters. Faults stay as they are.
+// Reset forgets every key, the recorded events and requests, and zeroes
+// the counters. Faults stay as they are.
 func (rv *Receiver) Reset() {
 	rv.mu.Lock()
 	defer rv.mu.Unlock()
 	rv.seen = make(map[keyHash]struct{})
 	rv.stats = Stats{}
+	rv.events, rv.requests = nil, nil
 }
 
 // handleStats serves GET /stats.
 func (rv *Receiver) handleStats(w http.ResponseWriter, r *http.Request) {
-	httpx.WriteJSON(w, http.StatusOK, rv.Stats())
+	writeJSON(w, http.StatusOK, rv.Stats())
 }
 
 // handleEvents serves POST /v1/events. Faults that model the network or a
@@ -272,38 +284,38 @@ func (rv *Receiver) handleEvents(w http.ResponseWriter, r *http.Request) {
 
 	switch {
 	case f.Unauthorized:
-		rv.fail(w, r, &info, FaultUnauthorized, tcerr.Errorf(tcerr.Unauthenticated, "unauthorized", "API key rejected (fault injected)"))
+		rv.fail(w, r, &info, FaultUnauthorized, errorf(http.StatusUnauthorized, "unauthorized", "API key rejected (fault injected)"))
 		return
 	case f.outageAt(rv.now()):
 		rv.setRetryAfter(w, f)
-		rv.fail(w, r, &info, FaultOutage, tcerr.Errorf(tcerr.Unavailable, "unavailable", "Pulse is down for maintenance (fault injected)"))
+		rv.fail(w, r, &info, FaultOutage, errorf(http.StatusServiceUnavailable, "unavailable", "Pulse is down for maintenance (fault injected)"))
 		return
 	case d.serverError:
-		rv.fail(w, r, &info, FaultError, &statusError{status: d.errorStatus, err: tcerr.Errorf(tcerr.Unavailable, "unavailable", "%s (fault injected)", http.StatusText(d.errorStatus))})
+		rv.fail(w, r, &info, FaultError, errorf(d.errorStatus, "unavailable", "%s (fault injected)", http.StatusText(d.errorStatus)))
 		return
 	case d.tooMany:
 		rv.setRetryAfter(w, f)
-		rv.fail(w, r, &info, FaultTooMany, tcerr.Errorf(tcerr.RateLimited, "rate_limited", "too many requests (fault injected)"))
+		rv.fail(w, r, &info, FaultTooMany, errorf(http.StatusTooManyRequests, "rate_limited", "too many requests (fault injected)"))
 		return
 	}
 
 	if !rv.authorized(r.Header.Get("Authorization")) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="pulse"`)
-		rv.fail(w, r, &info, "", tcerr.Errorf(tcerr.Unauthenticated, "unauthorized", "missing or wrong API key in Authorization: Bearer"))
+		rv.fail(w, r, &info, "", errorf(http.StatusUnauthorized, "unauthorized", "missing or wrong API key in Authorization: Bearer"))
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		rv.fail(w, r, &info, "", tcerr.Errorf(tcerr.Unsupported, "unsupported_media_type", "Content-Type must be application/json"))
+		rv.fail(w, r, &info, "", errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json"))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, rv.maxBody))
 	if err != nil {
 		var maxErr *http.MaxBytesError
 		if errors.As(err, &maxErr) {
-			rv.fail(w, r, &info, "", tcerr.Errorf(tcerr.TooLarge, "body_too_large", "request body exceeds %d bytes", maxErr.Limit))
+			rv.fail(w, r, &info, "", errorf(http.StatusRequestEntityTooLarge, "body_too_large", "request body exceeds %d bytes", maxErr.Limit))
 			return
 		}
-		rv.fail(w, r, &info, "", tcerr.Invalidf("reading the body: %v", err))
+		rv.fail(w, r, &info, "", badRequest("reading the body: %v", err))
 		return
 	}
 	if err := rv.signer.Verify(r.Header.Get(pulse.HeaderTimestamp), r.Header.Get(pulse.HeaderSignature), body); err != nil {
@@ -311,40 +323,47 @@ func (rv *Receiver) handleEvents(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, pulse.ErrStaleTimestamp) {
 			code = "stale_timestamp"
 		}
-		rv.fail(w, r, &info, "", tcerr.Errorf(tcerr.Unauthenticated, code, "%s", strings.TrimPrefix(err.Error(), "pulse: ")))
+		rv.fail(w, r, &info, "", errorf(http.StatusUnauthorized, code, "%s", strings.TrimPrefix(err.Error(), "pulse: ")))
 		return
 	}
-	if err := checkBatchHeaders(r.Header); err != nil {
-		rv.fail(w, r, &info, "", err)
+	if e := checkBatchHeaders(r.Header); e != nil {
+		rv.fail(w, r, &info, "", e)
 		return
 	}
-	events, err := parseBatch(body)
-	if err != nil {
-		rv.fail(w, r, &info, "", err)
+	events, e := parseBatch(body)
+	if e != nil {
+		rv.fail(w, r, &info, "", e)
 		return
 	}
 	info.Events = len(events)
 
 	switch {
 	case f.MaxEvents > 0 && len(events) > f.MaxEvents:
-		rv.fail(w, r, &info, FaultTooLarge, tcerr.Errorf(tcerr.TooLarge, "too_many_events", "a batch holds at most %d events (fault injected)", f.MaxEvents))
+		rv.fail(w, r, &info, FaultTooLarge, errorf(http.StatusRequestEntityTooLarge, "too_many_events", "a batch holds at most %d events (fault injected)", f.MaxEvents))
 		return
 	case f.RejectAll400:
-		rv.fail(w, r, &info, FaultRejectAll, tcerr.Invalidf("batch rejected (fault injected)"))
+		rv.fail(w, r, &info, FaultRejectAll, badRequest("batch rejected (fault injected)"))
 		return
 	case f.BadBatchPattern != nil:
 		if i := matchIndex(events, f.BadBatchPattern); i >= 0 {
-			rv.fail(w, r, &info, FaultBadBatch, tcerr.Invalidf("event %d (%s) is malformed (fault injected)", i, events[i].IdempotencyKey))
+			rv.fail(w, r, &info, FaultBadBatch, badRequest("event %d (%s) is malformed (fault injected)", i, events[i].IdempotencyKey))
 			return
 		}
 	}
 
-	results := rv.record(events, f)
-
 	switch {
 	case d.timeout:
 		info.Fault = FaultTimeout
-		rv.done(r, info)
+	case d.drop:
+		info.Fault = FaultDrop
+	default:
+		info.Status = http.StatusOK
+	}
+	results := rv.record(events, f, info)
+	rv.report(r, info)
+
+	switch info.Fault {
+	case FaultTimeout:
 		// Hang until the client gives up; the events stay recorded, as
 		// when a real server commits but its answer is lost.
 		select {
@@ -353,9 +372,7 @@ func (rv *Receiver) handleEvents(w http.ResponseWriter, r *http.Request) {
 		case <-rv.closed:
 			panic(http.ErrAbortHandler)
 		}
-	case d.drop:
-		info.Fault = FaultDrop
-		rv.done(r, info)
+	case FaultDrop:
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
 				_ = conn.Close()
@@ -364,47 +381,44 @@ func (rv *Receiver) handleEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		panic(http.ErrAbortHandler) // HTTP/2 or a wrapped writer: abort the stream instead
 	}
-
-	info.Status = http.StatusOK
-	rv.done(r, info)
-	httpx.WriteJSON(w, http.StatusOK, pulse.WireResponse{Results: results})
+	writeJSON(w, http.StatusOK, pulse.WireResponse{Results: results})
 }
 
-// fail answers err (an *tcerr.Error) and reports the request.
-func (rv *Receiver) fail(w http.ResponseWriter, r *http.Request, info *Request, fault string, err error) {
-	info.Status = httpx.Status(err)
-	var se *statusError
-	if errors.As(err, &se) {
-		info.Status = se.status
-	}
+// fail answers e and reports the request.
+func (rv *Receiver) fail(w http.ResponseWriter, r *http.Request, info *Request, fault string, e *apiError) {
+	info.Status = e.status
 	info.Fault = fault
 	if info.Status == http.StatusUnauthorized {
 		rv.count(func(st *Stats) { st.Unauthorized++ })
 		if fault == "" {
-			rv.logger.WarnContext(r.Context(), "pulse receiver: unauthenticated request", "remote", r.RemoteAddr, "err", err)
+			rv.logger.WarnContext(r.Context(), "pulse receiver: unauthenticated request", "remote", r.RemoteAddr, "err", e)
 		}
 	}
 	rv.done(r, *info)
-	// No logger: injected 5xx answers are expected, not errors to report.
-	e := &tcerr.Error{Code: "internal", Message: "Internal error."}
-	errors.As(err, &e)
-	httpx.WriteJSON(w, info.Status, map[string]any{"error": map[string]string{"code": e.Code, "message": e.Message}})
+	writeError(w, e)
 }
 
-// statusError is an injected failure with an exact HTTP status.
-type statusError struct {
-	status int
-	err    *tcerr.Error
-}
-
-func (e *statusError) Error() string { return e.err.Error() }
-func (e *statusError) Unwrap() error { return e.err }
-
-// done counts a faulted request, logs it and calls OnRequest.
+// done keeps and reports a request whose batch was not recorded.
 func (rv *Receiver) done(r *http.Request, info Request) {
+	rv.mu.Lock()
+	rv.keepRequest(info)
+	rv.mu.Unlock()
+	rv.report(r, info)
+}
+
+// keepRequest counts a faulted request and keeps it for Requests, up to
+// MaxRecorded. rv.mu must be held.
+func (rv *Receiver) keepRequest(info Request) {
 	if info.Fault != "" {
-		rv.count(func(st *Stats) { st.Faulted++ })
+		rv.stats.Faulted++
 	}
+	if len(rv.requests) < rv.keep {
+		rv.requests = append(rv.requests, info)
+	}
+}
+
+// report logs a request and calls OnRequest.
+func (rv *Receiver) report(r *http.Request, info Request) {
 	rv.logger.DebugContext(r.Context(), "pulse receiver: request",
 		"batch_id", info.BatchID, "attempt", info.Attempt, "events", info.Events, "status", info.Status, "fault", info.Fault)
 	if rv.onRequest != nil {
@@ -428,11 +442,13 @@ func (rv *Receiver) authorized(header string) bool {
 	return subtle.ConstantTimeCompare([]byte(header[len(scheme):]), rv.apiKey) == 1
 }
 
-// record dedupes events and returns their results, in order. A key seen
-// before is a duplicate even when it matches RejectPattern: it was valid
-// when accepted. A rejected key is not remembered, so a later event with the
-// same key is judged afresh.
-func (rv *Receiver) record(events []pulse.WireEvent, f Faults) []pulse.WireResult {
+// record dedupes events, keeps the accepted ones and the request info that
+// carried them (up to MaxRecorded) and returns their results, in order. The
+// request is kept under the same lock as its events, so that once
+// WaitForEvents sees the events, Requests shows their request too. A key seen before is a duplicate even
+// when it matches RejectPattern: it was valid when accepted. A rejected key
+// is not remembered, so a later event with the same key is judged afresh.
+func (rv *Receiver) record(events []pulse.WireEvent, f Faults, info Request) []pulse.WireResult {
 	rejected := make([]bool, len(events))
 	if f.RejectPattern != nil {
 		for i, e := range events {
@@ -444,9 +460,11 @@ func (rv *Receiver) record(events []pulse.WireEvent, f Faults) []pulse.WireResul
 		keys[i] = hashKey(e.IdempotencyKey)
 	}
 	results := make([]pulse.WireResult, len(events))
+	kept := false
 
 	rv.mu.Lock()
 	defer rv.mu.Unlock()
+	rv.keepRequest(info)
 	rv.stats.Batches++
 	rv.stats.Received += int64(len(events))
 	for i, e := range events {
@@ -462,20 +480,28 @@ func (rv *Receiver) record(events []pulse.WireEvent, f Faults) []pulse.WireResul
 		default:
 			results[i].Status = pulse.ResultAccepted
 			rv.seen[keys[i]] = struct{}{}
+			if len(rv.events) < rv.keep {
+				rv.events = append(rv.events, e)
+				kept = true
+			}
 		}
+	}
+	if kept {
+		close(rv.arrived) // wakes WaitForEvents
+		rv.arrived = make(chan struct{})
 	}
 	return results
 }
 
-// checkBatchHeaders requires the spec's X-Pulse-Batch-Id (a UUID) and
+// checkBatchHeaders requires the protocol's X-Pulse-Batch-Id (a UUID) and
 // X-Pulse-Attempt (a positive integer): a reference receiver should make a
 // sender's protocol mistake loud.
-func checkBatchHeaders(h http.Header) error {
+func checkBatchHeaders(h http.Header) *apiError {
 	if id := h.Get(pulse.HeaderBatchID); !isUUID(id) {
-		return tcerr.Invalidf("%s must be a UUID", pulse.HeaderBatchID)
+		return badRequest("%s must be a UUID", pulse.HeaderBatchID)
 	}
 	if n, err := strconv.Atoi(h.Get(pulse.HeaderAttempt)); err != nil || n < 1 {
-		return tcerr.Invalidf("%s must be a positive integer", pulse.HeaderAttempt)
+		return badRequest("%s must be a positive integer", pulse.HeaderAttempt)
 	}
 	return nil
 }
@@ -500,29 +526,29 @@ func isUUID(s string) bool {
 	return true
 }
 
-// parseBatch decodes and checks a body; errors are 400 *tcerr.Error values
-// naming the first bad event, so a splitting sender can find it.
-func parseBatch(body []byte) ([]pulse.WireEvent, error) {
+// parseBatch decodes and checks a body; its errors are 400 answers naming
+// the first bad event, so a splitting sender can find it.
+func parseBatch(body []byte) ([]pulse.WireEvent, *apiError) {
 	var batch struct {
 		Events *[]pulse.WireEvent `json:"events"`
 	}
 	if err := json.Unmarshal(body, &batch); err != nil {
-		return nil, tcerr.Invalidf("malformed JSON: %v", err)
+		return nil, badRequest("malformed JSON: %v", err)
 	}
 	if batch.Events == nil {
-		return nil, tcerr.Invalidf(`body must be {"events": [...]}`)
+		return nil, badRequest(`body must be {"events": [...]}`)
 	}
 	events := *batch.Events
 	for i, e := range events {
 		switch {
 		case e.IdempotencyKey == "":
-			return nil, tcerr.Invalidf("event %d: idempotency_key is missing", i)
+			return nil, badRequest("event %d: idempotency_key is missing", i)
 		case len(e.IdempotencyKey) > MaxIdempotencyKeyLen:
-			return nil, tcerr.Invalidf("event %d: idempotency_key is longer than %d bytes", i, MaxIdempotencyKeyLen)
+			return nil, badRequest("event %d: idempotency_key is longer than %d bytes", i, MaxIdempotencyKeyLen)
 		case e.Event == "":
-			return nil, tcerr.Invalidf("event %d (%s): event is missing", i, e.IdempotencyKey)
+			return nil, badRequest("event %d (%s): event is missing", i, e.IdempotencyKey)
 		case len(e.Payload) > 0 && e.Payload[0] != '{' && string(e.Payload) != "null":
-			return nil, tcerr.Invalidf("event %d (%s): payload must be a JSON object", i, e.IdempotencyKey)
+			return nil, badRequest("event %d (%s): payload must be a JSON object", i, e.IdempotencyKey)
 		}
 	}
 	return events, nil

@@ -1,4 +1,4 @@
-package receiver
+package pulsetest
 
 import (
 	"fmt"
@@ -81,20 +81,20 @@ func (f Faults) Validate() error {
 		v    float64
 	}{{"ErrorRate", f.ErrorRate}, {"TooManyRate", f.TooManyRate}, {"TimeoutRate", f.TimeoutRate}, {"DropRate", f.DropRate}} {
 		if !(r.v >= 0 && r.v <= 1) { // also catches NaN
-			return fmt.Errorf("receiver: %s must be between 0 and 1, got %v", r.name, r.v)
+			return fmt.Errorf("pulsetest: %s must be between 0 and 1, got %v", r.name, r.v)
 		}
 	}
 	if f.Latency < 0 {
-		return fmt.Errorf("receiver: Latency must not be negative, got %s", f.Latency)
+		return fmt.Errorf("pulsetest: Latency must not be negative, got %s", f.Latency)
 	}
 	if f.RetryAfter < 0 {
-		return fmt.Errorf("receiver: RetryAfter must not be negative, got %s", f.RetryAfter)
+		return fmt.Errorf("pulsetest: RetryAfter must not be negative, got %s", f.RetryAfter)
 	}
 	if f.MaxEvents < 0 {
-		return fmt.Errorf("receiver: MaxEvents must not be negative, got %d", f.MaxEvents)
+		return fmt.Errorf("pulsetest: MaxEvents must not be negative, got %d", f.MaxEvents)
 	}
 	if !f.OutageStart.IsZero() && !f.OutageEnd.IsZero() && f.OutageEnd.Before(f.OutageStart) {
-		return fmt.Errorf("receiver: OutageEnd %s is before OutageStart %s", f.OutageEnd, f.OutageStart)
+		return fmt.Errorf("pulsetest: OutageEnd %s is before OutageStart %s", f.OutageEnd, f.OutageStart)
 	}
 	return nil
 }

@@ -24,7 +24,9 @@ import (
 // allows_write_to_pm, host_customer_id, orders_count, total_spent,
 // currency, first_order_at, last_order_at, privacy_consented_at,
 // first_campaign_id, last_campaign_id, created_at and updated_at, times in
-// UTC.
+// UTC. The personal fields (first_name, last_name, username,
+// language_code) are empty unless the customer consented
+// (PrivacyConsentedAt is set).
 func (c ETLCustomer) MarshalJSON() ([]byte, error) { return appendETLCustomer(nil, &c) }
 
 // etlCustomerJSON is what UnmarshalJSON reads: the export's fields.
@@ -80,14 +82,20 @@ func appendETLCustomer(b []byte, c *ETLCustomer) ([]byte, error) {
 	b = strconv.AppendInt(b, c.TelegramUserID, 10)
 	b = append(b, `,"tracking_id":`...)
 	b = appendJSONString(b, c.TrackingID)
+	// Personal fields leave the shop only with the customer's consent; the
+	// rest is pseudonymous (tracking_id) and metrics.
+	first, last, username, lang := c.FirstName, c.LastName, c.Username, c.LanguageCode
+	if c.PrivacyConsentedAt == nil {
+		first, last, username, lang = "", "", "", ""
+	}
 	b = append(b, `,"first_name":`...)
-	b = appendJSONString(b, c.FirstName)
+	b = appendJSONString(b, first)
 	b = append(b, `,"last_name":`...)
-	b = appendJSONString(b, c.LastName)
+	b = appendJSONString(b, last)
 	b = append(b, `,"username":`...)
-	b = appendJSONString(b, c.Username)
+	b = appendJSONString(b, username)
 	b = append(b, `,"language_code":`...)
-	b = appendJSONString(b, c.LanguageCode)
+	b = appendJSONString(b, lang)
 	b = append(b, `,"is_premium":`...)
 	b = strconv.AppendBool(b, c.IsPremium)
 	b = append(b, `,"allows_write_to_pm":`...)

@@ -1,14 +1,18 @@
 package telecart_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/migratortest"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/telegram"
 )
 
 // Ensure the ETL export through the plugin carries each customer's order
@@ -74,6 +78,51 @@ func TestETLCustomerMetrics(t *testing.T) {
 		}
 		if br.OrdersCount != 0 || br.TotalSpent != 0 || br.FirstOrderAt != nil {
 			t.Fatalf("browser metrics %+v", br)
+		}
+	})
+}
+
+// TestETLConsent ensures the ETL export passes a customer's personal fields
+// to the Pulse service only after the customer consented; the rest keep
+// their pseudonymous tracking_id and metrics.
+func TestETLConsent(t *testing.T) {
+	migratortest.Each(t, nil, func(t *testing.T, db migrator.DB) {
+		s := newPlugShop(t, db)
+		sign := func(id int64, first, user string) string {
+			return telegram.SignInitData(plugBotToken, telegram.SignParams{User: &telegram.User{ID: id, FirstName: first,
+				LastName: "Surname", Username: user, LanguageCode: "ru"}}, s.clock.Now())
+		}
+		yes, no := sign(7101, "Olga", "olga_y"), sign(7102, "Pavel", "pavel_n")
+		s.must(t, "POST", "/api/customers", yes, false, nil, http.StatusOK, nil)
+		s.must(t, "POST", "/api/customers", no, false, nil, http.StatusOK, nil)
+		s.must(t, "POST", "/api/privacy-consent", yes, false, nil, http.StatusOK, nil)
+
+		req := httptest.NewRequest("GET", "/pulse/etl/customers", nil)
+		req.Header.Set("X-Api-Key", "pulse-key")
+		w := httptest.NewRecorder()
+		s.tc.Handler().ServeHTTP(w, req)
+		var page struct {
+			Data []map[string]any `json:"data"`
+		}
+		if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &page) != nil {
+			t.Fatalf("GET /pulse/etl/customers = %d %s", w.Code, w.Body)
+		}
+		byUser := map[float64]map[string]any{}
+		for _, c := range page.Data {
+			byUser[c["telegram_user_id"].(float64)] = c
+		}
+		olga, pavel := byUser[7101], byUser[7102]
+		if olga["first_name"] != "Olga" || olga["username"] != "olga_y" || olga["language_code"] != "ru" || olga["privacy_consented_at"] == nil {
+			t.Errorf("the consenting customer: %v", olga)
+		}
+		for _, f := range []string{"first_name", "last_name", "username", "language_code"} {
+			if pavel[f] != "" {
+				t.Errorf("%s of a customer without consent left the shop: %v", f, pavel[f])
+			}
+		}
+		if pavel["tracking_id"] == "" || pavel["privacy_consented_at"] != nil || strings.Contains(w.Body.String(), "Pavel") ||
+			strings.Contains(w.Body.String(), "pavel_n") {
+			t.Errorf("the customer without consent: %v", pavel)
 		}
 	})
 }

@@ -35,7 +35,7 @@ func registerPages(r *mux.Router, mw mux.MiddlewareFunc) {
 		if err != nil {
 			panic(err)
 		}
-		files := subrouter(r, p.prefix)
+		files := r.PathPrefix(p.prefix).Subrouter()
 		files.Use(mw)
 		// The page's own files, then the shared ones (js/h.js, the DOM
 		// builder of both pages) under the same prefix: one copy of each,

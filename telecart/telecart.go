@@ -458,7 +458,7 @@ func (tc *TeleCart) trackServerEvent(ctx context.Context, name, key string, c te
 // page at /admin/ and the Mini App storefront page at /app/. The pages call
 // the APIs by relative URLs, so they work under any base path.
 func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
-	api := subrouter(r, "/api")
+	api := r.PathPrefix("/api").Subrouter()
 	api.Use(tc.observe(GroupStorefront))
 	api.Use(tc.validator.Middleware)
 	tc.settingsH.RegisterStorefrontRoutes(api)
@@ -470,12 +470,12 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	api.HandleFunc("/session", tc.validator.HandleSession).Methods(http.MethodPost)
 	allowOnly(api)
 
-	etl := subrouter(r, "/pulse/etl")
+	etl := r.PathPrefix("/pulse/etl").Subrouter()
 	etl.Use(tc.observe(GroupETL))
 	tc.etl.RegisterRoutes(etl)
 	allowOnly(etl)
 
-	admin := subrouter(r, "/admin/api")
+	admin := r.PathPrefix("/admin/api").Subrouter()
 	admin.Use(tc.observe(GroupAdmin))
 	admin.Use(tc.guardAdmin(tc.cfg.AdminAuth))
 	admin.HandleFunc("/me", handleMe).Methods(http.MethodGet)
@@ -511,12 +511,6 @@ func (tc *TeleCart) Handler() http.Handler {
 	r.NotFoundHandler = notFound()
 	r.MethodNotAllowedHandler = methodNotAllowed(r)
 	return r
-}
-
-// subrouter is r's subrouter for TeleCart's paths under prefix; it answers
-// nothing for other paths. Call allowOnly on it once its routes are in.
-func subrouter(r *mux.Router, prefix string) *mux.Router {
-	return r.PathPrefix(prefix).Subrouter()
 }
 
 // allowOnly gives each path routed on r a last route for any other method,

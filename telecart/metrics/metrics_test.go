@@ -223,24 +223,21 @@ func TestCollector(t *testing.T) {
 
 		// Admin requests the admin auth refuses are counted; one it lets
 		// in is not, whatever the handler answers after.
-		for _, auth := range []string{"", "Bearer wrong", "Bearer admin"} {
-			r := httptest.NewRequest(http.MethodGet, "/admin/api/nowhere-but-admin", nil)
-			if auth != "" {
-				r.Header.Set("Authorization", auth)
+		tryAdmin := func(path string) {
+			for _, auth := range []string{"", "Bearer wrong", "Bearer admin"} {
+				r := httptest.NewRequest(http.MethodGet, path, nil)
+				if auth != "" {
+					r.Header.Set("Authorization", auth)
+				}
+				h.ServeHTTP(httptest.NewRecorder(), r)
 			}
-			h.ServeHTTP(httptest.NewRecorder(), r)
 		}
+		tryAdmin("/admin/api/nowhere-but-admin")
 		fams = gather(t, c)
 		if got := value(t, fams, "telecart_admin_auth_failures_total"); got != 0 {
 			t.Errorf("admin auth failures before any admin route = %v, want 0 (an unknown path is not an admin route)", got)
 		}
-		for _, auth := range []string{"", "Bearer wrong", "Bearer admin"} {
-			r := httptest.NewRequest(http.MethodGet, "/admin/api/me", nil)
-			if auth != "" {
-				r.Header.Set("Authorization", auth)
-			}
-			h.ServeHTTP(httptest.NewRecorder(), r)
-		}
+		tryAdmin("/admin/api/me")
 		fams = gather(t, c)
 		if got := value(t, fams, "telecart_admin_auth_failures_total"); got != 2 {
 			t.Errorf("admin auth failures = %v, want 2", got)

@@ -213,6 +213,10 @@ func (p *Pulse) drop(reason string) TrackResult {
 // well-formed campaign_id or tracking_id, or while not configured.
 func (p *Pulse) Dropped() int64 { return p.dropped.Load() }
 
+// ValidCampaignID reports whether v is a well-formed campaign_id,
+// [A-Za-z0-9_-]{1,32}, as events and campaign links carry it.
+func ValidCampaignID(v string) bool { return validID(v, CampaignIDMaxLen) }
+
 // validID reports whether v matches [A-Za-z0-9_-]{1,maxLen}.
 func validID(v string, maxLen int) bool {
 	return v != "" && len(v) <= maxLen && isIDChars(v)

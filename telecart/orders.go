@@ -77,6 +77,8 @@ type OrderService struct {
 	now         func() time.Time
 	logger      *slog.Logger
 	onPlaced    func(context.Context, OrderPlaced) // after the commit
+	// orderURLTemplate is Config.OrderURL, the host's link to an order.
+	orderURLTemplate string
 }
 
 // PlaceOrder validates req, prices it from the catalog and places it for the
@@ -161,13 +163,17 @@ func (s *OrderService) place(ctx context.Context, key string, c telegram.Custome
 	if err != nil {
 		return res, fmt.Errorf("telecart: encoding order fields: %w", err)
 	}
+	itemsJSON, err := json.Marshal(orderLines(o.Items))
+	if err != nil {
+		return res, fmt.Errorf("telecart: encoding order items: %w", err)
+	}
 	// The meta row goes first: its unique key stops a concurrent double tap
 	// before the host is asked to place anything.
 	q, args, err := d.Builder().Insert(s.db.Table(OrderMetaTable)).
 		Columns("order_key", "telegram_user_id", "customer_id", "host_customer_id", "tracking_id", "campaign_id",
-			"fields", "total", "currency", "created_at").
+			"fields", "items", "total", "currency", "created_at").
 		Values(key, o.TelegramUserID, c.ID, o.HostCustomerID, c.TrackingID, campaign,
-			string(fieldsJSON), o.Total, o.Currency, d.EncodeTime(now)).ToSql()
+			string(fieldsJSON), string(itemsJSON), o.Total, o.Currency, d.EncodeTime(now)).ToSql()
 	if err != nil {
 		return res, err
 	}

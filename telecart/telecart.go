@@ -36,6 +36,12 @@ type Config struct {
 	Catalog Catalog
 	// Orders creates orders in the host's tables.
 	Orders OrderPlacer
+	// OrderURL is the host's own page of an order, a template in which
+	// "{id}" stands for the host's order id (PlacedOrder.ID, percent-encoded),
+	// such as "https://shop.example/admin/orders/{id}" or
+	// "/admin/orders/{id}". The admin panel's orders list links each order
+	// there. An http(s) URL or a path from the root; empty shows no link.
+	OrderURL string
 	// Customers links Telegram customers to host customers; optional.
 	Customers CustomerDirectory
 	// AdminAuth guards the admin API: the host's own admin login (a cookie
@@ -165,6 +171,9 @@ func New(cfg Config) (*TeleCart, error) {
 	case cfg.BotToken == "":
 		return nil, errors.New("telecart: Config.BotToken is empty; set the token from @BotFather")
 	}
+	if err := validateOrderURL(cfg.OrderURL); err != nil {
+		return nil, err
+	}
 	if err := cfg.DB.Dialect.Validate(); err != nil {
 		return nil, err
 	}
@@ -234,6 +243,7 @@ func New(cfg Config) (*TeleCart, error) {
 		db: cfg.DB, catalog: cfg.Catalog, placer: cfg.Orders, directory: cfg.Customers,
 		customers: tc.customers, forms: tc.forms, pulse: tc.pulse,
 		attribution: tc.attribution(), now: cfg.Now, logger: cfg.Logger, onPlaced: tc.orderPlaced,
+		orderURLTemplate: cfg.OrderURL,
 	}
 	if tc.stats, err = pulse.NewStatsCache(pulse.StatsCacheConfig{Pulse: tc.pulse, TTL: cfg.StatsTTL, Now: cfg.Now}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
@@ -485,6 +495,7 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	tc.schedulerH.RegisterAdminRoutes(admin)
 	tc.pulseAdminH.RegisterAdminRoutes(admin)
 	(&DashboardHandler{service: tc.dashboard, logger: tc.logger}).RegisterAdminRoutes(admin)
+	(&OrdersHandler{service: tc.orders, logger: tc.logger}).RegisterAdminRoutes(admin)
 	if tc.logsH != nil {
 		tc.logsH.RegisterAdminRoutes(admin)
 	}

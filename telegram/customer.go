@@ -366,6 +366,24 @@ func (s *CustomerStore) Consent(ctx context.Context, tgID int64, at time.Time) (
 	return c, nil
 }
 
+// GetMany returns the customers with ids, keyed by id; ids that name no
+// customer are left out. Lists of other tables (orders, say) use it to show
+// who each row belongs to without joining this table.
+func (s *CustomerStore) GetMany(ctx context.Context, ids []int64) (map[int64]Customer, error) {
+	found := make(map[int64]Customer, len(ids))
+	if len(ids) == 0 {
+		return found, nil
+	}
+	list, err := s.query(ctx, s.db.Dialect.Builder().Select(customerColumns).From(s.table).Where(sq.Eq{"id": ids}))
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range list {
+		found[c.ID] = c
+	}
+	return found, nil
+}
+
 // MarkUnreachable records that Telegram refused to deliver to the customer
 // (bot blocked, account deleted, bot never started). The first time is kept.
 func (s *CustomerStore) MarkUnreachable(ctx context.Context, id int64, at time.Time) error {

@@ -588,16 +588,9 @@ func (s *CustomerStore) pageIDs(ctx context.Context, p listPlan, total bool) ([]
 
 // fetch reads the customers with ids, in the order of ids.
 func (s *CustomerStore) fetch(ctx context.Context, ids []int64) ([]Customer, error) {
-	if len(ids) == 0 {
-		return []Customer{}, nil
-	}
-	byID, err := s.query(ctx, s.db.Dialect.Builder().Select(customerColumns).From(s.table).Where(sq.Eq{"id": ids}))
+	found, err := s.GetMany(ctx, ids)
 	if err != nil {
 		return nil, err
-	}
-	found := make(map[int64]Customer, len(byID))
-	for _, c := range byID {
-		found[c.ID] = c
 	}
 	list := make([]Customer, 0, len(ids))
 	for _, id := range ids {

@@ -53,6 +53,8 @@ type OrderLine struct {
 	Quantity  int    `json:"quantity"`
 	UnitPrice int64  `json:"unit_price"` // minor units
 	Total     int64  `json:"total"`
+	// TotalFormatted is Total in the order's currency, as the list shows it.
+	TotalFormatted string `json:"total_formatted,omitempty"`
 }
 
 func orderLines(items []OrderItem) []OrderLine {
@@ -166,6 +168,9 @@ func (s *OrderService) ListOrders(ctx context.Context, q OrderQuery) (OrderList,
 		o.TotalFormatted = FormatPrice(o.Total, o.Currency)
 		o.URL = s.orderURL(o.ID)
 		o.Fields, o.Items = decodeOrderFields(fields), decodeOrderLines(items.String)
+		for i := range o.Items {
+			o.Items[i].TotalFormatted = FormatPrice(o.Items[i].Total, o.Currency)
+		}
 		list.Orders = append(list.Orders, o)
 		ids = append(ids, o.Customer.ID)
 	}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"html/template"
 	"io"
 	"log/slog"
 	"net"
@@ -237,6 +238,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		ExtraMigrations: []migrator.Source{demo.MigrationSource()},
 		LogFile:         s.Config.LogFile,
 		Logger:          s.Logger,
+		// The admin panel's orders list links each order to the demo's own
+		// order page.
+		OrderURL: DemoOrderPath + "{id}",
 	})
 	if err != nil {
 		s.close()
@@ -262,6 +266,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})).
 		Methods(http.MethodGet)
 	r.PathPrefix(demo.ImagesPath).Handler(demo.ImagesHandler())
+	r.HandleFunc(DemoOrderPath+"{id}", s.handleOrderPage).Methods(http.MethodGet)
 	if cfg.Dev {
 		r.HandleFunc("/dev/init-data", s.handleDevInitData).Methods(http.MethodGet)
 	}
@@ -380,6 +385,41 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// DemoOrderPath is where the demo shop shows one of its orders, the host's
+// own order page that TeleCart's admin panel links to.
+const DemoOrderPath = "/shop/orders/"
+
+// demoOrderPage shows an order from the demo's own tables: number, time,
+// status, lines and total. The page has no login of its own (the admin
+// token lives in the admin page's tab), so it shows nothing personal: no
+// name, phone, e-mail, address or comment.
+var demoOrderPage = template.Must(template.New("order").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Order {{.ID}} · TeleCart Demo Shop</title></head>
+<body><h1 data-testid="demo-order">Order {{.ID}}</h1>
+<p>Placed {{.CreatedAt.Format "2006-01-02 15:04 MST"}} · status {{.Status}}</p>
+<table>{{range .Items}}<tr><td>{{.Name}}</td><td>× {{.Quantity}}</td></tr>{{end}}</table>
+<p>Total: <b data-testid="demo-order-total">{{.Total}}</b></p></body></html>
+`))
+
+// handleOrderPage serves GET /shop/orders/{id}.
+func (s *Server) handleOrderPage(w http.ResponseWriter, r *http.Request) {
+	o, err := s.Orders.Get(r.Context(), mux.Vars(r)["id"])
+	if errors.Is(err, demo.ErrOrderNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		httpx.WriteError(w, r, s.Logger, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = demoOrderPage.Execute(w, struct {
+		demo.Order
+		Total string
+	}{o, telecart.FormatPrice(o.Total, o.Currency)})
 }
 
 // handleDevInitData serves GET /dev/init-data in dev mode: a freshly signed

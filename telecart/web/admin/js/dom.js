@@ -97,6 +97,8 @@ const ICONS = {
   filter: ['M22 3H2l8 9.5V19l4 2v-8.5z'],
   columns: ['M12 3v18', 'M3 3h18v18H3z'],
   search: ['M11 19a8 8 0 1 0 0-16 8 8 0 0 0 0 16z', 'M21 21l-4.35-4.35'],
+  orders: ['M6 2L3 6v14a2 2 0 0 0 2 2h14a2 2 0 0 0 2-2V6l-3-4z', 'M3 6h18', 'M16 10a4 4 0 0 1-8 0'],
+  external: ['M18 13v6a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2h6', 'M15 3h6v6', 'M10 14L21 3'],
 };
 
 export function icon(name, cls) {

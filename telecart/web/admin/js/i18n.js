@@ -274,6 +274,31 @@ const en = {
   'scheduler.skipped_tip': 'Skipped at {time}: {why}',
   'scheduler.error_tip': '{time}: {msg}',
   'scheduler.none': 'No tasks.',
+
+  // Orders
+  'nav.orders': 'Orders',
+  'customers.orders': 'Their orders',
+  'orders.campaign': 'Campaign',
+  'orders.campaign_placeholder': 'campaign id',
+  'orders.campaign_invalid': 'Up to 32 letters, digits, - or _.',
+  'orders.customer_filter': 'Customer: {name}',
+  'orders.clear_customer': 'Show every customer’s orders',
+  'orders.col_id': 'Order',
+  'orders.col_created_at': 'Placed',
+  'orders.col_customer': 'Customer',
+  'orders.col_items': 'Items',
+  'orders.col_total': 'Total',
+  'orders.col_campaign': 'Campaign',
+  'orders.quantity': 'Qty',
+  'orders.more_items': 'and {n} more',
+  'orders.view': 'Order details',
+  'orders.order': 'Order {id}',
+  'orders.fields': 'Checkout fields',
+  'orders.no_items': 'This order’s lines were not kept.',
+  'orders.host_link': 'In the shop',
+  'orders.open_in_shop': 'Open in the shop’s admin',
+  'orders.none': 'No orders yet. They appear once buyers check out in the Mini App.',
+  'orders.none_match': 'No orders match.',
 };
 
 const ru = {
@@ -545,6 +570,31 @@ const ru = {
   'scheduler.skipped_tip': 'Пропущена {time}: {why}',
   'scheduler.error_tip': '{time}: {msg}',
   'scheduler.none': 'Задач нет.',
+
+  // Orders
+  'nav.orders': 'Заказы',
+  'customers.orders': 'Заказы покупателя',
+  'orders.campaign': 'Кампания',
+  'orders.campaign_placeholder': 'id кампании',
+  'orders.campaign_invalid': 'До 32 латинских букв, цифр, - или _.',
+  'orders.customer_filter': 'Покупатель: {name}',
+  'orders.clear_customer': 'Показать заказы всех покупателей',
+  'orders.col_id': 'Заказ',
+  'orders.col_created_at': 'Оформлен',
+  'orders.col_customer': 'Покупатель',
+  'orders.col_items': 'Товары',
+  'orders.col_total': 'Сумма',
+  'orders.col_campaign': 'Кампания',
+  'orders.quantity': 'Кол-во',
+  'orders.more_items': 'и ещё {n}',
+  'orders.view': 'Подробности заказа',
+  'orders.order': 'Заказ {id}',
+  'orders.fields': 'Поля оформления',
+  'orders.no_items': 'Строки этого заказа не сохранились.',
+  'orders.host_link': 'В магазине',
+  'orders.open_in_shop': 'Открыть в админке магазина',
+  'orders.none': 'Заказов пока нет. Они появятся, когда покупатели оформят заказ в мини-приложении.',
+  'orders.none_match': 'Подходящих заказов нет.',
 };
 
 const DICTS = { en, ru };

@@ -212,6 +212,10 @@ export function mount(root, ctx) {
     const rows = res.data.map((c) => h('tr', { 'data-testid': 'customer-row', 'data-id': c.id },
       cols.map((col) => h('td', { class: [col.num && 'num', col.mono && 'mono', col.date && 'nowrap'], 'data-col': col.key }, cell(col, c))),
       h('td', { class: 'actions' },
+        h('a', {
+          href: `#/orders?customer_id=${encodeURIComponent(c.id)}`, class: 'btn icon-btn small', 'data-testid': `customer-orders-${c.id}`,
+          'aria-label': t('customers.orders'), 'data-tip': t('customers.orders'),
+        }, icon('orders')),
         h('button', {
           type: 'button', class: 'btn icon-btn small', 'data-testid': `send-message-${c.id}`, 'aria-label': t('customers.send_message'),
           'data-tip': t('customers.send_message'), onclick: () => messageDialog(c),

@@ -97,11 +97,20 @@ func (e LogEntry) MarshalJSON() ([]byte, error) {
 	}{t, e.TimeRaw, e.Level, e.Channel, e.Message, ctx, e.Raw, e.Truncated})
 }
 
-// ParseLogLine parses one line written by slog's JSON handler
-// ({"time":…,"level":…,"msg":…,…}) or text handler (time=… level=…
-// msg="…" k=v). A line is an entry of either format when it parses whole
-// and has a "level" or a "msg"; any other line is an entry of LevelUnknown
-// with the line as its Message. It never fails.
+// ParseLogLine parses one line of a common logger's output:
+//
+//   - JSON objects, as slog's JSON handler, zap and zerolog write them: the
+//     time is "time", "ts" or "timestamp" (a string, or a number of epoch
+//     seconds, milliseconds, microseconds or nanoseconds told apart by
+//     size), the level "level", "lvl" or "severity", the message "msg" or
+//     "message";
+//   - logfmt, as slog's text handler, logrus, go-kit and log15 write it
+//     (time=… level=… msg="…" k=v), with the same keys; a bare key is true;
+//   - Monolog's line format, [date] channel.LEVEL: message {context} [extra].
+//
+// A JSON or logfmt line is an entry when it parses whole and has a level or
+// a message; any other line is an entry of LevelUnknown with the line as its
+// Message. It never fails.
 func ParseLogLine(line []byte) LogEntry {
 	line = bytes.TrimRight(line, "\r\n")
 	raw := strings.ToValidUTF8(string(line), "\uFFFD")
@@ -111,9 +120,15 @@ func ParseLogLine(line []byte) LogEntry {
 		ok     bool
 		text   bool
 	)
-	if strings.HasPrefix(s, "{") {
+	switch {
+	case strings.HasPrefix(s, "{"):
 		fields, ok = logsSplitJSON(s)
-	} else {
+	case strings.HasPrefix(s, "["):
+		if e, ok := logsMonolog(s); ok {
+			e.Raw = raw
+			return e
+		}
+	default:
 		fields, ok = logsSplitText(s)
 		text = true
 	}
@@ -133,6 +148,7 @@ type logsField struct {
 	str     string          // the value decoded, when it is a string
 	isStr   bool
 	literal bool // the string was written without escapes
+	bare    bool // a logfmt key written without "=value"
 }
 
 // logsSplitJSON splits a JSON object into its members, in order, keeping
@@ -204,7 +220,15 @@ func logsSplitText(s string) ([]logsField, bool) {
 			}
 			key, i = s[i:j], j
 		}
-		if key == "" || i == len(s) || s[i] != '=' {
+		if key == "" {
+			return nil, false
+		}
+		if i == len(s) || s[i] == ' ' {
+			// logfmt's bare key, a flag.
+			fields = append(fields, logsField{key: key, bare: true})
+			continue
+		}
+		if s[i] != '=' {
 			return nil, false
 		}
 		i++
@@ -258,11 +282,22 @@ func logsEntry(fields []logsField, text bool) (LogEntry, bool) {
 		}
 		return -1
 	}
-	iTime := first(func(f logsField) bool { return f.key == "time" && f.isStr })
-	iLevel := first(func(f logsField) bool { return f.key == "level" && f.isStr })
-	iMsg := first(func(f logsField) bool { return f.key == "msg" })
+	iTime := first(func(f logsField) bool {
+		return (f.key == "time" || f.key == "ts" || f.key == "timestamp") && (f.isStr || logsIsNumber(f.raw))
+	})
+	if iTime < 0 {
+		// log15's "t", only when it is a time: the short key is common.
+		iTime = first(func(f logsField) bool {
+			_, ok := logsParseTime(f.str)
+			return f.key == "t" && f.isStr && ok
+		})
+	}
+	iLevel := first(func(f logsField) bool {
+		return (f.key == "level" || f.key == "lvl" || f.key == "severity") && f.isStr
+	})
+	iMsg := first(func(f logsField) bool { return f.key == "msg" && !f.bare })
 	if iMsg < 0 {
-		iMsg = first(func(f logsField) bool { return f.key == "message" })
+		iMsg = first(func(f logsField) bool { return f.key == "message" && !f.bare })
 	}
 	if iLevel < 0 && iMsg < 0 {
 		return LogEntry{}, false
@@ -273,8 +308,17 @@ func logsEntry(fields []logsField, text bool) (LogEntry, bool) {
 
 	e := LogEntry{Level: LevelUnknown}
 	if iTime >= 0 {
-		e.TimeRaw = fields[iTime].str
-		if t, err := time.Parse(time.RFC3339, e.TimeRaw); err == nil {
+		f := fields[iTime]
+		var t time.Time
+		var ok bool
+		if f.isStr {
+			e.TimeRaw = f.str
+			t, ok = logsParseTime(f.str)
+		} else {
+			e.TimeRaw = string(f.raw)
+			t, ok = logsEpochTime(e.TimeRaw)
+		}
+		if ok {
 			e.Time = &t
 		}
 	}
@@ -296,7 +340,11 @@ func logsEntry(fields []logsField, text bool) (LogEntry, bool) {
 	if text {
 		root := &logsObject{}
 		for i, f := range fields {
-			if i != iTime && i != iLevel && i != iMsg && i != iChan {
+			switch {
+			case i == iTime || i == iLevel || i == iMsg || i == iChan:
+			case f.bare:
+				root.set(f.key, true)
+			default:
 				root.set(f.key, f.str)
 			}
 		}
@@ -320,6 +368,26 @@ func logsEntry(fields []logsField, text bool) (LogEntry, bool) {
 	return e, true
 }
 
+// logsLevelNames maps the level names common loggers write (slog, zap,
+// zerolog, logrus, log15, Monolog, syslog) to the five levels.
+var logsLevelNames = map[string]string{
+	"debug": LevelDebug, "trace": LevelDebug, "dbug": LevelDebug,
+	"info": LevelInfo, "notice": LevelInfo,
+	"warn": LevelWarn, "warning": LevelWarn,
+	"error": LevelError, "err": LevelError, "eror": LevelError, "dpanic": LevelError, "panic": LevelError, "fatal": LevelError,
+	"critical": LevelError, "crit": LevelError, "alert": LevelError, "emergency": LevelError, "emerg": LevelError,
+}
+
+// logsLevelWords are, per level, words one of which every name of the
+// level in logsLevelNames holds: ReadPage's level filter looks for them
+// before it parses a line.
+var logsLevelWords = map[string][][]byte{
+	LevelDebug: {[]byte("debug"), []byte("trace"), []byte("dbug")},
+	LevelInfo:  {[]byte("info"), []byte("notice")},
+	LevelWarn:  {[]byte("warn")},
+	LevelError: {[]byte("err"), []byte("eror"), []byte("panic"), []byte("fatal"), []byte("crit"), []byte("alert"), []byte("emerg")},
+}
+
 // logsLevel maps a written level to one of the five levels, ignoring ASCII
 // case and slog's offsets ("INFO+2"). Only ASCII is folded so that a level
 // is found by the same byte search that ReadPage's level filter runs first.
@@ -331,13 +399,15 @@ func logsLevel(s string) string {
 		}
 		s = s[:i]
 	}
-	for _, l := range [...]string{LevelDebug, LevelInfo, LevelWarn, LevelError} {
-		if logsEqualFoldASCII(s, l) {
-			return l
-		}
+	if len(s) > len("emergency") {
+		return LevelUnknown
 	}
-	if logsEqualFoldASCII(s, "WARNING") {
-		return LevelWarn
+	var lower [len("emergency")]byte
+	for i := range len(s) {
+		lower[i] = logsLowerASCII(s[i])
+	}
+	if l, ok := logsLevelNames[string(lower[:len(s)])]; ok {
+		return l
 	}
 	return LevelUnknown
 }
@@ -378,13 +448,13 @@ func logsAppendString(b *bytes.Buffer, s string) {
 // order; a dotted key (a slog group) becomes nested objects.
 type logsObject struct {
 	keys []string
-	vals []any // string or *logsObject
+	vals []any // string, bool or *logsObject
 }
 
 // set adds key=v, descending into the groups of a dotted key. When a group
 // name already holds a plain value, the attribute is kept flat under its
 // whole dotted key instead. Repeated keys are kept, as slog writes them.
-func (o *logsObject) set(key, v string) {
+func (o *logsObject) set(key string, v any) {
 	path := strings.Split(key, ".")
 	cur := o
 	for _, k := range path[:len(path)-1] {
@@ -433,6 +503,8 @@ func (o *logsObject) appendJSON(b *bytes.Buffer) {
 		switch v := o.vals[i].(type) {
 		case string:
 			logsAppendString(b, v)
+		case bool:
+			b.WriteString(strconv.FormatBool(v))
 		case *logsObject:
 			v.appendJSON(b)
 		}
@@ -486,8 +558,10 @@ func logsLevelFilter(s string) (string, bool) {
 	if logsEqualFoldASCII(s, LevelUnknown) {
 		return LevelUnknown, true
 	}
-	if l := logsLevel(s); l != LevelUnknown && !strings.ContainsAny(s, "+-") {
-		return l, true
+	for _, name := range [...]string{"debug", "info", "warn", "warning", "error"} {
+		if logsEqualFoldASCII(s, name) {
+			return logsLevel(name), true
+		}
 	}
 	return "", false
 }
@@ -666,11 +740,22 @@ func (m logsMatcher) match(line []byte) (e LogEntry, parsed, ok bool) {
 	// A line of a known level holds the level's name unescaped (logsLevel
 	// sees only literal strings), so the cheap search rules out most lines
 	// before the parse.
-	if m.level != LevelUnknown && !logsIndexFoldASCII(line, []byte(strings.ToLower(m.level))) {
+	if m.level != LevelUnknown && !logsHasAnyFoldASCII(line, logsLevelWords[m.level]) {
 		return e, false, false
 	}
 	e = ParseLogLine(line)
 	return e, true, e.Level == m.level
+}
+
+// logsHasAnyFoldASCII reports whether line holds one of words (lower-case
+// ASCII), ignoring ASCII case.
+func logsHasAnyFoldASCII(line []byte, words [][]byte) bool {
+	for _, w := range words {
+		if logsIndexFoldASCII(line, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // logsSearch is a case-insensitive substring search: ASCII letters fold

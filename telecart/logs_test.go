@@ -109,7 +109,7 @@ func TestParseLogLine(t *testing.T) {
 		{"TextGroupClashKeptFlat", `level=INFO msg=m user=bob user.id=7`, logsWant{level: "INFO", context: `{"user":"bob","user.id":"7"}`}},
 		{"TextEmptyValue", `level=INFO msg="" k=`, logsWant{level: "INFO", message: "", context: `{"k":""}`}},
 		{"TextNoLevelNorMsg", `a=1 b=2`, logsWant{level: "UNKNOWN", message: "a=1 b=2"}},
-		{"TextBareWord", `level=INFO msg=m oops`, logsWant{level: "UNKNOWN"}},
+		{"TextBareKey", `level=INFO msg=m oops`, logsWant{level: "INFO", context: `{"oops":true}`}},
 		{"TextOpenQuote", `level=INFO msg="never closed`, logsWant{level: "UNKNOWN"}},
 		{"TextJunkAfterQuote", `level=INFO msg="a"b`, logsWant{level: "UNKNOWN"}},
 		{"CRLF", "level=INFO msg=m\r\n", logsWant{level: "INFO", raw: "level=INFO msg=m"}},

@@ -3,6 +3,7 @@ package telecart
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -51,9 +52,9 @@ func logsEpochTime(s string) (time.Time, bool) {
 		strings.Trim(frac, "0123456789") != "" || (intPart[0] == '0' && len(intPart) > 1) {
 		return time.Time{}, false
 	}
-	var n int64
-	for i := range len(intPart) {
-		n = n*10 + int64(intPart[i]-'0')
+	n, err := strconv.ParseInt(intPart, 10, 64)
+	if err != nil {
+		return time.Time{}, false // beyond int64's nanoseconds: the year 2262
 	}
 	// unit is nanoseconds per unit of the number.
 	var unit int64

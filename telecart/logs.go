@@ -18,11 +18,12 @@ import (
 
 // Defaults and limits of the logs viewer.
 const (
-	LogPerPageDefault   = 15       // entries per page when LogQuery.PerPage is 0
-	LogPerPageMax       = 100      // the most entries a page may ask for
-	LogChunkSizeDefault = 64 << 10 // bytes read from the end at a time
-	LogLineMaxDefault   = 1 << 20  // longer lines are cut to this many bytes
-	LogRotatedDefault   = 10       // rotated files (path.1 …) read after path
+	LogPerPageDefault    = 15       // entries per page when LogQuery.PerPage is 0
+	LogPerPageMax        = 100      // the most entries a page may ask for
+	LogChunkSizeDefault  = 64 << 10 // bytes read from the end at a time
+	LogLineMaxDefault    = 1 << 20  // longer lines are cut to this many bytes
+	LogRotatedDefault    = 10       // rotated files (path.1 …) read after path
+	LogSortWindowDefault = 512      // entries held to put lines out of time order in place
 )
 
 // The levels of a LogEntry. slog's offsets ("INFO+2", "DEBUG-4") fall into
@@ -596,6 +597,16 @@ type LogReader struct {
 	// missing one ends the chain. Defaults to LogRotatedDefault; negative
 	// reads Path alone.
 	Rotated int
+	// SortWindow is how many matching entries are held to order pages by
+	// time: an entry written up to SortWindow entries away from its place
+	// in time (several processes or buffered writers on one file, a clock
+	// stepped back) comes out in its place; one written further away comes
+	// out where the window lets it. Entries without a time take the time of
+	// the entry before them in the file (a stack trace its error's).
+	// Reading newest first costs SortWindow more entries than the page
+	// holds, each parsed. Defaults to LogSortWindowDefault; negative keeps
+	// the files' order.
+	SortWindow int
 }
 
 func (r LogReader) withDefaults() LogReader {
@@ -608,6 +619,9 @@ func (r LogReader) withDefaults() LogReader {
 	if r.Rotated == 0 {
 		r.Rotated = LogRotatedDefault
 	}
+	if r.SortWindow == 0 {
+		r.SortWindow = LogSortWindowDefault
+	}
 	return r
 }
 
@@ -617,9 +631,12 @@ func ReadLogPage(path string, q LogQuery) (LogPage, error) {
 	return LogReader{Path: path}.ReadPage(context.Background(), q)
 }
 
-// ReadPage reads the page q asks for: it skips (Page-1)*PerPage matching
-// entries from the end and collects PerPage, reading one more to know
-// HasMore. Blank lines are no entries. It stops early when ctx is done.
+// ReadPage reads the page q asks for, newest first by time: it reads the
+// files backwards, orders the matching entries by time within the
+// SortWindow, skips (Page-1)*PerPage of them and collects PerPage, reading
+// one more to know HasMore. The order depends only on the files, so pages
+// of unchanged files neither repeat nor miss an entry. Blank lines are no
+// entries. It stops early when ctx is done.
 func (r LogReader) ReadPage(ctx context.Context, q LogQuery) (LogPage, error) {
 	if r.Path == "" {
 		return LogPage{}, errors.New("telecart: LogReader.Path is empty; set it to the log file's path")
@@ -631,9 +648,10 @@ func (r LogReader) ReadPage(ctx context.Context, q LogQuery) (LogPage, error) {
 	r = r.withDefaults()
 	page := LogPage{Entries: []LogEntry{}, Page: q.Page, PerPage: q.PerPage}
 	c := logsCollector{
-		match: logsMatcher{level: q.Level, search: logsNewSearch(q.Search)},
-		skip:  (q.Page - 1) * q.PerPage,
-		want:  q.PerPage + 1,
+		match:  logsMatcher{level: q.Level, search: logsNewSearch(q.Search)},
+		skip:   (q.Page - 1) * q.PerPage,
+		want:   q.PerPage + 1,
+		window: max(r.SortWindow, 0),
 	}
 	names := []string{r.Path}
 	for i := 1; i <= r.Rotated; i++ {
@@ -654,6 +672,7 @@ func (r LogReader) ReadPage(ctx context.Context, q LogQuery) (LogPage, error) {
 			break
 		}
 	}
+	c.drain()
 	page.Entries = append(page.Entries, c.entries...)
 	if len(page.Entries) > q.PerPage {
 		page.Entries, page.HasMore = page.Entries[:q.PerPage], true
@@ -661,12 +680,151 @@ func (r LogReader) ReadPage(ctx context.Context, q LogQuery) (LogPage, error) {
 	return page, nil
 }
 
-// logsCollector gathers a page's entries across the files it reads.
+// logsCollector gathers a page's entries across the files it reads. With
+// a window, matching entries pass through a heap of at most window entries
+// that lets out the newest by time, then through skip and collect.
 type logsCollector struct {
 	match   logsMatcher
 	skip    int
 	want    int
 	entries []LogEntry
+
+	window  int
+	heap    logsHeap
+	pending []logsItem // entries without a time, waiting for an older one's
+	newer   time.Time  // the time of the last timed entry read
+	hasNew  bool
+	n       int64 // entries read, the tiebreak: earlier read is newer
+}
+
+// logsItem is an entry with the time it sorts by.
+type logsItem struct {
+	e LogEntry
+	t time.Time
+	n int64
+}
+
+// logsHeap is a max-heap of items by time, then by reading order.
+type logsHeap []logsItem
+
+func (h logsHeap) newer(i, j int) bool {
+	if c := h[i].t.Compare(h[j].t); c != 0 {
+		return c > 0
+	}
+	return h[i].n < h[j].n
+}
+
+func (h *logsHeap) push(it logsItem) {
+	*h = append(*h, it)
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !s.newer(i, p) {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (h *logsHeap) pop() logsItem {
+	s := *h
+	top := s[0]
+	last := len(s) - 1
+	s[0] = s[last]
+	s[last] = logsItem{}
+	s = s[:last]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(s) && s.newer(l, m) {
+			m = l
+		}
+		if r < len(s) && s.newer(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+	*h = s
+	return top
+}
+
+// add takes the next matching entry, older in the files than the last;
+// it reports whether the page is full.
+func (c *logsCollector) add(e LogEntry) bool {
+	if c.window == 0 {
+		return c.emit(e)
+	}
+	c.n++
+	if e.Time == nil {
+		c.pending = append(c.pending, logsItem{e: e, n: c.n})
+		if len(c.pending) <= c.window {
+			return false
+		}
+		// A long run without times: they keep the newer entry's time
+		// rather than hold more than the window.
+		return c.flushPending(c.newer, c.hasNew)
+	}
+	if c.flushPending(*e.Time, true) {
+		return true
+	}
+	c.newer, c.hasNew = *e.Time, true
+	return c.pushItem(logsItem{e: e, t: *e.Time, n: c.n})
+}
+
+// flushPending gives the waiting untimed entries time t (or, without one,
+// the latest time, so that at the files' newest end they come first, in
+// file order) and lets them into the heap.
+func (c *logsCollector) flushPending(t time.Time, ok bool) bool {
+	if !ok {
+		t = time.Unix(1<<62, 0)
+	}
+	for i, it := range c.pending {
+		it.t = t
+		if c.pushItem(it) {
+			c.pending = c.pending[i+1:]
+			return true
+		}
+	}
+	c.pending = c.pending[:0]
+	return false
+}
+
+func (c *logsCollector) pushItem(it logsItem) bool {
+	c.heap.push(it)
+	if len(c.heap) > c.window {
+		return c.emit(c.heap.pop().e)
+	}
+	return false
+}
+
+// drain lets out what the window holds once the files have run out.
+func (c *logsCollector) drain() {
+	if c.window == 0 || len(c.entries) == c.want {
+		return
+	}
+	if c.flushPending(c.newer, c.hasNew) {
+		return
+	}
+	for len(c.heap) > 0 {
+		if c.emit(c.heap.pop().e) {
+			return
+		}
+	}
+}
+
+// emit skips or collects the next entry of the ordered stream; it reports
+// whether the page is full.
+func (c *logsCollector) emit(e LogEntry) bool {
+	if c.skip > 0 {
+		c.skip--
+		return false
+	}
+	c.entries = append(c.entries, e)
+	return len(c.entries) == c.want
 }
 
 // readFile reads name backwards until the page is full (done) or the file
@@ -708,16 +866,15 @@ func (c *logsCollector) readFile(ctx context.Context, name string, r LogReader) 
 		if !ok {
 			continue
 		}
-		if c.skip > 0 {
-			c.skip--
+		if c.window == 0 && c.skip > 0 {
+			c.skip-- // in file order a skipped line needs no parse
 			continue
 		}
 		if !parsed {
 			e = ParseLogLine(line)
 		}
 		e.Truncated = truncated
-		c.entries = append(c.entries, e)
-		if len(c.entries) == c.want {
+		if c.add(e) {
 			return true, nil
 		}
 	}

@@ -76,6 +76,44 @@ var logsFixtureWant = []logsWant{
 	{level: "INFO", channel: "http", message: "server started", context: `{"addr":"127.0.0.1:8080"}`, time: "2026-11-26T10:00:00.123456+03:00"},
 }
 
+// logsFixtureOrder is the order ReadPage gives the fixture's entries
+// (indexes into logsFixtureWant), newest first by time: the WARN written at
+// 10:00:02.5Z is the newest (13:00:02.5 at +03:00); lines without a time
+// keep their place after the timed line that follows them in the file.
+var logsFixtureOrder = []int{11, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13}
+
+// logsByTime is the reference order of ReadPage's pages: entries (one
+// filter's matches, newest first in the files) stably sorted newest first
+// by time, an entry without one taking the time of the next entry that has
+// one (the older neighbour in the file), or coming first when none has.
+func logsByTime(entries []telecart.LogEntry) []telecart.LogEntry {
+	keys := make([]time.Time, len(entries))
+	next, has := time.Time{}, false
+	for i := len(entries) - 1; i >= 0; i-- {
+		if t := entries[i].Time; t != nil {
+			next, has = *t, true
+		}
+		switch {
+		case entries[i].Time != nil:
+			keys[i] = *entries[i].Time
+		case has:
+			keys[i] = next
+		default:
+			keys[i] = time.Unix(1<<62, 0)
+		}
+	}
+	idx := make([]int, len(entries))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return keys[b].Compare(keys[a]) })
+	out := make([]telecart.LogEntry, len(entries))
+	for i, j := range idx {
+		out[i] = entries[j]
+	}
+	return out
+}
+
 func TestParseLogLine(t *testing.T) {
 	for _, tt := range []struct {
 		name string
@@ -181,7 +219,7 @@ func TestReadLogPage_Fixture(t *testing.T) {
 			t.Fatalf("%d entries, want %d", len(page.Entries), len(logsFixtureWant))
 		}
 		for i, e := range page.Entries {
-			logsCheck(t, i, e, logsFixtureWant[i])
+			logsCheck(t, logsFixtureOrder[i], e, logsFixtureWant[logsFixtureOrder[i]])
 			if !utf8.ValidString(e.Raw) || !json.Valid(e.Context) || e.Truncated {
 				t.Errorf("entry %d: raw %q context %s truncated %v", i, e.Raw, e.Context, e.Truncated)
 			}
@@ -196,8 +234,13 @@ func TestReadLogPage_Fixture(t *testing.T) {
 				t.Fatalf("chunk %d: %d entries, want %d", chunk, len(got), len(logsFixtureWant))
 			}
 			for i, e := range got {
-				logsCheck(t, i, e, logsFixtureWant[i])
+				logsCheck(t, logsFixtureOrder[i], e, logsFixtureWant[logsFixtureOrder[i]])
 			}
+		}
+		// In the files' order, as before the window.
+		got := logsReadAll(t, telecart.LogReader{Path: logsFixture, SortWindow: -1}, telecart.LogQuery{PerPage: 4})
+		for i, e := range got {
+			logsCheck(t, i, e, logsFixtureWant[i])
 		}
 	})
 
@@ -206,8 +249,8 @@ func TestReadLogPage_Fixture(t *testing.T) {
 	t.Run("Level", func(t *testing.T) {
 		for level, want := range map[string][]int{
 			"error":   {10},
-			"Warn":    {3, 11},
-			"warning": {3, 11},
+			"Warn":    {11, 3},
+			"warning": {11, 3},
 			"INFO":    {1, 6, 13},
 			"debug":   {12},
 			"unknown": {0, 2, 4, 5, 7, 8, 9},
@@ -231,7 +274,7 @@ func TestReadLogPage_Fixture(t *testing.T) {
 			"GOROUTINE":   {9},
 			"caf":         {2},
 			"SELECT 1":    {11},
-			"level":       {0, 1, 3, 4, 6, 10, 11, 12, 13},
+			"level":       {11, 0, 1, 3, 4, 6, 10, 12, 13},
 			"no such row": nil,
 		} {
 			got := logsReadAll(t, telecart.LogReader{Path: logsFixture}, telecart.LogQuery{Search: search})
@@ -327,7 +370,10 @@ func TestReadLogPage_Generated(t *testing.T) {
 		all := logsForward(t, path)
 		for _, chunk := range []int{1, 5, 64, 333, 0} {
 			r := telecart.LogReader{Path: path, ChunkSize: chunk}
-			logsSameRaws(t, fmt.Sprintf("chunk %d", chunk), logsReadAll(t, r, telecart.LogQuery{PerPage: 37}), all)
+			logsSameRaws(t, fmt.Sprintf("chunk %d", chunk), logsReadAll(t, r, telecart.LogQuery{PerPage: 37}), logsByTime(all))
+			r.SortWindow = -1
+			logsSameRaws(t, fmt.Sprintf("chunk %d in file order", chunk), logsReadAll(t, r, telecart.LogQuery{PerPage: 37}), all)
+			r.SortWindow = 0
 			for _, q := range []telecart.LogQuery{
 				{PerPage: 9, Level: "warn"},
 				{PerPage: 11, Level: "unknown"},
@@ -344,7 +390,7 @@ func TestReadLogPage_Generated(t *testing.T) {
 				if len(want) == 0 {
 					t.Fatalf("%+v matches nothing: a useless test", q)
 				}
-				logsSameRaws(t, fmt.Sprintf("chunk %d, %+v", chunk, q), logsReadAll(t, r, q), want)
+				logsSameRaws(t, fmt.Sprintf("chunk %d, %+v", chunk, q), logsReadAll(t, r, q), logsByTime(want))
 			}
 		}
 	})
@@ -355,7 +401,7 @@ func TestReadLogPage_Generated(t *testing.T) {
 		if st, err := os.Stat(path); err != nil || st.Size() < 4*telecart.LogChunkSizeDefault {
 			t.Fatalf("generated file too small: %v %v", st.Size(), err)
 		}
-		all := logsForward(t, path)
+		all := logsByTime(logsForward(t, path))
 		logsSameRaws(t, "all", logsReadAll(t, telecart.LogReader{Path: path}, telecart.LogQuery{PerPage: 100}), all)
 		page, err := telecart.ReadLogPage(path, telecart.LogQuery{Page: 7})
 		if err != nil {
@@ -548,7 +594,7 @@ func TestLogsHandler(t *testing.T) {
 			t.Fatalf("meta %+v, %d entries", got.Meta, len(got.Data))
 		}
 		for i, e := range got.Data {
-			logsCheck(t, i, e, logsFixtureWant[i])
+			logsCheck(t, logsFixtureOrder[i], e, logsFixtureWant[logsFixtureOrder[i]])
 		}
 		for _, s := range []string{
 			`"time":"2026-11-26T10:00:02.500000Z","time_raw":"2026-11-26T10:00:02.5Z","level":"WARN","channel":"db","message":"slow query","context":{"query":{"sql":"SELECT 1","ms":1500},"attempt":2}`,

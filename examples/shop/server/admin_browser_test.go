@@ -632,7 +632,7 @@ func TestAdminPanel(t *testing.T) {
 	})
 
 	t.Run("Logs", func(t *testing.T) {
-		// Ensure 15 entries a page with level badges, sorting, search, and
+		// Ensure 15 entries a page with level badges, newest first, search, and
 		// the entry dialog, which closes on Escape and on a click outside.
 		adminGo(t, ctx, "logs")
 		adminWaitCount(t, ctx, `[data-testid=log-row]`, 15)
@@ -646,11 +646,11 @@ func TestAdminPanel(t *testing.T) {
 		if got := strings.Join(levels(), ","); got != "error:badge level-error,warn:badge level-warn,info:badge level-info" {
 			t.Errorf("levels newest first = %s", got)
 		}
-		adminDo(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=sort-level]`)))
-		adminWait(t, ctx, `document.querySelector('[data-testid=log-row] [data-testid=log-level]').dataset.level === 'info'`)
-		adminDo(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=sort-time]`)),
-			chromedp.Click(chromedp.CSS(`[data-testid=sort-time]`)))
-		adminWait(t, ctx, `document.querySelector('[data-testid=log-row] [data-testid=log-level]').dataset.level === 'error'`)
+		// The server orders entries by time across pages: no column re-sorts
+		// one page.
+		if n := adminCount(t, ctx, `[data-testid=logs-table] [data-testid^=sort-]`); n != 0 {
+			t.Errorf("%d sortable log columns", n)
+		}
 		if got := adminText(t, ctx, `[data-testid=log-row] [data-testid=log-message]`); !strings.HasPrefix(got, "adminlog <script>alert(3)</script>") {
 			t.Errorf("message cell = %q", got)
 		}

@@ -1,16 +1,15 @@
-// Logs: the log file's parsed entries, newest first, 15 a page, with a
+// Logs: the log file's parsed entries, newest first by time, 15 a page, with a
 // level badge and a dialog showing one entry in full.
 
 import { h, clear, icon, debounce } from '../dom.js';
 import { api, isAbort } from '../api.js';
 import { t } from '../i18n.js';
 import { dateTime } from '../format.js';
-import { badge, empty, errorBox, loading, openDialog, pager, sortHeader } from '../components.js';
+import { badge, empty, errorBox, loading, openDialog, pager } from '../components.js';
 
 const PER_PAGE = 15;
 const LEVELS = ['debug', 'info', 'warn', 'error', 'unknown'];
-const RANK = { debug: 0, info: 1, warn: 2, error: 3, unknown: -1 };
-const state = { page: 1, level: '', search: '', sort: 'time', order: 'desc' };
+const state = { page: 1, level: '', search: '' };
 
 // levelKind maps a log level ("INFO", "WARN+2", "ERROR") to its badge.
 export function levelKind(level) {
@@ -30,7 +29,6 @@ function levelBadge(level, attrs) {
 export function mount(root, ctx) {
   let ctrl = null;
   let seq = 0;
-  let last = null;
 
   const level = h('select', {
     class: 'input', 'data-testid': 'logs-level', 'aria-label': t('logs.level'),
@@ -62,7 +60,6 @@ export function mount(root, ctx) {
         query: { page: state.page, per_page: PER_PAGE, level: state.level, search: state.search.trim() }, signal: ctrl.signal,
       });
       if (my !== seq) return;
-      last = res;
       status.replaceChildren();
       render(res);
     } catch (err) {
@@ -74,33 +71,13 @@ export function mount(root, ctx) {
     }
   }
 
-  // The API pages newest first; sorting orders the page on screen.
-  function sorted(entries) {
-    const dir = state.order === 'asc' ? 1 : -1;
-    const key = {
-      time: (e) => (e.time ? Date.parse(e.time) : 0),
-      level: (e) => RANK[levelKind(e.level)],
-      channel: (e) => (e.channel || '').toLowerCase(),
-      message: (e) => (e.message || '').toLowerCase(),
-    }[state.sort];
-    return entries.map((e, i) => ({ e, i })).sort((a, b) => {
-      const x = key(a.e);
-      const y = key(b.e);
-      if (x < y) return -dir;
-      if (x > y) return dir;
-      return a.i - b.i;
-    });
-  }
-
+  // The API orders entries newest first by time across pages; the page
+  // shows them in that order.
   function render(res) {
-    const onSort = (key, order) => { state.sort = key; state.order = order; render(last); };
     const head = h('tr', {},
-      sortHeader({ key: 'time', label: t('logs.time'), state, onSort }),
-      sortHeader({ key: 'level', label: t('logs.level'), state, onSort }),
-      sortHeader({ key: 'channel', label: t('logs.channel'), state, onSort }),
-      sortHeader({ key: 'message', label: t('logs.message'), state, onSort }),
+      ['time', 'level', 'channel', 'message'].map((k) => h('th', { scope: 'col', 'data-col': k }, t(`logs.${k}`))),
       h('th', { class: 'actions' }, h('span', { class: 'sr-only' }, t('common.actions'))));
-    const rows = sorted(res.data || []).map(({ e, i }) => h('tr', { 'data-testid': 'log-row', 'data-index': i },
+    const rows = (res.data || []).map((e, i) => h('tr', { 'data-testid': 'log-row', 'data-index': i },
       h('td', { class: 'nowrap' }, e.time ? h('time', { datetime: e.time }, dateTime(e.time)) : h('span', { class: 'mono small' }, e.time_raw || '—')),
       h('td', {}, levelBadge(e.level, { 'data-testid': 'log-level' })),
       h('td', { class: 'muted' }, e.channel || '—'),

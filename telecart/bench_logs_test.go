@@ -2,6 +2,7 @@ package telecart_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -25,6 +26,11 @@ var logsBenchSizes = []struct {
 	{"1GiB", 1 << 30},
 }
 
+// logsBenchBlock is how much of a bench file is generated line by line;
+// the rest repeats it, so a 1 GiB file is written in seconds. The newest
+// page reads the last block's tail either way.
+const logsBenchBlock = 8 << 20
+
 // logsBenchFile returns a log file of at least size bytes of realistic
 // slog JSON lines (with text lines and stack traces here and there),
 // generating it unless a complete one is already there.
@@ -40,13 +46,14 @@ func logsBenchFile(b *testing.B, name string, size int64) string {
 		b.Fatal(err)
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	cw := &logsCountingWriter{w: w}
+	var block bytes.Buffer
+	cw := &logsCountingWriter{w: bufio.NewWriter(&block)}
 	jsonLog := telecart.NewFileLogger(cw, slog.LevelDebug).With("channel", "shop")
 	textLog := slog.New(slog.NewTextHandler(cw, nil))
 	rng := rand.New(rand.NewPCG(1, 2))
 	levels := []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelInfo, slog.LevelInfo, slog.LevelWarn, slog.LevelError}
 	ctx := context.Background()
-	for i := 0; cw.n < size; i++ {
+	for i := 0; cw.n < min(size, logsBenchBlock); i++ {
 		switch k := rng.IntN(100); {
 		case k < 90:
 			jsonLog.Log(ctx, levels[rng.IntN(len(levels))], "order placed",
@@ -56,6 +63,14 @@ func logsBenchFile(b *testing.B, name string, size int64) string {
 			textLog.Info("pulse batch sent", "events", rng.IntN(50), "took", "12.5ms", "endpoint", "https://pulse.example/ingest")
 		default:
 			fmt.Fprintf(cw, "goroutine %d [running]:\n\t/app/telecart/orders.go:%d +0x1d\n", i, rng.IntN(500))
+		}
+	}
+	if err := cw.w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	for n := int64(0); n < size; n += int64(block.Len()) {
+		if _, err := w.Write(block.Bytes()); err != nil {
+			b.Fatal(err)
 		}
 	}
 	if err := w.Flush(); err != nil {

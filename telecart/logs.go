@@ -23,7 +23,7 @@ const (
 	LogChunkSizeDefault  = 64 << 10 // bytes read from the end at a time
 	LogLineMaxDefault    = 1 << 20  // longer lines are cut to this many bytes
 	LogRotatedDefault    = 10       // rotated files (path.1 …) read after path
-	LogSortWindowDefault = 512      // entries held to put lines out of time order in place
+	LogSortWindowDefault = 256      // entries held to put lines out of time order in place
 )
 
 // The levels of a LogEntry. slog's offsets ("INFO+2", "DEBUG-4") fall into

@@ -179,13 +179,20 @@ func TestValidateRules(t *testing.T) {
 	text := func(rules string) forms.Node { return forms.Node{Type: "text", Label: "Name", Validation: rules} }
 	num := func(rules string) forms.Node { return forms.Node{Type: "number", Label: "Age", Validation: rules} }
 
-	// Ensure required fails on missing, blank and whitespace values only.
+	// Ensure required fails on missing and blank values; as in FormKit,
+	// spaces pass plain required (and are not stored) but not required:trim.
 	t.Run("Required", func(t *testing.T) {
 		runCases(t, text("required"), []valueCase{
 			{"x", "", "x"},
 			{absent, "Name is required.", nil},
 			{nil, "Name is required.", nil},
+			{"  ", "", nil},
+		})
+		runCases(t, text("required:trim"), []valueCase{
+			{" x ", "", "x"},
 			{"  ", "Name is required.", nil},
+			{"\u3000\t", "Name is required.", nil},
+			{"", "Name is required.", nil},
 		})
 		check(t, num("required"), 0.0, "", 0.0)
 		check(t, num("required"), "", "Age is required.", nil)
@@ -207,18 +214,19 @@ func TestValidateRules(t *testing.T) {
 	// Ensure email accepts plain addresses and rejects the rest.
 	t.Run("Email", func(t *testing.T) {
 		n := forms.Node{Type: "email", Label: "Email", Validation: "email"}
-		for _, ok := range []string{"a@b.co", "first.last+tag@mail.example.com", "иван@почта.рф", "x_y-z@a-b.io"} {
+		for _, ok := range []string{"a@b.co", "first.last+tag@mail.example.com", "иван@почта.рф", "x_y-z@a-b.io",
+			"a@-b.co", "a@b_c.co", `"a"@b.co`, `"a b"@c.co`, strings.Repeat("a", 65) + "@b.co", "a@" + strings.Repeat("b", 64) + ".co"} {
 			check(t, n, ok, "", ok)
 		}
 		check(t, n, "", "", nil) // optional when empty
 		for _, bad := range []string{"a", "a@b", "@b.co", "a@.co", "a@b.", "a@@b.co", "a b@c.co", "a@b c.co",
-			".a@b.co", "a.@b.co", "a..b@c.co", "Ann <a@b.co>", "a@-b.co", "a@b_c.co", `"a"@b.co`,
-			strings.Repeat("a", 65) + "@b.co", "a@" + strings.Repeat("b", 64) + ".co"} {
+			".a@b.co", "a.@b.co", "a..b@c.co", "Ann <a@b.co>", " a@b.co", "a@b.c", `""@b.co`, "a@b.c\u00a0"} {
 			check(t, n, bad, "Email must be a valid email address.", nil)
 		}
 	})
 
-	// Ensure length counts runes and words its message for each bound.
+	// Ensure length counts as JavaScript does (UTF-16 code units, spaces
+	// included) and words its message for each bound.
 	t.Run("Length", func(t *testing.T) {
 		runCases(t, forms.Node{Type: "tel", Label: "Phone", Validation: "length:5,20"}, []valueCase{
 			{"12345", "", "12345"},
@@ -230,7 +238,11 @@ func TestValidateRules(t *testing.T) {
 		check(t, text("length:2"), "Ё", "Name must be at least 2 characters.", nil)
 		check(t, text("length:2"), "Ёж", "", "Ёж")
 		check(t, text("length:1"), "  ", "", nil)
-		check(t, text("+length:1"), "  ", "Name must be at least 1 character.", nil)
+		check(t, text("length:3"), "  ", "Name must be at least 3 characters.", nil)
+		check(t, text("+length:1"), "", "Name must be at least 1 character.", nil)
+		check(t, text("length:0,1"), "😀", "Name must be at most 1 character.", nil)
+		check(t, text("length:2,2"), "😀", "", "😀")
+		check(t, text("length:4,1"), "abcde", "Name must be between 1 and 4 characters.", nil)
 		check(t, text("length:0,3"), "日本語x", "Name must be at most 3 characters.", nil)
 		check(t, text("length:0,3"), "日本語", "", "日本語")
 		check(t, text("length:2,2"), "abc", "Name must be exactly 2 characters.", nil)

@@ -358,9 +358,14 @@ func parseDates(r *Rule) error {
 // order. Without a format FormKit defers to the browser's date parser, which
 // the server cannot mirror, so the format is required.
 func parseDateFormat(r *Rule) error {
-	re, err := regexp.Compile(dateFormatPattern(r.Args[0]))
+	pattern := dateFormatPattern(r.Args[0])
+	re, err := regexp.Compile(pattern)
 	if err != nil {
 		return fmt.Errorf("format %q cannot be read", r.Args[0])
+	}
+	// The storefront runs the same pattern; keep it as safe as matches'.
+	if err := checkBacktracking(pattern); err != nil {
+		return fmt.Errorf("format %q %v", r.Args[0], err)
 	}
 	r.format = re
 	return nil

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/telecart-go/telecart/forms"
 )
@@ -426,6 +427,12 @@ func FuzzValidate(f *testing.F) {
 	f.Add("bogus", uint8(0), []byte(`{"f": [1, {"a": 2}]}`))
 	f.Add("", uint8(9), []byte(`{"name": "Ada", "phone": "+7 900", "delivery": "pickup"}`))
 	f.Add("", uint8(6), []byte(`not json`))
+	f.Add("required:trim|between:10,1|not:5", uint8(4), []byte(`{"f": " 7 "}`))
+	f.Add("url:ftp:,https:|starts_with:h|ends_with:/", uint8(2), []byte(`{"f": "https://пример.рф:8080/"}`))
+	f.Add("confirm:f|require_one:f", uint8(2), []byte(`{"f": "x"}`))
+	f.Add("date_after|date_before|date_between:2030-01-01|date_format:YYYY-MM-DD", uint8(10), []byte(`{"f": "2029-12-31"}`))
+	f.Add("alpha_spaces:latin|contains_symbol|lowercase:allow_non_alpha|uppercase|symbol", uint8(2), []byte(`{"f": "àb c!"}`))
+	f.Add("email|length:2,1", uint8(3), []byte(`{"f": "\"a b\"@❤️.ly"}`))
 	types := append([]string{"", "bogus"}, forms.NodeTypes()...)
 	f.Fuzz(func(t *testing.T, rules string, typ uint8, data []byte) {
 		var values map[string]any
@@ -439,8 +446,10 @@ func FuzzValidate(f *testing.F) {
 			Options: []forms.Option{{"A", "a"}, {"One", "1"}},
 		}
 		schemas := [][]forms.Node{{node}, forms.DefaultCheckout().Schema}
+		now := time.Date(2025, 6, 14, 22, 30, 0, 0, time.UTC)
+		v := forms.NewValidator(forms.ValidatorConfig{Now: func() time.Time { return now }, Location: time.FixedZone("UTC+3", 3*3600)})
 		for _, nodes := range schemas {
-			clean, errs := forms.Validate(nodes, values)
+			clean, errs := v.Validate(nodes, values)
 			if (clean == nil) == (errs == nil) {
 				t.Fatalf("exactly one of clean and errors must be nil: %v, %v", clean, errs)
 			}

@@ -110,7 +110,8 @@ func (val *Validator) Validate(nodes []Node, values map[string]any) (clean map[s
 		if _, failed := fieldErrors[name]; failed || f.empty {
 			continue
 		}
-		if s, ok := f.v.(string); ok {
+		// Typed text is stored trimmed; an option's value stays exact.
+		if s, ok := f.v.(string); ok && f.node.Type != TypeSelect && f.node.Type != TypeRadio {
 			if s = strings.TrimSpace(s); s == "" {
 				continue
 			}

@@ -94,6 +94,8 @@ func TestValidateTypes(t *testing.T) {
 		// Line breaks are allowed in a textarea only.
 		check(t, forms.Node{Type: "textarea", Label: "Comment"}, "line 1\r\nline 2\n", "", "line 1\r\nline 2")
 		check(t, forms.Node{Type: "text", Label: "Name"}, "line 1\nline 2", "Name contains invalid characters.", nil)
+		// An option's value is kept exactly, spaces and all.
+		check(t, forms.Node{Type: "select", Label: "Size", Options: []forms.Option{{" M ", " M "}}}, " M ", "", " M ")
 	})
 
 	// Ensure number nodes take numbers and numeric strings, and nothing else.

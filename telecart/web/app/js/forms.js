@@ -1,5 +1,5 @@
 // FormKit schema forms: rendering and validation. validate mirrors the
-// server's forms.Validate (forms/validate.go and forms/rules.go) rule for
+// server's forms.Validate (forms/validate.go, rules.go and url.go) rule for
 // rule and message for message, so the buyer sees the server's verdict
 // before submitting; the server still decides.
 
@@ -764,7 +764,8 @@ export function validate(nodes, values, opts = {}) {
       }
     }
     if (errors[name] || f.empty) continue;
-    if (typeof f.v === 'string') {
+    // Typed text is stored trimmed; an option's value stays exact.
+    if (typeof f.v === 'string' && f.node.$formkit !== 'select' && f.node.$formkit !== 'radio') {
       const s = trimSpace(f.v);
       if (s !== '') clean[name] = s;
     } else {

@@ -19,6 +19,11 @@ func IsPredefined(name string) bool {
 
 // DefaultCheckout returns the checkout form a new shop starts with. Each
 // call returns a fresh copy, so callers may change it.
+//
+// Its rules say in FormKit's own terms what an order needs: required:trim,
+// because a name or phone of only spaces is no name or phone (plain
+// required, as in FormKit, would accept it), and a phone of digits and
+// the usual separators that holds at least one digit.
 func DefaultCheckout() Form {
 	return Form{
 		Alias: CheckoutAlias,
@@ -29,14 +34,14 @@ func DefaultCheckout() Form {
 				Name:        "name",
 				Label:       "Name",
 				Placeholder: "Your name",
-				Validation:  "required|length:2,64",
+				Validation:  "required:trim|length:2,64",
 			},
 			{
 				Type:        TypeTel,
 				Name:        "phone",
 				Label:       "Phone",
 				Placeholder: "+7 900 000-00-00",
-				Validation:  "required|length:5,20|matches:/^[+0-9 ()-]+$/",
+				Validation:  "required:trim|length:5,20|matches:/^[+0-9 ()-]+$/|contains_numeric",
 			},
 			{
 				Type:        TypeEmail,

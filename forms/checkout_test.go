@@ -87,5 +87,17 @@ func TestDefaultCheckout(t *testing.T) {
 		if !reflect.DeepEqual(errs, wantErrs) {
 			t.Fatalf("errors = %v, want %v", errs, wantErrs)
 		}
+
+		// Spaces are no name or phone, and a phone needs a digit.
+		_, errs = forms.Validate(schema, map[string]any{"name": "     ", "phone": "      ", "delivery": "pickup"})
+		wantErrs = map[string]string{"name": "Name is required.", "phone": "Phone is required."}
+		if !reflect.DeepEqual(errs, wantErrs) {
+			t.Fatalf("errors = %v, want %v", errs, wantErrs)
+		}
+		_, errs = forms.Validate(schema, map[string]any{"name": " Ada ", "phone": "(--) --", "delivery": "pickup"})
+		wantErrs = map[string]string{"phone": "Phone must contain a number."}
+		if !reflect.DeepEqual(errs, wantErrs) {
+			t.Fatalf("errors = %v, want %v", errs, wantErrs)
+		}
 	})
 }

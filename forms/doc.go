@@ -20,8 +20,12 @@
 //	_ = clean // {"name": "Ada", "phone": "+44 20 7946 0000", "delivery": "pickup"}
 //
 // Validation strings use FormKit's syntax ("required|length:2,64"), parsed by
-// [ParseRules]; the rules are listed by [RuleNames]. Messages are English and
-// name the field by its label.
+// [ParseRules]; the rules are listed by [RuleNames] and have FormKit's
+// meaning (docs/forms.md in the repository describes each). Rules that
+// compare a date with today read it from a [Validator]'s clock in the
+// shop's time zone; [Store.ValidateSubmission] uses the store's clock and
+// [StoreConfig.Location]. Messages are English and name the field by its
+// label.
 //
 // The fields named in [PredefinedFields] fill the order's own columns; the
 // values of other nodes travel with the order as metadata.

@@ -65,6 +65,13 @@ func (h *Handler) RegisterAdminRoutes(r *mux.Router) {
 	r.HandleFunc("/forms/{alias}", h.handleAdminPut).Methods(http.MethodPut)
 }
 
+// storefrontForm is a form as the storefront receives it: with the shop's
+// time zone, in which its date rules read "today" as the server does.
+type storefrontForm struct {
+	Form
+	TimeZone string `json:"time_zone"`
+}
+
 // handleStorefrontGet handles GET /api/forms/{alias}.
 func (h *Handler) handleStorefrontGet(w http.ResponseWriter, r *http.Request) {
 	f, err := h.store.Get(r.Context(), mux.Vars(r)["alias"])
@@ -72,7 +79,12 @@ func (h *Handler) handleStorefrontGet(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, f)
+	loc, err := h.store.Location(r.Context())
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, storefrontForm{Form: f, TimeZone: loc.String()})
 }
 
 // handleAdminGet handles GET /admin/api/forms/{alias}.

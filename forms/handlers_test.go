@@ -1,6 +1,7 @@
 package forms_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -74,7 +76,12 @@ func mustForm(tb testing.TB, w *httptest.ResponseRecorder) forms.Form {
 	if err := json.Unmarshal(w.Body.Bytes(), &keys); err != nil {
 		tb.Fatal(err)
 	}
-	if len(keys) != 3 || keys["alias"] == nil || keys["title"] == nil || keys["schema"] == nil {
+	// The storefront's answer adds the shop's time zone.
+	want := 3
+	if keys["time_zone"] != nil {
+		want = 4
+	}
+	if len(keys) != want || keys["alias"] == nil || keys["title"] == nil || keys["schema"] == nil {
 		tb.Fatalf("body %s, want alias, title and schema", w.Body)
 	}
 	var f forms.Form
@@ -96,6 +103,34 @@ func TestHandler_Storefront(t *testing.T) {
 				t.Fatalf("got %#v", got)
 			}
 			if !strings.Contains(w.Body.String(), `{"$formkit":"text","name":"name","label":"Name"`) {
+				t.Fatalf("body %s", w.Body)
+			}
+		})
+
+		// Ensure the answer names the shop's time zone, in which the
+		// storefront reads "today" for the date rules as the server does.
+		t.Run("TimeZone", func(t *testing.T) {
+			if w := serve(h, http.MethodGet, "/api/forms/checkout", ""); !strings.Contains(w.Body.String(), `"time_zone":"UTC"`) {
+				t.Fatalf("body %s", w.Body)
+			}
+			moscow, err := time.LoadLocation("Europe/Moscow")
+			if err != nil {
+				t.Fatal(err)
+			}
+			store, err := forms.NewStore(db, forms.StoreConfig{
+				Location: func(context.Context) (*time.Location, error) { return moscow, nil },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fh, err := forms.NewHandler(forms.HandlerConfig{Store: store})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := mux.NewRouter()
+			fh.RegisterStorefrontRoutes(r.PathPrefix("/api").Subrouter())
+			w := serve(r, http.MethodGet, "/api/forms/checkout", "")
+			if !strings.Contains(w.Body.String(), `"time_zone":"Europe/Moscow"`) {
 				t.Fatalf("body %s", w.Body)
 			}
 		})

@@ -6,6 +6,7 @@ import (
 	"math"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,9 +26,13 @@ type Rule struct {
 
 	// Arguments parsed once by ParseRules.
 	lenMin, lenMax int // length; lenMax < 0 means no maximum
-	num            float64
-	date           time.Time
-	latin          bool
+	num, numMax    float64
+	dates          []time.Time // date_after, date_before, date_between; none means today
+	set            string      // alpha, lowercase and the like: the character set
+	trim           bool        // required:trim
+	strict         bool        // confirm:…,strict
+	fields         []string    // confirm and require_one: the other fields' names
+	format         *regexp.Regexp
 	patterns       []*regexp.Regexp // matches; nil entries are literal arguments
 }
 
@@ -60,28 +65,54 @@ type ruleSpec struct {
 	minArgs, maxArgs int
 	types            []string
 	parse            func(r *Rule) error // nil: arguments need no checks
+	onEmpty          bool                // runs on an empty value, as required does
 }
 
 var (
-	textTypes   = []string{TypeText, TypeEmail, TypeTel, TypeTextarea}
-	stringTypes = []string{TypeText, TypeEmail, TypeTel, TypeTextarea, TypeSelect, TypeRadio, TypeDate}
+	textTypes     = []string{TypeText, TypeEmail, TypeTel, TypeTextarea}
+	stringTypes   = []string{TypeText, TypeEmail, TypeTel, TypeTextarea, TypeSelect, TypeRadio, TypeDate}
+	numericTypes  = append([]string{TypeNumber}, textTypes...)
+	choiceTypes   = append([]string{TypeNumber}, stringTypes...)
+	dateTypes     = []string{TypeDate, TypeText}
+	alphaSets     = []string{"default", "latin"}
+	letterCaseSet = []string{"default", "latin", "allow_non_alpha", "allow_numeric", "allow_numeric_dashes"}
 )
 
 var ruleSpecs = map[string]ruleSpec{
-	"required":     {0, 1, nodeTypes, parseOneOf("default", "trim")},
-	"accepted":     {0, 0, []string{TypeCheckbox}, nil},
-	"email":        {0, 0, textTypes, nil},
-	"length":       {1, 2, textTypes, parseLength},
-	"min":          {1, 1, []string{TypeNumber}, parseNum},
-	"max":          {1, 1, []string{TypeNumber}, parseNum},
-	"number":       {0, 0, append([]string{TypeNumber}, textTypes...), nil},
-	"matches":      {1, 10, stringTypes, parseMatches},
-	"alpha":        {0, 1, textTypes, parseAlpha},
-	"alphanumeric": {0, 1, textTypes, parseAlpha},
-	"date_after":   {1, 1, []string{TypeDate, TypeText}, parseDateArg},
-	"date_before":  {1, 1, []string{TypeDate, TypeText}, parseDateArg},
-	"in":           {1, 100, append([]string{TypeNumber}, stringTypes...), nil},
-	"is":           {1, 100, append([]string{TypeNumber}, stringTypes...), nil}, // FormKit's name for "in"
+	"required":              {0, 1, nodeTypes, parseRequired, true},
+	"require_one":           {0, 100, nodeTypes, parseFields, true},
+	"accepted":              {0, 0, []string{TypeCheckbox}, nil, false},
+	"email":                 {0, 0, textTypes, nil, false},
+	"url":                   {0, 10, textTypes, nil, false},
+	"length":                {1, 2, textTypes, parseLength, false},
+	"min":                   {1, 1, []string{TypeNumber}, parseNum, false},
+	"max":                   {1, 1, []string{TypeNumber}, parseNum, false},
+	"between":               {2, 2, numericTypes, parseBetween, false},
+	"number":                {0, 0, numericTypes, nil, false},
+	"matches":               {1, 10, stringTypes, parseMatches, false},
+	"starts_with":           {1, 100, stringTypes, nil, false},
+	"ends_with":             {1, 100, stringTypes, nil, false},
+	"alpha":                 {0, 1, textTypes, parseSet(alphaSets), false},
+	"alphanumeric":          {0, 1, textTypes, parseSet(alphaSets), false},
+	"alpha_spaces":          {0, 1, textTypes, parseSet(alphaSets), false},
+	"contains_alpha":        {0, 1, textTypes, parseSet(alphaSets), false},
+	"contains_alphanumeric": {0, 1, textTypes, parseSet(alphaSets), false},
+	"contains_alpha_spaces": {0, 1, textTypes, parseSet(alphaSets), false},
+	"contains_lowercase":    {0, 1, textTypes, parseSet(alphaSets), false},
+	"contains_uppercase":    {0, 1, textTypes, parseSet(alphaSets), false},
+	"contains_numeric":      {0, 0, textTypes, nil, false},
+	"contains_symbol":       {0, 0, textTypes, nil, false},
+	"lowercase":             {0, 1, textTypes, parseSet(letterCaseSet), false},
+	"uppercase":             {0, 1, textTypes, parseSet(letterCaseSet), false},
+	"symbol":                {0, 0, textTypes, nil, false},
+	"date_after":            {0, 1, dateTypes, parseDates, false},
+	"date_before":           {0, 1, dateTypes, parseDates, false},
+	"date_between":          {1, 2, dateTypes, parseDates, false},
+	"date_format":           {1, 1, dateTypes, parseDateFormat, false},
+	"confirm":               {0, 2, nodeTypes, parseConfirm, false},
+	"in":                    {1, 100, choiceTypes, nil, false},
+	"is":                    {1, 100, choiceTypes, nil, false}, // FormKit's name for "in"
+	"not":                   {1, 100, choiceTypes, nil, false},
 }
 
 // RuleNames lists the rule names ParseRules accepts, sorted.
@@ -238,21 +269,27 @@ func argCount(s ruleSpec) string {
 	return fmt.Sprintf("%d to %s", s.minArgs, plural(s.maxArgs))
 }
 
-func parseOneOf(allowed ...string) func(r *Rule) error {
+// parseRequired reads required's argument: "trim" refuses a value of only
+// spaces; anything else is FormKit's default, which accepts it.
+func parseRequired(r *Rule) error {
+	r.trim = len(r.Args) == 1 && r.Args[0] == "trim"
+	return nil
+}
+
+// parseSet reads a character set argument. As in FormKit, a set it does not
+// know falls back to the default set rather than failing.
+func parseSet(sets []string) func(r *Rule) error {
 	return func(r *Rule) error {
-		for _, a := range r.Args {
-			ok := false
-			for _, v := range allowed {
-				ok = ok || a == v
-			}
-			if !ok {
-				return fmt.Errorf("argument %q must be one of %s", a, strings.Join(allowed, ", "))
-			}
+		r.set = "default"
+		if len(r.Args) == 1 && slices.Contains(sets, r.Args[0]) {
+			r.set = r.Args[0]
 		}
 		return nil
 	}
 }
 
+// parseLength reads length's bounds; inverted bounds are swapped, as in
+// FormKit, so length:6,1 means between 1 and 6.
 func parseLength(r *Rule) error {
 	r.lenMax = -1
 	for i, a := range r.Args {
@@ -267,7 +304,7 @@ func parseLength(r *Rule) error {
 		}
 	}
 	if r.lenMax >= 0 && r.lenMin > r.lenMax {
-		return fmt.Errorf("the minimum %d is greater than the maximum %d", r.lenMin, r.lenMax)
+		r.lenMin, r.lenMax = r.lenMax, r.lenMin
 	}
 	return nil
 }
@@ -281,21 +318,112 @@ func parseNum(r *Rule) error {
 	return nil
 }
 
-func parseAlpha(r *Rule) error {
-	if err := parseOneOf("default", "latin")(r); err != nil {
-		return err
+// parseBetween reads between's bounds; inverted bounds are swapped, as in
+// FormKit.
+func parseBetween(r *Rule) error {
+	lo, ok := parseNumber(r.Args[0])
+	if !ok {
+		return fmt.Errorf("%q is not a number", r.Args[0])
 	}
-	r.latin = len(r.Args) == 1 && r.Args[0] == "latin"
+	hi, ok := parseNumber(r.Args[1])
+	if !ok {
+		return fmt.Errorf("%q is not a number", r.Args[1])
+	}
+	if lo > hi {
+		lo, hi = hi, lo
+	}
+	r.num, r.numMax = lo, hi
 	return nil
 }
 
-func parseDateArg(r *Rule) error {
-	t, ok := parseDate(r.Args[0])
-	if !ok {
-		return fmt.Errorf("%q is not a date in the form YYYY-MM-DD", r.Args[0])
+// parseDates reads the dates of date_after, date_before and date_between.
+// FormKit takes anything the browser's Date.parse reads, which differs
+// between browsers; a schema here names dates as YYYY-MM-DD.
+func parseDates(r *Rule) error {
+	for _, a := range r.Args {
+		t, ok := parseDate(a)
+		if !ok {
+			return fmt.Errorf("%q is not a date in the form YYYY-MM-DD", a)
+		}
+		r.dates = append(r.dates, t)
 	}
-	r.date = t
+	if len(r.dates) == 2 && r.dates[0].After(r.dates[1]) {
+		return fmt.Errorf("the first date %s is after the second %s, so no date can pass", r.Args[0], r.Args[1])
+	}
 	return nil
+}
+
+// parseDateFormat builds date_format's pattern as FormKit does: the format
+// is taken literally except for the first MM, M, DD, D, YYYY and YY, in that
+// order. Without a format FormKit defers to the browser's date parser, which
+// the server cannot mirror, so the format is required.
+func parseDateFormat(r *Rule) error {
+	pattern := dateFormatPattern(r.Args[0])
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return fmt.Errorf("format %q cannot be read", r.Args[0])
+	}
+	// The storefront runs the same pattern; keep it as safe as matches'.
+	if err := checkBacktracking(pattern); err != nil {
+		return fmt.Errorf("format %q %v", r.Args[0], err)
+	}
+	r.format = re
+	return nil
+}
+
+// dateFormatPattern is the regular expression for a date_format format.
+// Both escaping and the token patterns are the same in Go and JavaScript.
+func dateFormatPattern(format string) string {
+	p := "^" + regexp.QuoteMeta(format) + "$"
+	for _, tok := range [...]struct{ name, pattern string }{
+		{"MM", "(0[1-9]|1[012])"},
+		{"M", "([1-9]|1[012])"},
+		{"DD", "([012][0-9]|3[01])"},
+		{"D", "([012]?[0-9]|3[01])"},
+		{"YYYY", `\d{4}`},
+		{"YY", `\d{2}`},
+	} {
+		p = strings.Replace(p, tok.name, tok.pattern, 1)
+	}
+	return p
+}
+
+// parseFields reads require_one's field names.
+func parseFields(r *Rule) error {
+	for _, a := range r.Args {
+		if !validName(a) {
+			return fmt.Errorf("%q is not a field name of this form", a)
+		}
+	}
+	r.fields = r.Args
+	return nil
+}
+
+// parseConfirm reads confirm's arguments: the field to match (by default
+// the name without its _confirm or _confirmed suffix, or with _confirm
+// added) and "strict" for a comparison without type conversion.
+func parseConfirm(r *Rule) error {
+	if len(r.Args) > 0 {
+		if !validName(r.Args[0]) {
+			return fmt.Errorf("%q is not a field name of this form", r.Args[0])
+		}
+		r.fields = []string{r.Args[0]}
+	}
+	r.strict = len(r.Args) == 2 && r.Args[1] == "strict"
+	return nil
+}
+
+// confirmField is the field a confirm rule on the node named name compares with.
+func (r *Rule) confirmField(name string) string {
+	if len(r.fields) > 0 {
+		return r.fields[0]
+	}
+	for _, suffix := range []string{"_confirm", "_confirmed"} {
+		if base, ok := strings.CutSuffix(name, suffix); ok {
+			return base
+		}
+	}
+	return name + "_confirm"
 }
 
 // parseMatches compiles /pattern/ arguments as Go regular expressions; other

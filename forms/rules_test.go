@@ -54,6 +54,17 @@ func TestParseRules(t *testing.T) {
 			{"*+?(200)length:2", []ruleView{{Name: "length", Args: []string{"2"}, Force: true, Empty: true, Optional: true, Debounce: 200}}},
 			{"?(500)*email", []ruleView{{Name: "email", Force: true, Optional: true, Debounce: 500}}},
 			{"+required", []ruleView{{Name: "required", Empty: true}}},
+			// FormKit's own rule arguments, and its fallbacks: inverted bounds,
+			// unknown character sets and required actions are not errors.
+			{"length:5,2", []ruleView{{Name: "length", Args: []string{"5", "2"}}}},
+			{"alpha:greek|required:foo", []ruleView{{Name: "alpha", Args: []string{"greek"}}, {Name: "required", Args: []string{"foo"}}}},
+			{"between:10,1", []ruleView{{Name: "between", Args: []string{"10", "1"}}}},
+			{"url:ftp:,https:", []ruleView{{Name: "url", Args: []string{"ftp:", "https:"}}}},
+			{"date_after|date_before|date_between:2030-01-01", []ruleView{{Name: "date_after"}, {Name: "date_before"}, {Name: "date_between", Args: []string{"2030-01-01"}}}},
+			{"date_format:DD.MM.YYYY", []ruleView{{Name: "date_format", Args: []string{"DD.MM.YYYY"}}}},
+			{"confirm|confirm:password,strict", []ruleView{{Name: "confirm"}, {Name: "confirm", Args: []string{"password", "strict"}}}},
+			{"require_one:phone,email", []ruleView{{Name: "require_one", Args: []string{"phone", "email"}}}},
+			{"lowercase:allow_numeric_dashes|contains_symbol|not:admin,root", []ruleView{{Name: "lowercase", Args: []string{"allow_numeric_dashes"}}, {Name: "contains_symbol"}, {Name: "not", Args: []string{"admin", "root"}}}},
 		}
 		for _, tt := range tests {
 			rules, err := forms.ParseRules(tt.in)
@@ -73,7 +84,7 @@ func TestParseRules(t *testing.T) {
 			in, want string
 		}{
 			{"foo", `unknown rule "foo"; known rules are accepted, alpha,`},
-			{"required|url", `unknown rule "url"`},
+			{"required|uri", `unknown rule "uri"`},
 			{"Required", `unknown rule "Required"`},
 			{"!required", `invalid rule "!required"`},
 			{"required :x", `invalid rule "required "`},
@@ -83,7 +94,6 @@ func TestParseRules(t *testing.T) {
 			{"(200required", "unclosed debounce hint"},
 			{"(70000)required", "debounce hint"},
 			{"(1)(2)required", "debounce hint"},
-			{"required:foo", `argument "foo" must be one of default, trim`},
 			{"required:trim,trim", `rule "required" takes at most 1 argument, not 2`},
 			{"email:x", `rule "email" takes no arguments, not 1`},
 			{"accepted:1", `rule "accepted" takes no arguments, not 1`},
@@ -92,7 +102,6 @@ func TestParseRules(t *testing.T) {
 			{"length:1,2,3", `rule "length" takes 1 or 2 arguments, not 3`},
 			{"length:a", `"a" is not a whole number`},
 			{"length:-1", `"-1" is not a whole number`},
-			{"length:5,2", "the minimum 5 is greater than the maximum 2"},
 			{"length:0,", `rule "length" has an empty argument`},
 			{"min", `rule "min" takes 1 argument, not 0`},
 			{"min:abc", `"abc" is not a number`},
@@ -111,8 +120,17 @@ func TestParseRules(t *testing.T) {
 			{"matches:/^(a*)*$/", "nests one repetition inside another"},
 			{"matches:/^(x?y?)+$/", "nests one repetition inside another"},
 			{"matches:/" + strings.Repeat("a", 257) + "/", "pattern is 257 bytes long; at most 256"},
-			{"alpha:greek", `argument "greek" must be one of default, latin`},
-			{"date_after", `rule "date_after" takes 1 argument, not 0`},
+			{"between:1", `rule "between" takes 2 arguments, not 1`},
+			{"between:a,2", `"a" is not a number`},
+			{"date_between", `rule "date_between" takes 1 or 2 arguments, not 0`},
+			{"date_between:2030-01-01,2020-01-01", "the first date 2030-01-01 is after the second 2020-01-01"},
+			{"date_format", `rule "date_format" takes 1 argument, not 0`},
+			{"date_after:2024-01-01,2025-01-01", `rule "date_after" takes at most 1 argument, not 2`},
+			{"confirm:$root.password", `"$root.password" is not a field name of this form`},
+			{"confirm:a,strict,x", `rule "confirm" takes 0 to 2 arguments, not 3`},
+			{"require_one:phone-2", `"phone-2" is not a field name of this form`},
+			{"starts_with", `rule "starts_with" takes 1 to 100 arguments, not 0`},
+			{"symbol:latin", `rule "symbol" takes no arguments, not 1`},
 			{"date_after:2024-13-01", `"2024-13-01" is not a date in the form YYYY-MM-DD`},
 			{"date_before:01/02/2024", "is not a date in the form YYYY-MM-DD"},
 			{"in", `rule "in" takes 1 to 100 arguments, not 0`},
@@ -163,8 +181,11 @@ func TestRuleString(t *testing.T) {
 
 // Ensure RuleNames lists exactly the rules the package documents, sorted.
 func TestRuleNames(t *testing.T) {
-	want := []string{"accepted", "alpha", "alphanumeric", "date_after", "date_before", "email", "in", "is",
-		"length", "matches", "max", "min", "number", "required"}
+	want := []string{"accepted", "alpha", "alpha_spaces", "alphanumeric", "between", "confirm", "contains_alpha",
+		"contains_alpha_spaces", "contains_alphanumeric", "contains_lowercase", "contains_numeric", "contains_symbol",
+		"contains_uppercase", "date_after", "date_before", "date_between", "date_format", "email", "ends_with", "in",
+		"is", "length", "lowercase", "matches", "max", "min", "not", "number", "require_one", "required",
+		"starts_with", "symbol", "uppercase", "url"}
 	if got := forms.RuleNames(); !slices.Equal(got, want) {
 		t.Fatalf("RuleNames = %v, want %v", got, want)
 	}
@@ -176,6 +197,9 @@ func FuzzParseRules(f *testing.F) {
 		"*+?(200)length:2", "min:1|max:10|number", "matches:/a/,b", "date_after:2024-01-01",
 		"in:a,b,c", "alpha:latin", "(|)", "matches:/(/", "length:5,2", "?", "required:",
 		"matches:/\\//", "(99999999999999999999)required",
+		"between:10,1", "url:ftp:", "date_between:2024-01-01", "date_format:DD.MM.YYYY", "confirm:password,strict",
+		"require_one:phone,email", "lowercase:allow_non_alpha", "not:a", "starts_with:+7,8", "date_after",
+		"date_format:M/D/YY(", "alpha_spaces:latin|contains_uppercase|symbol",
 	} {
 		f.Add(s)
 	}

@@ -381,6 +381,39 @@ func checkSchema(nodes []Node, skip map[int]bool) []Problem {
 		}
 		seen[n.Name] = i
 	}
+	// confirm and require_one name other fields, which must be in the form:
+	// FormKit would fail confirm for ever, and ignore a missing require_one
+	// field, on a name mistyped in the schema.
+	for i, n := range nodes {
+		if skip[i] {
+			continue
+		}
+		rules, err := parseRules(n.Validation)
+		if err != nil {
+			continue
+		}
+		for _, r := range rules {
+			var names []string
+			switch r.Name {
+			case "confirm":
+				names = []string{r.confirmField(n.Name)}
+				if names[0] == n.Name {
+					problems = append(problems, Problem{Index: i, Name: n.Name,
+						Message: "validation: rule \"confirm\" compares the field with itself; name the field to match, as in confirm:password"})
+					continue
+				}
+			case "require_one":
+				names = r.fields
+			}
+			for _, name := range names {
+				if _, ok := seen[name]; !ok {
+					problems = append(problems, Problem{Index: i, Name: n.Name,
+						Message: fmt.Sprintf("validation: rule %q names the field %q, which is not in the form", r.Name, name)})
+				}
+			}
+		}
+	}
+	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Index < problems[j].Index })
 	return problems
 }
 

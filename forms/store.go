@@ -75,8 +75,9 @@ func (e *titleError) Is(target error) bool { return target == ErrInvalidTitle }
 // from memory until a Put of the same alias through this store, or CacheTTL
 // passes. It is safe for concurrent use.
 type Store struct {
-	db  migrator.DB
-	now func() time.Time
+	db       migrator.DB
+	now      func() time.Time
+	location func(context.Context) (*time.Location, error)
 
 	mu    sync.RWMutex
 	cache map[string]cachedForm // only forms that exist: a miss is never cached
@@ -93,6 +94,11 @@ type StoreConfig struct {
 	// Now is the clock for created_at, updated_at and the cache. Defaults
 	// to time.Now.
 	Now func() time.Time
+	// Location answers the shop's time zone, in which the date rules of a
+	// submission read "today"; it is asked on every ValidateSubmission and
+	// storefront read, so a changed setting applies at once. Defaults to
+	// UTC.
+	Location func(context.Context) (*time.Location, error)
 }
 
 // NewStore returns a store over db's forms table (created by
@@ -110,7 +116,10 @@ func NewStore(db migrator.DB, cfg StoreConfig) (*Store, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Store{db: db, now: cfg.Now, cache: make(map[string]cachedForm)}, nil
+	if cfg.Location == nil {
+		cfg.Location = func(context.Context) (*time.Location, error) { return time.UTC, nil }
+	}
+	return &Store{db: db, now: cfg.Now, location: cfg.Location, cache: make(map[string]cachedForm)}, nil
 }
 
 // Get returns the form named alias, or an error wrapping ErrFormNotFound
@@ -233,9 +242,21 @@ func (s *Store) Put(ctx context.Context, f Form) (Form, error) {
 	return f, nil
 }
 
+// Location answers the shop's time zone from StoreConfig.Location.
+func (s *Store) Location(ctx context.Context) (*time.Location, error) {
+	loc, err := s.location(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("forms: reading the shop's time zone: %w", err)
+	}
+	if loc == nil {
+		return time.UTC, nil
+	}
+	return loc, nil
+}
+
 // ValidateSubmission checks values, a submission of the form named alias
-// (the order flow passes CheckoutAlias and the order's fields), with
-// Validate. It returns the clean values, or an error matching ErrValidation
+// (the order flow passes CheckoutAlias and the order's fields), with a
+// Validator on the store's clock and the shop's time zone. It returns the clean values, or an error matching ErrValidation
 // (a *tcerr.Error with a message per field in Fields) when the form's rules
 // fail. An unknown form is an error wrapping ErrFormNotFound: a
 // server-side problem, not the customer's.
@@ -244,7 +265,11 @@ func (s *Store) ValidateSubmission(ctx context.Context, alias string, values map
 	if err != nil {
 		return nil, err
 	}
-	clean, fieldErrors := Validate(f.Schema, values)
+	loc, err := s.Location(ctx)
+	if err != nil {
+		return nil, err
+	}
+	clean, fieldErrors := NewValidator(ValidatorConfig{Now: s.now, Location: loc}).Validate(f.Schema, values)
 	if fieldErrors != nil {
 		return nil, tcerr.Fields("Some fields are filled in incorrectly.", fieldErrors)
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -450,5 +452,39 @@ func TestStore_ValidateSubmission(t *testing.T) {
 				t.Fatalf("err = %v", err)
 			}
 		})
+	})
+}
+
+// Ensure the migration that gives the default checkout its FormKit rules
+// changes a checkout form still as first seeded, and leaves an owner's own
+// form alone.
+func TestMigrationCheckoutRules(t *testing.T) {
+	eachDB(t, func(t *testing.T, db migrator.DB) {
+		read := func(name string) string {
+			b, err := fs.ReadFile(forms.MigrationSource().FS, "migrations/"+string(db.Dialect)+"/"+name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return strings.ReplaceAll(string(b), "{prefix}", db.Prefix)
+		}
+		seeded := regexp.MustCompile(`'(\[.*\])'`).FindStringSubmatch(read("20261126000001_forms.sql"))[1]
+		update := read("20261204000001_checkout_rules.sql")
+		want, err := json.Marshal(forms.DefaultCheckout().Schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		mustExec(t, db, "UPDATE "+db.Table("forms")+" SET `schema` = ? WHERE alias = 'checkout'", seeded)
+		mustExec(t, db, update)
+		if got := mustRow(t, db, forms.CheckoutAlias).schema; got != string(want) {
+			t.Fatalf("seeded form after the migration:\n got %s\nwant %s", got, want)
+		}
+
+		edited := strings.Replace(seeded, `"Name"`, `"Full name"`, 1)
+		mustExec(t, db, "UPDATE "+db.Table("forms")+" SET `schema` = ? WHERE alias = 'checkout'", edited)
+		mustExec(t, db, update)
+		if got := mustRow(t, db, forms.CheckoutAlias).schema; got != edited {
+			t.Fatalf("edited form changed by the migration: %s", got)
+		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/telecart-go/telecart/forms"
 )
@@ -93,6 +94,8 @@ func TestValidateTypes(t *testing.T) {
 		// Line breaks are allowed in a textarea only.
 		check(t, forms.Node{Type: "textarea", Label: "Comment"}, "line 1\r\nline 2\n", "", "line 1\r\nline 2")
 		check(t, forms.Node{Type: "text", Label: "Name"}, "line 1\nline 2", "Name contains invalid characters.", nil)
+		// An option's value is kept exactly, spaces and all.
+		check(t, forms.Node{Type: "select", Label: "Size", Options: []forms.Option{{" M ", " M "}}}, " M ", "", " M ")
 	})
 
 	// Ensure number nodes take numbers and numeric strings, and nothing else.
@@ -179,13 +182,20 @@ func TestValidateRules(t *testing.T) {
 	text := func(rules string) forms.Node { return forms.Node{Type: "text", Label: "Name", Validation: rules} }
 	num := func(rules string) forms.Node { return forms.Node{Type: "number", Label: "Age", Validation: rules} }
 
-	// Ensure required fails on missing, blank and whitespace values only.
+	// Ensure required fails on missing and blank values; as in FormKit,
+	// spaces pass plain required (and are not stored) but not required:trim.
 	t.Run("Required", func(t *testing.T) {
 		runCases(t, text("required"), []valueCase{
 			{"x", "", "x"},
 			{absent, "Name is required.", nil},
 			{nil, "Name is required.", nil},
+			{"  ", "", nil},
+		})
+		runCases(t, text("required:trim"), []valueCase{
+			{" x ", "", "x"},
 			{"  ", "Name is required.", nil},
+			{"\u3000\t", "Name is required.", nil},
+			{"", "Name is required.", nil},
 		})
 		check(t, num("required"), 0.0, "", 0.0)
 		check(t, num("required"), "", "Age is required.", nil)
@@ -207,18 +217,19 @@ func TestValidateRules(t *testing.T) {
 	// Ensure email accepts plain addresses and rejects the rest.
 	t.Run("Email", func(t *testing.T) {
 		n := forms.Node{Type: "email", Label: "Email", Validation: "email"}
-		for _, ok := range []string{"a@b.co", "first.last+tag@mail.example.com", "иван@почта.рф", "x_y-z@a-b.io"} {
+		for _, ok := range []string{"a@b.co", "first.last+tag@mail.example.com", "иван@почта.рф", "x_y-z@a-b.io",
+			"a@-b.co", "a@b_c.co", `"a"@b.co`, `"a b"@c.co`, strings.Repeat("a", 65) + "@b.co", "a@" + strings.Repeat("b", 64) + ".co"} {
 			check(t, n, ok, "", ok)
 		}
 		check(t, n, "", "", nil) // optional when empty
 		for _, bad := range []string{"a", "a@b", "@b.co", "a@.co", "a@b.", "a@@b.co", "a b@c.co", "a@b c.co",
-			".a@b.co", "a.@b.co", "a..b@c.co", "Ann <a@b.co>", "a@-b.co", "a@b_c.co", `"a"@b.co`,
-			strings.Repeat("a", 65) + "@b.co", "a@" + strings.Repeat("b", 64) + ".co"} {
+			".a@b.co", "a.@b.co", "a..b@c.co", "Ann <a@b.co>", " a@b.co", "a@b.c", `""@b.co`, "a@b.c\u00a0"} {
 			check(t, n, bad, "Email must be a valid email address.", nil)
 		}
 	})
 
-	// Ensure length counts runes and words its message for each bound.
+	// Ensure length counts as JavaScript does (UTF-16 code units, spaces
+	// included) and words its message for each bound.
 	t.Run("Length", func(t *testing.T) {
 		runCases(t, forms.Node{Type: "tel", Label: "Phone", Validation: "length:5,20"}, []valueCase{
 			{"12345", "", "12345"},
@@ -230,7 +241,11 @@ func TestValidateRules(t *testing.T) {
 		check(t, text("length:2"), "Ё", "Name must be at least 2 characters.", nil)
 		check(t, text("length:2"), "Ёж", "", "Ёж")
 		check(t, text("length:1"), "  ", "", nil)
-		check(t, text("+length:1"), "  ", "Name must be at least 1 character.", nil)
+		check(t, text("length:3"), "  ", "Name must be at least 3 characters.", nil)
+		check(t, text("+length:1"), "", "Name must be at least 1 character.", nil)
+		check(t, text("length:0,1"), "😀", "Name must be at most 1 character.", nil)
+		check(t, text("length:2,2"), "😀", "", "😀")
+		check(t, text("length:4,1"), "abcde", "Name must be between 1 and 4 characters.", nil)
 		check(t, text("length:0,3"), "日本語x", "Name must be at most 3 characters.", nil)
 		check(t, text("length:0,3"), "日本語", "", "日本語")
 		check(t, text("length:2,2"), "abc", "Name must be exactly 2 characters.", nil)
@@ -414,6 +429,12 @@ func FuzzValidate(f *testing.F) {
 	f.Add("bogus", uint8(0), []byte(`{"f": [1, {"a": 2}]}`))
 	f.Add("", uint8(9), []byte(`{"name": "Ada", "phone": "+7 900", "delivery": "pickup"}`))
 	f.Add("", uint8(6), []byte(`not json`))
+	f.Add("required:trim|between:10,1|not:5", uint8(4), []byte(`{"f": " 7 "}`))
+	f.Add("url:ftp:,https:|starts_with:h|ends_with:/", uint8(2), []byte(`{"f": "https://пример.рф:8080/"}`))
+	f.Add("confirm:f|require_one:f", uint8(2), []byte(`{"f": "x"}`))
+	f.Add("date_after|date_before|date_between:2030-01-01|date_format:YYYY-MM-DD", uint8(10), []byte(`{"f": "2029-12-31"}`))
+	f.Add("alpha_spaces:latin|contains_symbol|lowercase:allow_non_alpha|uppercase|symbol", uint8(2), []byte(`{"f": "àb c!"}`))
+	f.Add("email|length:2,1", uint8(3), []byte(`{"f": "\"a b\"@❤️.ly"}`))
 	types := append([]string{"", "bogus"}, forms.NodeTypes()...)
 	f.Fuzz(func(t *testing.T, rules string, typ uint8, data []byte) {
 		var values map[string]any
@@ -427,8 +448,10 @@ func FuzzValidate(f *testing.F) {
 			Options: []forms.Option{{"A", "a"}, {"One", "1"}},
 		}
 		schemas := [][]forms.Node{{node}, forms.DefaultCheckout().Schema}
+		now := time.Date(2025, 6, 14, 22, 30, 0, 0, time.UTC)
+		v := forms.NewValidator(forms.ValidatorConfig{Now: func() time.Time { return now }, Location: time.FixedZone("UTC+3", 3*3600)})
 		for _, nodes := range schemas {
-			clean, errs := forms.Validate(nodes, values)
+			clean, errs := v.Validate(nodes, values)
 			if (clean == nil) == (errs == nil) {
 				t.Fatalf("exactly one of clean and errors must be nil: %v, %v", clean, errs)
 			}

@@ -115,6 +115,7 @@ type TeleCart struct {
 	validator  *telegram.Validator
 	bot        *telegram.Bot
 	settings   *SettingsStore
+	location   atomic.Pointer[time.Location] // the shop's time zone, last loaded
 	customers  *telegram.CustomerStore
 	messenger  *telegram.Messenger
 	pulse      *pulse.Pulse
@@ -236,7 +237,7 @@ func New(cfg Config) (*TeleCart, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
-	if tc.forms, err = forms.NewStore(cfg.DB, forms.StoreConfig{Now: cfg.Now}); err != nil {
+	if tc.forms, err = forms.NewStore(cfg.DB, forms.StoreConfig{Now: cfg.Now, Location: tc.shopLocation}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
 	tc.orders = &OrderService{
@@ -744,4 +745,23 @@ func firstNonEmpty(vs ...string) string {
 		}
 	}
 	return ""
+}
+
+// shopLocation is the shop's time zone from the settings, in which the
+// checkout form's date rules read "today". The last zone loaded is kept, as
+// the settings change rarely and loading reads the zone database.
+func (tc *TeleCart) shopLocation(ctx context.Context) (*time.Location, error) {
+	s, err := tc.settings.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if loc := tc.location.Load(); loc != nil && loc.String() == s.TimeZone {
+		return loc, nil
+	}
+	loc, err := time.LoadLocation(s.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("telecart: the time_zone setting %q: %w", s.TimeZone, err)
+	}
+	tc.location.Store(loc)
+	return loc, nil
 }

@@ -677,6 +677,35 @@ func TestAppFormValidationMatchesServer(t *testing.T) {
 		{"$formkit":"textarea","name":"note","label":"Note","validation":"length:0,5"},
 		{"$formkit":"email","name":"mail","label":"Mail","validation":"email"}
 	]`
+	// One node or more for each of FormKit's rules that the schema above leaves out.
+	rules := `[
+		{"$formkit":"text","name":"t_req","label":"Req","validation":"required"},
+		{"$formkit":"text","name":"t_trim","label":"Trim","validation":"required:trim|length:3,1"},
+		{"$formkit":"number","name":"n_between","label":"Between","validation":"between:10,1"},
+		{"$formkit":"text","name":"t_between","label":"Text between","validation":"between:0,1"},
+		{"$formkit":"text","name":"password","label":"Password","validation":"length:4"},
+		{"$formkit":"text","name":"password_confirm","label":"Again","validation":"confirm"},
+		{"$formkit":"number","name":"code","label":"Code"},
+		{"$formkit":"text","name":"code_check","label":"Code check","validation":"confirm:code,strict"},
+		{"$formkit":"text","name":"site","label":"Site","validation":"url"},
+		{"$formkit":"text","name":"ftp","label":"FTP","validation":"url:ftp:,sftp:"},
+		{"$formkit":"text","name":"login","label":"Login","validation":"not:admin,root|starts_with:u_,x_|ends_with:_1,_2"},
+		{"$formkit":"text","name":"words","label":"Words","validation":"alpha_spaces|contains_alpha_spaces:latin"},
+		{"$formkit":"text","name":"pass","label":"Pass","validation":"contains_alpha|contains_alphanumeric|contains_uppercase|contains_lowercase|contains_numeric|contains_symbol"},
+		{"$formkit":"text","name":"lc","label":"Lower","validation":"lowercase:allow_numeric_dashes"},
+		{"$formkit":"text","name":"uc","label":"Upper","validation":"uppercase:latin"},
+		{"$formkit":"text","name":"sym","label":"Sym","validation":"+symbol"},
+		{"$formkit":"text","name":"al","label":"Al","validation":"alpha:greek|alphanumeric:klingon"},
+		{"$formkit":"select","name":"size2","label":"Size 2","validation":"is:S,M","options":["S","M","L"]},
+		{"$formkit":"date","name":"future","label":"Future","validation":"date_after"},
+		{"$formkit":"date","name":"past","label":"Past","validation":"date_before"},
+		{"$formkit":"date","name":"soon","label":"Soon","validation":"date_between:2025-06-30"},
+		{"$formkit":"date","name":"span","label":"Span","validation":"date_between:2025-01-01,2025-12-31"},
+		{"$formkit":"text","name":"dmy","label":"DMY","validation":"date_format:DD.MM.YYYY"},
+		{"$formkit":"text","name":"contact","label":"Contact","validation":"require_one:email2"},
+		{"$formkit":"email","name":"email2","label":"Email 2","validation":"email"},
+		{"$formkit":"text","name":"emoji","label":"Emoji","validation":"length:0,3"}
+	]`
 	cases := []struct{ schema, values string }{
 		{string(checkout), `{}`},
 		{string(checkout), `{"name":"  A ","phone":"+7 (900) 000-00-00","email":"a@b","delivery":"courier"}`},
@@ -691,7 +720,54 @@ func TestAppFormValidationMatchesServer(t *testing.T) {
 		{other, `{"nick":"ab c","first":"","age":"18.5","qty":"1e0","terms":"yes","size":"S","day":"2025-06-15","code":"NONE","mail":"-me@-host.io"}`},
 		{other, `{"nick":"abcd","age":"x","qty":"two","terms":"maybe","day":"2025/06/15","code":"ab1","mail":"me@ho_st.io"}`},
 		{other, `{"nick":"Abcdé","age":"+20","qty":"3","terms":"on","size":"L","day":"2024-01-02","code":"ZZ9","note":"a\tb"}`},
+		{rules, `{}`},
+		{rules, `{"t_req":"  ","t_trim":" ab ","n_between":"5","t_between":"0.5","password":"abcd","password_confirm":"abcd","code":123,
+			"site":"https://пример.рф/x","ftp":"sftp://h.example","login":"u_bob_1","words":"Анна Мария","pass":"aB1!","lc":"abc-1",
+			"uc":"ABC","sym":"!?","al":"Zoë","size2":"M","future":"2025-06-16","past":"2025-06-15","soon":"2025-06-20",
+			"span":"2025-01-01","dmy":"31.12.2024","contact":"","email2":"àlphä@❤️.ly","emoji":"😀a"}`},
+		{rules, `{"t_req":"","t_trim":"   ","n_between":"11","t_between":"2","password":"abcd","password_confirm":"abce","code":"123",
+			"code_check":"123","site":"http://","ftp":"http://h.example","login":"admin","words":"A1","pass":"1234","lc":"Abc",
+			"uc":"ÀB","sym":"!a","al":"Zoë9","size2":"L","future":"2025-06-15","past":"2025-06-16","soon":"2025-06-15",
+			"span":"2026-01-01","dmy":"31-12-2024","email2":"12345@localhost","emoji":"😀😀"}`},
+		{rules, `{"t_trim":"abcd","login":"u_bob","pass":"ABC1!","words":"   ","site":"http://256.0.0.1","ftp":"ftp://[::1]:21",
+			"code":5,"code_check":"5","lc":"abc_1","uc":"ABC","sym":"","dmy":"1.2.2024","contact":"x","email2":"","emoji":"abcd",
+			"past":"2020-02-30","soon":"2025-07-01"}`},
+		{rules, `{"pass":"abc","login":"x_root_2","site":" http://localhost:3000 ","words":"a b","email2":"a b@c.co","future":"2025-06-14"}`},
+		{rules, `{"pass":"aBcd!","site":"google.com","t_between":"abc","password_confirm":"x","contact":"","email2":"dev+1@wearebraid.com"}`},
+		{rules, `{"pass":"aB1x","site":"http://exa mple.com","span":"2024-12-31","dmy":"29.02.2024","lc":"abc","uc":"AB1"}`},
 	}
+	// Every rule the server knows appears in some schema above.
+	used := map[string]bool{}
+	for _, c := range cases {
+		var nodes []struct {
+			Validation string `json:"validation"`
+		}
+		if err := json.Unmarshal([]byte(c.schema), &nodes); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range nodes {
+			rs, err := forms.ParseRules(n.Validation)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs {
+				used[r.Name] = true
+			}
+		}
+	}
+	for _, name := range forms.RuleNames() {
+		if !used[name] {
+			t.Errorf("no case uses the rule %q", name)
+		}
+	}
+	// The date rules without a date read "today" from one clock, in the
+	// shop's time zone: 22:30 UTC on 14 June is 15 June in Moscow.
+	moscow, err := time.LoadLocation("Europe/Moscow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2025, 6, 14, 22, 30, 0, 0, time.UTC)
+	validator := forms.NewValidator(forms.ValidatorConfig{Now: func() time.Time { return now }, Location: moscow})
 	for i, c := range cases {
 		nodes, err := forms.DecodeSchema([]byte(c.schema))
 		if err != nil {
@@ -704,8 +780,8 @@ func TestAppFormValidationMatchesServer(t *testing.T) {
 		if err := json.Unmarshal([]byte(c.values), &values); err != nil {
 			t.Fatalf("case %d: values: %v", i, err)
 		}
-		_, want := forms.Validate(nodes, values)
-		got := appEval[map[string]string](t, ctx, fmt.Sprintf(`import(new URL('js/forms.js', location.href).href).then((m) => m.validate(%s, %s).errors || {})`, c.schema, c.values))
+		_, want := validator.Validate(nodes, values)
+		got := appEval[map[string]string](t, ctx, fmt.Sprintf(`import(new URL('js/forms.js', location.href).href).then((m) => m.validate(%s, %s, {now: new Date(%d), timeZone: 'Europe/Moscow'}).errors || {})`, c.schema, c.values, now.UnixMilli()))
 		if want == nil {
 			want = map[string]string{}
 		}

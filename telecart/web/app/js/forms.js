@@ -1,5 +1,5 @@
 // FormKit schema forms: rendering and validation. validate mirrors the
-// server's forms.Validate (forms/validate.go and forms/rules.go) rule for
+// server's forms.Validate (forms/validate.go, rules.go and url.go) rule for
 // rule and message for message, so the buyer sees the server's verdict
 // before submitting; the server still decides.
 
@@ -11,23 +11,51 @@ const MAX_VALIDATION_LENGTH = 1000;
 const TEXT_TYPES = ['text', 'email', 'tel', 'textarea'];
 const STRING_TYPES = ['text', 'email', 'tel', 'textarea', 'select', 'radio', 'date'];
 const NODE_TYPES = ['text', 'email', 'tel', 'textarea', 'number', 'select', 'radio', 'checkbox', 'date'];
+const NUMERIC_TYPES = ['number', ...TEXT_TYPES];
+const CHOICE_TYPES = ['number', ...STRING_TYPES];
+const DATE_TYPES = ['date', 'text'];
+const ALPHA_SETS = ['default', 'latin'];
+const CASE_SETS = ['default', 'latin', 'allow_non_alpha', 'allow_numeric', 'allow_numeric_dashes'];
 
+// [min args, max args, node types, runs on an empty value, character sets]
 const SPECS = {
-  required: [0, 1, NODE_TYPES],
+  required: [0, 1, NODE_TYPES, true],
+  require_one: [0, 100, NODE_TYPES, true],
   accepted: [0, 0, ['checkbox']],
   email: [0, 0, TEXT_TYPES],
+  url: [0, 10, TEXT_TYPES],
   length: [1, 2, TEXT_TYPES],
   min: [1, 1, ['number']],
   max: [1, 1, ['number']],
-  number: [0, 0, ['number', ...TEXT_TYPES]],
+  between: [2, 2, NUMERIC_TYPES],
+  number: [0, 0, NUMERIC_TYPES],
   matches: [1, 10, STRING_TYPES],
-  alpha: [0, 1, TEXT_TYPES],
-  alphanumeric: [0, 1, TEXT_TYPES],
-  date_after: [1, 1, ['date', 'text']],
-  date_before: [1, 1, ['date', 'text']],
-  in: [1, 100, ['number', ...STRING_TYPES]],
-  is: [1, 100, ['number', ...STRING_TYPES]],
+  starts_with: [1, 100, STRING_TYPES],
+  ends_with: [1, 100, STRING_TYPES],
+  alpha: [0, 1, TEXT_TYPES, false, ALPHA_SETS],
+  alphanumeric: [0, 1, TEXT_TYPES, false, ALPHA_SETS],
+  alpha_spaces: [0, 1, TEXT_TYPES, false, ALPHA_SETS],
+  contains_alpha: [0, 1, TEXT_TYPES, false, ALPHA_SETS],
+  contains_alphanumeric: [0, 1, TEXT_TYPES, false, ALPHA_SETS],
+  contains_alpha_spaces: [0, 1, TEXT_TYPES, false, ALPHA_SETS],
+  contains_lowercase: [0, 1, TEXT_TYPES, false, ALPHA_SETS],
+  contains_uppercase: [0, 1, TEXT_TYPES, false, ALPHA_SETS],
+  contains_numeric: [0, 0, TEXT_TYPES],
+  contains_symbol: [0, 0, TEXT_TYPES],
+  lowercase: [0, 1, TEXT_TYPES, false, CASE_SETS],
+  uppercase: [0, 1, TEXT_TYPES, false, CASE_SETS],
+  symbol: [0, 0, TEXT_TYPES],
+  date_after: [0, 1, DATE_TYPES],
+  date_before: [0, 1, DATE_TYPES],
+  date_between: [1, 2, DATE_TYPES],
+  date_format: [1, 1, DATE_TYPES],
+  confirm: [0, 2, NODE_TYPES],
+  in: [1, 100, CHOICE_TYPES],
+  is: [1, 100, CHOICE_TYPES],
+  not: [1, 100, CHOICE_TYPES],
 };
+
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 const utf8 = new TextEncoder();
 const byteLength = (s) => utf8.encode(s).length;
@@ -104,7 +132,11 @@ function parseRule(seg) {
     }
   }
   if (rule.args.length < spec[0] || rule.args.length > spec[1]) throw new Error(`rule ${rule.name}: wrong arguments`);
+  if (spec[4]) rule.set = rule.args.length === 1 && spec[4].includes(rule.args[0]) ? rule.args[0] : 'default';
   switch (rule.name) {
+    case 'required':
+      rule.trim = rule.args.length === 1 && rule.args[0] === 'trim';
+      break;
     case 'length': {
       rule.lenMin = 0;
       rule.lenMax = -1;
@@ -113,7 +145,7 @@ function parseRule(seg) {
         if (i === 0) rule.lenMin = +a;
         else rule.lenMax = +a;
       });
-      if (rule.lenMax >= 0 && rule.lenMin > rule.lenMax) throw new Error('bad length');
+      if (rule.lenMax >= 0 && rule.lenMin > rule.lenMax) [rule.lenMin, rule.lenMax] = [rule.lenMax, rule.lenMin];
       break;
     }
     case 'min':
@@ -121,16 +153,36 @@ function parseRule(seg) {
       rule.num = parseNumber(rule.args[0]);
       if (rule.num === null) throw new Error('bad number');
       break;
-    case 'alpha':
-    case 'alphanumeric':
-      if (rule.args.some((a) => a !== 'default' && a !== 'latin')) throw new Error('bad alpha');
-      rule.latin = rule.args.length === 1 && rule.args[0] === 'latin';
+    case 'between': {
+      let lo = parseNumber(rule.args[0]);
+      let hi = parseNumber(rule.args[1]);
+      if (lo === null || hi === null) throw new Error('bad number');
+      if (lo > hi) [lo, hi] = [hi, lo];
+      rule.num = lo;
+      rule.numMax = hi;
       break;
+    }
     case 'date_after':
     case 'date_before':
-      rule.date = parseDate(rule.args[0]);
-      if (rule.date === null) throw new Error('bad date');
-      rule.dateText = rule.args[0];
+    case 'date_between':
+      rule.dates = rule.args.map((a) => {
+        const d = parseDate(a);
+        if (d === null) throw new Error('bad date');
+        return d;
+      });
+      if (rule.dates.length === 2 && rule.dates[0] > rule.dates[1]) throw new Error('bad dates');
+      break;
+    case 'date_format':
+      rule.format = new RegExp(dateFormatPattern(rule.args[0]));
+      break;
+    case 'require_one':
+      if (rule.args.some((a) => !FIELD_NAME.test(a))) throw new Error('bad field');
+      rule.fields = rule.args;
+      break;
+    case 'confirm':
+      if (rule.args.length > 0 && !FIELD_NAME.test(rule.args[0])) throw new Error('bad field');
+      rule.fields = rule.args.slice(0, 1);
+      rule.strict = rule.args.length === 2 && rule.args[1] === 'strict';
       break;
     case 'matches':
       // /pattern/ is a Go regular expression; most compile the same in
@@ -150,12 +202,28 @@ function parseRule(seg) {
         }
       });
       break;
-    case 'required':
-      if (rule.args.some((a) => a !== 'default' && a !== 'trim')) throw new Error('bad required');
-      break;
     default:
   }
   return rule;
+}
+
+// dateFormatPattern is date_format's pattern, built as FormKit builds it
+// and as the server does: the format taken literally except for the first
+// MM, M, DD, D, YYYY and YY, in that order.
+export function dateFormatPattern(format) {
+  let p = `^${format.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&')}$`;
+  for (const [tok, pattern] of [['MM', '(0[1-9]|1[012])'], ['M', '([1-9]|1[012])'], ['DD', '([012][0-9]|3[01])'],
+    ['D', '([012]?[0-9]|3[01])'], ['YYYY', '\\d{4}'], ['YY', '\\d{2}']]) {
+    p = p.replace(tok, () => pattern);
+  }
+  return p;
+}
+
+// confirmField is the field a confirm rule on the node named name compares with.
+function confirmField(r, name) {
+  if (r.fields.length) return r.fields[0];
+  const m = /_confirm(?:ed)?$/.exec(name);
+  return m ? name.slice(0, m.index) : `${name}_confirm`;
 }
 
 // parseRules parses a FormKit validation string such as
@@ -262,7 +330,9 @@ function coerce(n, raw) {
     default: {
       const { s: rawText, ok } = scalarText(raw);
       if (!ok) return { problem: n.$formkit === 'date' ? 'must be a valid date (YYYY-MM-DD)' : 'must be text' };
-      const s = trimSpace(rawText);
+      // Text is kept as typed: FormKit's rules see spaces, and only
+      // required:trim ignores them.
+      const s = n.$formkit === 'date' ? trimSpace(rawText) : rawText;
       if (hasControl(s, n.$formkit === 'textarea')) return { problem: 'contains invalid characters' };
       if (runeCount(s) > MAX_VALUE_LENGTH) return { problem: `must be at most ${MAX_VALUE_LENGTH} characters` };
       if (s === '') return { v: '', empty: true, problem: '' };
@@ -280,47 +350,252 @@ function textOf(v) {
 }
 
 const isLetter = (c) => /\p{L}/u.test(c);
-const isDigit = (c) => /\p{Nd}/u.test(c);
+const isLower = (c) => /\p{Ll}/u.test(c);
+const isUpper = (c) => /\p{Lu}/u.test(c);
+const isDigit = (c) => c >= '0' && c <= '9';
+// FormKit's symbols: ASCII punctuation.
+const isSymbol = (c) => /^[!-/:-@[-`{-~]$/.test(c);
 
-// validEmail mirrors the server's plain local@domain.tld check.
+// validEmail is FormKit's e-mail check, as the server's: dot-separated
+// runs (or a quoted string), "@", and at least two dot-separated labels,
+// the last of two characters or more; no white space or <>()[]\.,;:@".
 export function validEmail(s) {
-  if (byteLength(s) > 254 || s.split('@').length !== 2) return false;
-  const [local, domain] = s.split('@');
-  if (local === '' || byteLength(local) > 64 || local[0] === '.' || local[local.length - 1] === '.' || local.includes('..')) return false;
-  for (const c of local) {
-    if (c <= ' ' || '"(),:;<>[\\]'.includes(c) || /[\p{Cc}\p{White_Space}]/u.test(c)) return false;
+  const at = s.lastIndexOf('@');
+  if (at < 0) return false;
+  const local = s.slice(0, at);
+  const labels = s.slice(at + 1).split('.');
+  const atom = (x) => x !== '' && !/[\s<>()[\]\\.,;:@"]/.test(x);
+  if (labels.length < 2 || labels[labels.length - 1].length < 2 || !labels.every(atom)) return false;
+  if (local.length >= 3 && local[0] === '"' && local[local.length - 1] === '"') return !/[\n\r\u2028\u2029]/.test(local);
+  return local.split('.').every(atom);
+}
+
+// validURL is FormKit's url rule as the server applies it (forms/url.go):
+// the URL standard's parser where a verdict can change.
+export function validURL(raw, protocols) {
+  const s = raw.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, '').replace(/[\t\n\r]/g, '');
+  const colon = s.indexOf(':');
+  if (colon < 1 || !/^[A-Za-z][A-Za-z0-9+.-]*$/.test(s.slice(0, colon))) return false;
+  const scheme = s.slice(0, colon).toLowerCase();
+  const allowed = protocols.length ? protocols : ['http:', 'https:'];
+  if (!allowed.includes(`${scheme}:`)) return false;
+  let rest = s.slice(colon + 1);
+  if (['http', 'https', 'ws', 'wss', 'ftp'].includes(scheme)) {
+    rest = rest.replace(/^[/\\]+/, '');
+    const end = rest.search(/[/\\?#]/);
+    return validAuthority(end >= 0 ? rest.slice(0, end) : rest, true);
   }
-  const labels = domain.split('.');
-  if (labels.length < 2) return false;
-  for (const l of labels) {
-    if (l === '' || byteLength(l) > 63 || l[0] === '-' || l[l.length - 1] === '-') return false;
-    for (const c of l) {
-      if (c !== '-' && !isLetter(c) && !isDigit(c)) return false;
-    }
+  if (scheme === 'file') return true;
+  if (rest.startsWith('//')) {
+    let auth = rest.slice(2);
+    const end = auth.search(/[/?#]/);
+    if (end >= 0) auth = auth.slice(0, end);
+    return auth === '' || validAuthority(auth, false);
   }
   return true;
 }
 
-function fails(r, v, empty) {
+const forbiddenHost = (c) => c < ' ' || c === '\u007f' || ' #/:<>?@[\\]^|'.includes(c);
+
+function validAuthority(raw, special) {
+  const at = raw.lastIndexOf('@');
+  const auth = at >= 0 ? raw.slice(at + 1) : raw;
+  let host = auth;
+  let port = '';
+  if (auth.startsWith('[')) {
+    const end = auth.indexOf(']');
+    if (end < 0) return false;
+    host = auth.slice(0, end + 1);
+    port = auth.slice(end + 1);
+    if (port !== '') {
+      if (port[0] !== ':') return false;
+      port = port.slice(1);
+    }
+    if (!validIPv6(host.slice(1, -1))) return false;
+  } else {
+    const i = auth.lastIndexOf(':');
+    if (i >= 0) {
+      host = auth.slice(0, i);
+      port = auth.slice(i + 1);
+    }
+    if (host === '') return !special && port === '';
+    if (special ? !validDomain(host) : Array.from(host).some(forbiddenHost)) return false;
+  }
+  return port === '' || (/^[0-9]+$/.test(port) && Number(port) <= 65535);
+}
+
+function percentDecode(s) {
+  if (!s.includes('%')) return s;
+  const bytes = [];
+  const enc = new TextEncoder();
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '%' && /^[0-9A-Fa-f]{2}$/.test(s.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else {
+      const cp = s.codePointAt(i);
+      if (cp > 0xffff) i++;
+      bytes.push(...enc.encode(String.fromCodePoint(cp)));
+    }
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(bytes));
+  } catch {
+    return null;
+  }
+}
+
+function validDomain(raw) {
+  const h = percentDecode(raw);
+  if (!h) return false;
+  for (const c of h) {
+    if (forbiddenHost(c) || c === '%') return false;
+    if (c > '\u007f' && !/[\p{L}\p{Nd}\p{M}]/u.test(c)) return false;
+  }
+  const labels = h.toLowerCase().split('.');
+  if (labels.length > 1 && labels[labels.length - 1] === '') labels.pop();
+  const last = labels[labels.length - 1];
+  if (last !== '' && (/^[0-9]+$/.test(last) || /^0x[0-9a-f]*$/.test(last))) return validIPv4(labels);
+  return true;
+}
+
+function validIPv4(parts) {
+  if (parts.length > 4) return false;
+  return parts.every((p, i) => {
+    let n;
+    if (/^0x[0-9a-f]*$/i.test(p)) n = p.length === 2 ? 0 : parseInt(p.slice(2), 16);
+    else if (/^0[0-7]+$/.test(p)) n = parseInt(p.slice(1), 8);
+    else if (/^(0|[1-9][0-9]*)$/.test(p)) n = Number(p);
+    else return false;
+    return i < parts.length - 1 ? n <= 255 : n < 2 ** (8 * (5 - parts.length));
+  });
+}
+
+// validIPv6 accepts what Go's netip.ParseAddr takes as IPv6 without a zone.
+function validIPv6(s) {
+  const halves = s.split('::');
+  if (halves.length > 2) return false;
+  let groups = 0;
+  const ok = halves.every((half, hi) => {
+    if (half === '') return true;
+    const parts = half.split(':');
+    return parts.every((p, i) => {
+      const lastOfAll = hi === halves.length - 1 && i === parts.length - 1;
+      if (lastOfAll && p.includes('.')) {
+        groups += 2;
+        return /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/.test(p);
+      }
+      groups++;
+      return /^[0-9A-Fa-f]{1,4}$/.test(p);
+    });
+  });
+  return ok && (halves.length === 2 ? groups < 8 : groups === 8);
+}
+
+// numberOf reads a number value, or text that is a number once trimmed.
+function numberOf(v) {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') return parseNumber(v.trim());
+  return null;
+}
+
+// allows mirrors the server's Rule.allows: the characters a character rule
+// accepts in its set.
+function allows(r, c) {
+  const latin = r.set === 'latin';
+  const lower = latin ? c >= 'a' && c <= 'z' : isLower(c);
+  const upper = latin ? c >= 'A' && c <= 'Z' : isUpper(c);
+  const letter = latin ? lower || upper : isLetter(c);
+  const digit = isDigit(c);
+  switch (r.name) {
+    case 'alpha':
+    case 'contains_alpha':
+      return letter;
+    case 'alphanumeric':
+    case 'contains_alphanumeric':
+      return letter || digit;
+    case 'alpha_spaces':
+    case 'contains_alpha_spaces':
+      return letter || c === ' ';
+    case 'contains_lowercase':
+      return lower;
+    case 'contains_uppercase':
+      return upper;
+    case 'contains_numeric':
+      return digit;
+    case 'symbol':
+    case 'contains_symbol':
+      return isSymbol(c);
+    case 'lowercase':
+    case 'uppercase': {
+      const ok = r.name === 'lowercase' ? lower : upper;
+      if (r.set === 'allow_numeric') return ok || digit;
+      if (r.set === 'allow_numeric_dashes') return ok || digit || c === '-';
+      if (r.set === 'allow_non_alpha') return ok || digit || isSymbol(c);
+      return ok;
+    }
+    default:
+      return false;
+  }
+}
+
+// dateInRange mirrors the server: a date counts from its first moment, so
+// with no date date_after wants a day after today, date_before today or
+// earlier, and date_between with one date a day after today up to it.
+function dateInRange(r, t, today) {
+  const d = r.dates;
+  if (r.name === 'date_after') return d.length ? t > d[0] : t > today;
+  if (r.name === 'date_before') return d.length ? t < d[0] : t <= today;
+  if (d.length === 1) return t > today && t <= d[0];
+  return t >= d[0] && t <= d[1];
+}
+
+function oneOf(r, v) {
+  const isNum = typeof v === 'number';
+  const s = textOf(v);
+  return r.args.some((a) => (isNum ? parseNumber(a) === v : a === s));
+}
+
+function sameValue(a, b, strict) {
+  if (a === null || a === undefined || b === null || b === undefined) return false;
+  if (a === b) return true;
+  if (strict) return false;
+  const fa = typeof a === 'number' ? a : (typeof b === 'number' ? numberOf(a) : null);
+  const fb = typeof b === 'number' ? b : (typeof a === 'number' ? numberOf(b) : null);
+  return fa !== null && fb !== null && fa === fb;
+}
+
+function fails(r, f, env) {
+  const v = f.v;
   switch (r.name) {
     case 'required':
-      return empty;
+      return f.empty || (r.trim && typeof v === 'string' && v.trim() === '');
+    case 'require_one':
+      if (!f.empty) return false;
+      return !r.fields.some((name) => {
+        const o = env.fields.get(name);
+        return o && (o.problem || !o.empty);
+      });
     case 'accepted':
       return v !== true;
     case 'email':
-      return !validEmail(typeof v === 'string' ? v : '');
+      return !validEmail(textOf(v));
+    case 'url':
+      return !validURL(textOf(v), r.args);
     case 'length': {
-      const n = runeCount(textOf(v));
+      const n = textOf(v).length;
       return n < r.lenMin || (r.lenMax >= 0 && n > r.lenMax);
     }
     case 'min':
     case 'max':
       if (typeof v !== 'number') return true;
       return r.name === 'min' ? v < r.num : v > r.num;
+    case 'between': {
+      const x = numberOf(v);
+      return x === null || x < r.num || x > r.numMax;
+    }
     case 'number':
-      if (typeof v === 'number') return false;
-      if (typeof v === 'string') return parseNumber(v) === null;
-      return true;
+      return numberOf(v) === null;
     case 'matches': {
       const s = textOf(v);
       let unknown = false;
@@ -330,49 +605,65 @@ function fails(r, v, empty) {
       }
       return !unknown;
     }
+    case 'starts_with':
+      return !r.args.some((a) => textOf(v).startsWith(a));
+    case 'ends_with':
+      return !r.args.some((a) => textOf(v).endsWith(a));
     case 'alpha':
-    case 'alphanumeric': {
+    case 'alphanumeric':
+    case 'alpha_spaces':
+    case 'lowercase':
+    case 'uppercase':
+    case 'symbol': {
       const s = textOf(v);
-      if (s === '') return true;
-      for (const c of s) {
-        const letter = r.latin ? /[A-Za-z]/.test(c) : isLetter(c);
-        const digit = r.name === 'alphanumeric' && c >= '0' && c <= '9';
-        if (!letter && !digit) return true;
-      }
-      return false;
+      return s === '' || !Array.from(s).every((c) => allows(r, c));
     }
+    case 'contains_alpha':
+    case 'contains_alphanumeric':
+    case 'contains_alpha_spaces':
+    case 'contains_lowercase':
+    case 'contains_uppercase':
+    case 'contains_numeric':
+    case 'contains_symbol':
+      return !Array.from(textOf(v)).some((c) => allows(r, c));
     case 'date_after':
-    case 'date_before': {
-      const t = parseDate(textOf(v));
-      if (t === null) return true;
-      return r.name === 'date_after' ? !(t > r.date) : !(t < r.date);
+    case 'date_before':
+    case 'date_between': {
+      const t = parseDate(textOf(v).trim());
+      return t === null || !dateInRange(r, t, env.today);
+    }
+    case 'date_format':
+      return !r.format.test(textOf(v));
+    case 'confirm': {
+      const o = env.fields.get(confirmField(r, f.node.name));
+      return !o || Boolean(o.problem) || !sameValue(v, o.v, r.strict);
     }
     case 'in':
-    case 'is': {
-      const isNum = typeof v === 'number';
-      const s = textOf(v);
-      for (const a of r.args) {
-        if (isNum) {
-          const af = parseNumber(a);
-          if (af !== null && af === v) return false;
-        } else if (a === s) {
-          return false;
-        }
-      }
-      return true;
-    }
+    case 'is':
+    case 'not':
+      return oneOf(r, v) === (r.name === 'not');
     default:
       return true;
   }
 }
 
 const chars = (n) => (n === 1 ? '1 character' : `${n} characters`);
+const alternatives = (args) => {
+  const q = args.map((a) => JSON.stringify(a));
+  return q.length === 1 ? q[0] : `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}`;
+};
 
-function message(r, label) {
+function message(r, f, env) {
+  const label = f.label;
   switch (r.name) {
     case 'required': return `${label} is required.`;
+    case 'require_one': {
+      const labels = [label, ...r.fields.map((name) => (env.fields.get(name) ? env.fields.get(name).label : name))];
+      return `${labels.join(' or ')} is required.`;
+    }
     case 'accepted': return `${label} must be accepted.`;
     case 'email': return `${label} must be a valid email address.`;
+    case 'url': return `${label} must be a valid URL.`;
     case 'length':
       if (r.lenMax < 0) return `${label} must be at least ${chars(r.lenMin)}.`;
       if (r.lenMin === r.lenMax) return `${label} must be exactly ${chars(r.lenMax)}.`;
@@ -380,56 +671,109 @@ function message(r, label) {
       return `${label} must be between ${r.lenMin} and ${r.lenMax} characters.`;
     case 'min': return `${label} must be at least ${formatNum(r.num)}.`;
     case 'max': return `${label} must be at most ${formatNum(r.num)}.`;
+    case 'between': return `${label} must be between ${formatNum(r.num)} and ${formatNum(r.numMax)}.`;
     case 'number': return `${label} must be a number.`;
     case 'matches': return `${label} is not in a valid format.`;
+    case 'starts_with': return `${label} must start with ${alternatives(r.args)}.`;
+    case 'ends_with': return `${label} must end with ${alternatives(r.args)}.`;
     case 'alpha': return `${label} can only contain letters.`;
     case 'alphanumeric': return `${label} can only contain letters and numbers.`;
-    case 'date_after': return `${label} must be after ${r.dateText}.`;
-    case 'date_before': return `${label} must be before ${r.dateText}.`;
+    case 'alpha_spaces': return `${label} can only contain letters and spaces.`;
+    case 'contains_alpha': return `${label} must contain a letter.`;
+    case 'contains_alphanumeric': return `${label} must contain a letter or a number.`;
+    case 'contains_alpha_spaces': return `${label} must contain a letter or a space.`;
+    case 'contains_lowercase': return `${label} must contain a lowercase letter.`;
+    case 'contains_uppercase': return `${label} must contain an uppercase letter.`;
+    case 'contains_numeric': return `${label} must contain a number.`;
+    case 'contains_symbol': return `${label} must contain a symbol.`;
+    case 'lowercase':
+    case 'uppercase': {
+      let kind = `${r.name.slice(0, -4)}case letters`;
+      if (r.set === 'allow_numeric') kind += ' and numbers';
+      else if (r.set === 'allow_numeric_dashes') kind += ', numbers and dashes';
+      else if (r.set === 'allow_non_alpha') kind += ', numbers and symbols';
+      return `${label} can only contain ${kind}.`;
+    }
+    case 'symbol': return `${label} can only contain symbols.`;
+    case 'date_after': return r.dates.length ? `${label} must be after ${r.args[0]}.` : `${label} must be later than today.`;
+    case 'date_before': return r.dates.length ? `${label} must be before ${r.args[0]}.` : `${label} must be today or earlier.`;
+    case 'date_between':
+      return r.dates.length === 1
+        ? `${label} must be later than today and not after ${r.args[0]}.`
+        : `${label} must be between ${r.args[0]} and ${r.args[1]}.`;
+    case 'date_format': return `${label} must be a date in the format ${r.args[0]}.`;
+    case 'confirm': return `${label} does not match.`;
     case 'in':
-    case 'is': return `${label} is not an allowed value.`;
+    case 'is':
+    case 'not': return `${label} is not an allowed value.`;
     default: return `${label} is not valid.`;
   }
 }
 
-// validateField checks one node's value: the error message, or ''.
-export function validateField(n, raw) {
-  const label = displayName(n);
-  const c = coerce(n, raw);
-  if (c.problem) return `${label} ${c.problem}.`;
-  let rules;
-  try {
-    rules = parseRules(n.validation);
-  } catch {
-    return `${label} cannot be validated.`;
+// todayIn is the calendar day of now in timeZone (the shop's, which the
+// forms API names), as parseDate reads days; UTC for a zone the browser
+// does not know.
+export function todayIn(now, timeZone) {
+  let zone = timeZone || 'UTC';
+  for (;;) {
+    try {
+      const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(now);
+      const get = (type) => parts.find((p) => p.type === type).value;
+      return parseDate(`${get('year').padStart(4, '0')}-${get('month')}-${get('day')}`);
+    } catch (err) {
+      if (zone === 'UTC') throw err;
+      zone = 'UTC';
+    }
   }
-  for (const r of rules) {
-    if (r.optional || (c.empty && !r.empty && r.name !== 'required')) continue;
-    if (fails(r, c.v, c.empty)) return message(r, label);
-  }
-  return '';
 }
 
 // validate checks values (name → value) against nodes like the server's
 // forms.Validate: {clean, errors}, errors null when everything passed.
-export function validate(nodes, values) {
+// opts.timeZone and opts.now (a Date) give the "today" of the date rules.
+export function validate(nodes, values, opts = {}) {
   const errors = {};
   const clean = {};
-  const known = new Set();
+  const env = { today: todayIn(opts.now || new Date(), opts.timeZone), fields: new Map() };
+  const order = [];
   for (const n of nodes || []) {
-    if (!n || !n.name || known.has(n.name)) continue;
-    known.add(n.name);
-    const raw = values ? values[n.name] : undefined;
-    const msg = validateField(n, raw);
-    if (msg) {
-      errors[n.name] = msg;
+    if (!n || !n.name || env.fields.has(n.name)) continue;
+    const raw = values && Object.prototype.hasOwnProperty.call(values, n.name) ? values[n.name] : undefined;
+    const c = coerce(n, raw);
+    const f = { node: n, label: displayName(n), v: c.v, empty: c.empty, problem: c.problem };
+    env.fields.set(n.name, f);
+    order.push(f);
+  }
+  for (const f of order) {
+    const name = f.node.name;
+    if (f.problem) {
+      errors[name] = `${f.label} ${f.problem}.`;
       continue;
     }
-    const c = coerce(n, raw);
-    if (!c.empty) clean[n.name] = c.v;
+    let rules;
+    try {
+      rules = parseRules(f.node.validation);
+    } catch {
+      errors[name] = `${f.label} cannot be validated.`;
+      continue;
+    }
+    for (const r of rules) {
+      if (r.optional || (f.empty && !r.empty && !SPECS[r.name][3])) continue;
+      if (fails(r, f, env)) {
+        errors[name] = message(r, f, env);
+        break;
+      }
+    }
+    if (errors[name] || f.empty) continue;
+    // Typed text is stored trimmed; an option's value stays exact.
+    if (typeof f.v === 'string' && f.node.$formkit !== 'select' && f.node.$formkit !== 'radio') {
+      const s = trimSpace(f.v);
+      if (s !== '') clean[name] = s;
+    } else {
+      clean[name] = f.v;
+    }
   }
   for (const name of Object.keys(values || {})) {
-    if (!known.has(name)) errors[name] = 'Unknown field.';
+    if (!env.fields.has(name)) errors[name] = 'Unknown field.';
   }
   return Object.keys(errors).length ? { clean: null, errors } : { clean, errors: null };
 }
@@ -444,8 +788,9 @@ function isRequired(n) {
 
 // renderForm builds the inputs of a schema. It answers {el, values(),
 // setErrors(map), validateAll(), focusFirstError()}. initial holds values
-// to restore (a draft); onChange is called with values() on every edit.
-export function renderForm(nodes, { initial = {}, onChange } = {}) {
+// to restore (a draft); onChange is called with values() on every edit;
+// timeZone is the shop's, in which the date rules read "today".
+export function renderForm(nodes, { initial = {}, onChange, timeZone } = {}) {
   const fields = [];
   const el = h('form', { class: 'form', novalidate: true, 'data-testid': 'checkout-form', id: 'checkout-form' });
   const seen = new Set();
@@ -461,14 +806,17 @@ export function renderForm(nodes, { initial = {}, onChange } = {}) {
     for (const f of fields) out[f.node.name] = f.get();
     return out;
   };
+  // A field's message comes from the whole form, as rules such as confirm
+  // and require_one read other fields.
+  const messageOf = (f) => (validate(nodes, values(), { timeZone }).errors || {})[f.node.name] || '';
   for (const f of fields) {
     f.onInput(() => {
-      if (f.touched) f.showError(validateField(f.node, f.get()));
+      if (f.touched) f.showError(messageOf(f));
       if (onChange) onChange(values());
     });
     f.onBlur(() => {
       f.touched = true;
-      f.showError(validateField(f.node, f.get()));
+      f.showError(messageOf(f));
     });
   }
   return {
@@ -478,7 +826,7 @@ export function renderForm(nodes, { initial = {}, onChange } = {}) {
       for (const f of fields) f.showError((map && map[f.node.name]) || '');
     },
     validateAll() {
-      const res = validate(nodes, values());
+      const res = validate(nodes, values(), { timeZone });
       for (const f of fields) {
         f.touched = true;
         f.showError((res.errors && res.errors[f.node.name]) || '');

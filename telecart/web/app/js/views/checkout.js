@@ -112,7 +112,7 @@ export function mountCheckout() {
       const f = formCache;
       bar.querySelector('h1').textContent = f.title || 'Checkout';
       const draft = getJSON(KEYS.draft, {}, 'session');
-      form = renderForm(f.schema || [], { initial: draft, onChange: (v) => setJSON(KEYS.draft, v, 'session') });
+      form = renderForm(f.schema || [], { initial: draft, onChange: (v) => setJSON(KEYS.draft, v, 'session'), timeZone: f.time_zone });
       // Enter hides the keyboard; the order is placed only by the main
       // button (Telegram's, or the page's own outside Telegram).
       form.el.addEventListener('submit', (e) => {

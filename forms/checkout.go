@@ -17,19 +17,22 @@ func IsPredefined(name string) bool {
 	return false
 }
 
-// DefaultCheckout returns the checkout form a new shop starts with. Each
-// call returns a fresh copy, so callers may change it.
+// DefaultCheckout returns the checkout form a new shop starts with, in
+// English with Russian translations. Each call returns a fresh copy, so
+// callers may change it.
 func DefaultCheckout() Form {
 	return Form{
 		Alias: CheckoutAlias,
 		Title: "Checkout",
 		Schema: []Node{
 			{
-				Type:        TypeText,
-				Name:        "name",
-				Label:       "Name",
-				Placeholder: "Your name",
-				Validation:  "required|length:2,64",
+				Type:         TypeText,
+				Name:         "name",
+				Label:        "Name",
+				Placeholder:  "Your name",
+				Validation:   "required|length:2,64",
+				Labels:       map[string]string{"ru": "Имя"},
+				Placeholders: map[string]string{"ru": "Ваше имя"},
 			},
 			{
 				Type:        TypeTel,
@@ -37,6 +40,7 @@ func DefaultCheckout() Form {
 				Label:       "Phone",
 				Placeholder: "+7 900 000-00-00",
 				Validation:  "required|length:5,20|matches:/^[+0-9 ()-]+$/",
+				Labels:      map[string]string{"ru": "Телефон"},
 			},
 			{
 				Type:        TypeEmail,
@@ -45,6 +49,8 @@ func DefaultCheckout() Form {
 				Placeholder: "you@example.com",
 				Help:        "Optional; we send the receipt here.",
 				Validation:  "email",
+				Labels:      map[string]string{"ru": "Эл. почта"},
+				Helps:       map[string]string{"ru": "Необязательно; пришлём сюда чек."},
 			},
 			{
 				Type:       TypeSelect,
@@ -55,21 +61,27 @@ func DefaultCheckout() Form {
 					{Label: "Courier", Value: "courier"},
 					{Label: "Pickup", Value: "pickup"},
 				},
-				Value: "courier",
+				Value:        "courier",
+				Labels:       map[string]string{"ru": "Доставка"},
+				OptionLabels: map[string]map[string]string{"ru": {"courier": "Курьер", "pickup": "Самовывоз"}},
 			},
 			{
-				Type:        TypeTextarea,
-				Name:        "address",
-				Label:       "Address",
-				Placeholder: "Street, house, apartment",
-				Help:        "Needed for courier delivery.",
-				Validation:  "length:0,500",
+				Type:         TypeTextarea,
+				Name:         "address",
+				Label:        "Address",
+				Placeholder:  "Street, house, apartment",
+				Help:         "Needed for courier delivery.",
+				Validation:   "length:0,500",
+				Labels:       map[string]string{"ru": "Адрес"},
+				Placeholders: map[string]string{"ru": "Улица, дом, квартира"},
+				Helps:        map[string]string{"ru": "Нужен для доставки курьером."},
 			},
 			{
 				Type:       TypeTextarea,
 				Name:       "comment",
 				Label:      "Comment",
 				Validation: "length:0,1000",
+				Labels:     map[string]string{"ru": "Комментарий"},
 			},
 		},
 	}

@@ -19,7 +19,7 @@ func TestOrderComment(t *testing.T) {
 			{"$formkit": "text", "name": "name", "label": "Name", "labels": map[string]string{"ru": "Имя"}, "validation": "required"},
 			{"$formkit": "tel", "name": "phone", "label": "Phone", "validation": "required"},
 			{"$formkit": "select", "name": "delivery", "label": "Delivery", "labels": map[string]string{"ru": "Доставка"},
-				"options": []map[string]string{{"label": "Courier", "value": "courier"}, {"label": "Pickup point", "value": "pickup"}},
+				"options":       []map[string]string{{"label": "Courier", "value": "courier"}, {"label": "Pickup point", "value": "pickup"}},
 				"option_labels": map[string]map[string]string{"ru": {"pickup": "Пункт выдачи"}}},
 			{"$formkit": "text", "name": "intercom", "label": "Intercom code"},
 			{"$formkit": "checkbox", "name": "gift", "label": "Gift wrap"},

@@ -4,6 +4,7 @@
 // before submitting; the server still decides.
 
 import { h } from './dom.js';
+import { ruleMessage, problemMessage, t } from './i18n.js';
 
 export const MAX_VALUE_LENGTH = 10000;
 const MAX_VALIDATION_LENGTH = 1000;
@@ -396,16 +397,16 @@ function message(r, label) {
 export function validateField(n, raw) {
   const label = displayName(n);
   const c = coerce(n, raw);
-  if (c.problem) return `${label} ${c.problem}.`;
+  if (c.problem) return problemMessage(c.problem, label) || `${label} ${c.problem}.`;
   let rules;
   try {
     rules = parseRules(n.validation);
   } catch {
-    return `${label} cannot be validated.`;
+    return problemMessage('cannot be validated', label) || `${label} cannot be validated.`;
   }
   for (const r of rules) {
     if (r.optional || (c.empty && !r.empty && r.name !== 'required')) continue;
-    if (fails(r, c.v, c.empty)) return message(r, label);
+    if (fails(r, c.v, c.empty)) return ruleMessage(r, label) || message(r, label);
   }
   return '';
 }
@@ -537,7 +538,7 @@ function renderField(n, initial) {
       const options = optionList(n.options);
       const hasInitial = options.some((o) => o.value === String(initial ?? ''));
       input = h('select', { ...common, id, class: 'input' },
-        h('option', { value: '', text: n.placeholder || 'Choose…', disabled: isRequired(n), selected: !hasInitial }),
+        h('option', { value: '', text: n.placeholder || t('checkout.choose'), disabled: isRequired(n), selected: !hasInitial }),
         options.map((o) => h('option', { value: o.value, text: o.label || o.value, selected: String(initial ?? '') === o.value })));
       input.addEventListener('change', fire('input'));
       input.addEventListener('change', fire('blur'));

@@ -184,4 +184,3 @@ func TestMigrationCheckoutLanguages(t *testing.T) {
 		})
 	}
 }
-

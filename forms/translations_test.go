@@ -184,3 +184,17 @@ func TestMigrationCheckoutLanguages(t *testing.T) {
 		})
 	}
 }
+
+// Ensure the store hands out copies of the translation maps, so a caller
+// that changes them does not change the cached form.
+func TestStore_TranslationsCopied(t *testing.T) {
+	eachDB(t, func(t *testing.T, db migrator.DB) {
+		s := MustNewStore(t, db, nil)
+		f := MustGet(t, s, forms.CheckoutAlias)
+		f.Schema[0].Labels["ru"] = "changed"
+		f.Schema[3].OptionLabels["ru"]["courier"] = "changed"
+		if got := MustGet(t, s, forms.CheckoutAlias); !reflect.DeepEqual(got, forms.DefaultCheckout()) {
+			t.Fatalf("the cached form changed: %#v", got.Schema[:4])
+		}
+	})
+}

@@ -17,8 +17,9 @@ func IsPredefined(name string) bool {
 	return false
 }
 
-// DefaultCheckout returns the checkout form a new shop starts with. Each
-// call returns a fresh copy, so callers may change it.
+// DefaultCheckout returns the checkout form a new shop starts with, in
+// English with Russian translations. Each call returns a fresh copy, so
+// callers may change it.
 //
 // Its rules say in FormKit's own terms what an order needs: required:trim,
 // because a name or phone of only spaces is no name or phone (plain
@@ -30,11 +31,13 @@ func DefaultCheckout() Form {
 		Title: "Checkout",
 		Schema: []Node{
 			{
-				Type:        TypeText,
-				Name:        "name",
-				Label:       "Name",
-				Placeholder: "Your name",
-				Validation:  "required:trim|length:2,64",
+				Type:         TypeText,
+				Name:         "name",
+				Label:        "Name",
+				Placeholder:  "Your name",
+				Validation:   "required:trim|length:2,64",
+				Labels:       map[string]string{"ru": "Имя"},
+				Placeholders: map[string]string{"ru": "Ваше имя"},
 			},
 			{
 				Type:        TypeTel,
@@ -42,14 +45,18 @@ func DefaultCheckout() Form {
 				Label:       "Phone",
 				Placeholder: "+7 900 000-00-00",
 				Validation:  "required:trim|length:5,20|matches:/^[+0-9 ()-]+$/|contains_numeric",
+				Labels:      map[string]string{"ru": "Телефон"},
 			},
 			{
-				Type:        TypeEmail,
-				Name:        "email",
-				Label:       "Email",
-				Placeholder: "you@example.com",
-				Help:        "Optional; we send the receipt here.",
-				Validation:  "email",
+				Type:         TypeEmail,
+				Name:         "email",
+				Label:        "Email",
+				Placeholder:  "you@example.com",
+				Help:         "Optional; we send the receipt here.",
+				Validation:   "email",
+				Labels:       map[string]string{"ru": "Эл. почта"},
+				Placeholders: map[string]string{"ru": "ivan@example.ru"},
+				Helps:        map[string]string{"ru": "Необязательно; пришлём сюда чек."},
 			},
 			{
 				Type:       TypeSelect,
@@ -60,21 +67,27 @@ func DefaultCheckout() Form {
 					{Label: "Courier", Value: "courier"},
 					{Label: "Pickup", Value: "pickup"},
 				},
-				Value: "courier",
+				Value:        "courier",
+				Labels:       map[string]string{"ru": "Доставка"},
+				OptionLabels: map[string]map[string]string{"ru": {"courier": "Курьер", "pickup": "Самовывоз"}},
 			},
 			{
-				Type:        TypeTextarea,
-				Name:        "address",
-				Label:       "Address",
-				Placeholder: "Street, house, apartment",
-				Help:        "Needed for courier delivery.",
-				Validation:  "length:0,500",
+				Type:         TypeTextarea,
+				Name:         "address",
+				Label:        "Address",
+				Placeholder:  "Street, house, apartment",
+				Help:         "Needed for courier delivery.",
+				Validation:   "length:0,500",
+				Labels:       map[string]string{"ru": "Адрес"},
+				Placeholders: map[string]string{"ru": "Улица, дом, квартира"},
+				Helps:        map[string]string{"ru": "Нужен для доставки курьером."},
 			},
 			{
 				Type:       TypeTextarea,
 				Name:       "comment",
 				Label:      "Comment",
 				Validation: "length:0,1000",
+				Labels:     map[string]string{"ru": "Комментарий"},
 			},
 		},
 	}

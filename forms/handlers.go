@@ -192,7 +192,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 
 // schemaProps are a node's JSON properties, which problem messages start
 // with when they are about one of them.
-var schemaProps = []string{"$formkit", "name", "label", "placeholder", "help", "validation", "options", "value"}
+var schemaProps = []string{"$formkit", "name", "label", "placeholder", "help", "validation", "options", "value", "labels", "placeholders", "helps", "option_labels"}
 
 // problemField returns the field key of a schema problem: "schema" for the
 // schema as a whole, "schema[i].prop" when the message is about property

@@ -72,6 +72,17 @@ type Node struct {
 	// Value is the initial value the client shows. Decoded numbers are
 	// json.Number, so they survive a round trip unchanged.
 	Value any `json:"value,omitempty"`
+	// Labels, Placeholders and Helps are Label, Placeholder and Help in
+	// other languages, keyed by language code ({"ru": "Имя"}); the
+	// storefront shows the buyer's language where it is given, else the
+	// plain prop.
+	Labels       map[string]string `json:"labels,omitempty"`
+	Placeholders map[string]string `json:"placeholders,omitempty"`
+	Helps        map[string]string `json:"helps,omitempty"`
+	// OptionLabels are the options' labels in other languages, by language
+	// code and then option value, in FormKit's {"value": "label"} form:
+	// {"ru": {"courier": "Курьер"}}.
+	OptionLabels map[string]map[string]string `json:"option_labels,omitempty"`
 }
 
 // UnmarshalJSON decodes a node strictly (unknown fields are an error) and
@@ -90,6 +101,15 @@ func (n *Node) UnmarshalJSON(data []byte) error {
 	}
 	*n = Node(aux.plain)
 	n.Options = aux.Options
+	// {} and a missing map decode alike, so stored forms compare equal.
+	for _, m := range []*map[string]string{&n.Labels, &n.Placeholders, &n.Helps} {
+		if len(*m) == 0 {
+			*m = nil
+		}
+	}
+	if len(n.OptionLabels) == 0 {
+		n.OptionLabels = nil
+	}
 	return nil
 }
 
@@ -446,6 +466,40 @@ func checkNode(n Node) []string {
 	checkText("label", n.Label, MaxLabelLength)
 	checkText("placeholder", n.Placeholder, MaxLabelLength)
 	checkText("help", n.Help, MaxHelpLength)
+	checkTranslations := func(field string, m map[string]string, max int) {
+		for _, lang := range sortedKeys(m) {
+			if !validLanguage(lang) {
+				add("%s: %q is not a language code; use a lowercase code of 2 or 3 letters such as ru", field, lang)
+				continue
+			}
+			checkText(fmt.Sprintf("%s: %s", field, lang), m[lang], max)
+		}
+	}
+	checkTranslations("labels", n.Labels, MaxLabelLength)
+	checkTranslations("placeholders", n.Placeholders, MaxLabelLength)
+	checkTranslations("helps", n.Helps, MaxHelpLength)
+	values := make(map[string]bool, len(n.Options))
+	for _, o := range n.Options {
+		values[o.Value] = true
+	}
+	langs := make([]string, 0, len(n.OptionLabels))
+	for lang := range n.OptionLabels {
+		langs = append(langs, lang)
+	}
+	sort.Strings(langs)
+	for _, lang := range langs {
+		if !validLanguage(lang) {
+			add("option_labels: %q is not a language code; use a lowercase code of 2 or 3 letters such as ru", lang)
+			continue
+		}
+		for _, v := range sortedKeys(n.OptionLabels[lang]) {
+			if !values[v] {
+				add("option_labels: %s: %q is not the value of an option", lang, v)
+				continue
+			}
+			checkText(fmt.Sprintf("option_labels: %s: %s", lang, v), n.OptionLabels[lang][v], MaxLabelLength)
+		}
+	}
 
 	rules, err := parseRules(n.Validation)
 	if err != nil {
@@ -480,6 +534,7 @@ func checkNode(n Node) []string {
 			case utf8.RuneCountInString(o.Value) > MaxLabelLength || utf8.RuneCountInString(o.Label) > MaxLabelLength:
 				add("option %d is longer than %d characters", j, MaxLabelLength)
 			}
+
 			values[o.Value] = true
 		}
 	}
@@ -490,6 +545,31 @@ func checkNode(n Node) []string {
 		}
 	}
 	return msgs
+}
+
+// validLanguage reports whether s is a language code as translations are
+// keyed: 2 or 3 lowercase ASCII letters (ISO 639), such as "ru".
+func validLanguage(s string) bool {
+	if len(s) < 2 || len(s) > 3 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'a' || s[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// sortedKeys returns m's keys in order, so problems are listed the same way
+// every time.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func isNodeType(t string) bool {

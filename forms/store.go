@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"strings"
 	"sync"
@@ -282,6 +283,14 @@ func cloneForm(f Form) Form {
 	nodes := make([]Node, len(f.Schema))
 	for i, n := range f.Schema {
 		n.Options = append([]Option(nil), n.Options...)
+		n.Labels, n.Placeholders, n.Helps = maps.Clone(n.Labels), maps.Clone(n.Placeholders), maps.Clone(n.Helps)
+		if n.OptionLabels != nil {
+			ol := make(map[string]map[string]string, len(n.OptionLabels))
+			for lang, m := range n.OptionLabels {
+				ol[lang] = maps.Clone(m)
+			}
+			n.OptionLabels = ol
+		}
 		nodes[i] = n
 	}
 	f.Schema = nodes

@@ -455,8 +455,9 @@ func TestStore_ValidateSubmission(t *testing.T) {
 	})
 }
 
-// Ensure the migration that gives the default checkout its FormKit rules
-// changes a checkout form still as first seeded, and leaves an owner's own
+// Ensure the migration that gives the default checkout its FormKit rules,
+// followed by the one that adds its Russian texts, changes a checkout form
+// still as first seeded into DefaultCheckout, and leaves an owner's own
 // form alone.
 func TestMigrationCheckoutRules(t *testing.T) {
 	eachDB(t, func(t *testing.T, db migrator.DB) {
@@ -468,21 +469,24 @@ func TestMigrationCheckoutRules(t *testing.T) {
 			return strings.ReplaceAll(string(b), "{prefix}", db.Prefix)
 		}
 		seeded := regexp.MustCompile(`'(\[.*\])'`).FindStringSubmatch(read("20261126000001_forms.sql"))[1]
-		update := read("20261204000001_checkout_rules.sql")
+		rules := read("20261204000001_checkout_rules.sql")
+		languages := read("20261215000001_checkout_languages.sql")
 		want, err := json.Marshal(forms.DefaultCheckout().Schema)
 		if err != nil {
 			t.Fatal(err)
 		}
 
 		mustExec(t, db, "UPDATE "+db.Table("forms")+" SET `schema` = ? WHERE alias = 'checkout'", seeded)
-		mustExec(t, db, update)
+		mustExec(t, db, rules)
+		mustExec(t, db, languages)
 		if got := mustRow(t, db, forms.CheckoutAlias).schema; got != string(want) {
 			t.Fatalf("seeded form after the migration:\n got %s\nwant %s", got, want)
 		}
 
 		edited := strings.Replace(seeded, `"Name"`, `"Full name"`, 1)
 		mustExec(t, db, "UPDATE "+db.Table("forms")+" SET `schema` = ? WHERE alias = 'checkout'", edited)
-		mustExec(t, db, update)
+		mustExec(t, db, rules)
+		mustExec(t, db, languages)
 		if got := mustRow(t, db, forms.CheckoutAlias).schema; got != edited {
 			t.Fatalf("edited form changed by the migration: %s", got)
 		}

@@ -34,8 +34,10 @@ type NewOrder struct {
 	// The predefined checkout fields, mapped to the host's order fields.
 	Name, Phone, Email, Address string
 	// Comment is the buyer's comment followed by a readable block of the
-	// checkout's other fields ("Delivery: courier"), so that a shop owner
-	// sees them in the host's own order screens.
+	// checkout's other fields, one "Label: value" line each in the form's
+	// order ("Delivery: Courier"; labels and option labels as the form
+	// states them, empty values left out), so that a shop owner sees them
+	// in the host's own order screens.
 	Comment string
 	// Fields holds every validated checkout field, predefined or not.
 	Fields map[string]any

@@ -108,6 +108,10 @@ func (s *OrderService) PlaceOrder(ctx context.Context, d telegram.InitData, req 
 	if err != nil {
 		return OrderResult{}, err
 	}
+	checkout, err := s.forms.Get(ctx, forms.CheckoutAlias)
+	if err != nil {
+		return OrderResult{}, fmt.Errorf("telecart: loading the checkout form: %w", err)
+	}
 	order, err := s.price(ctx, items)
 	if err != nil {
 		return OrderResult{}, err
@@ -116,7 +120,7 @@ func (s *OrderService) PlaceOrder(ctx context.Context, d telegram.InitData, req 
 	order.Fields = fields
 	order.Name, order.Phone = str(fields["name"]), str(fields["phone"])
 	order.Email, order.Address = str(fields["email"]), str(fields["address"])
-	order.Comment = orderComment(str(fields["comment"]), fields)
+	order.Comment = orderComment(str(fields["comment"]), checkout.Schema, fields)
 	order.HostCustomerID = customer.HostCustomerID
 	if order.HostCustomerID == 0 && s.directory != nil {
 		if order.HostCustomerID, err = s.directory.FindCustomer(ctx, order.Email, order.Phone); err != nil {
@@ -328,20 +332,67 @@ func (s *OrderService) price(ctx context.Context, items []OrderRequestItem) (New
 }
 
 // orderComment is the buyer's comment followed by the checkout's other
-// fields as "Label: value" lines, sorted, so the host's order screens show
-// them.
-func orderComment(comment string, fields map[string]any) string {
-	var extra []string
-	for k, v := range fields {
-		if !forms.IsPredefined(k) {
-			extra = append(extra, fmt.Sprintf("%s: %v", k, v))
+// fields as "Label: value" lines in the form's order, so the host's order
+// screens show them. Labels are the form's own (its label, not a buyer's
+// translation), so every order of a shop reads alike whatever the buyer's
+// language; a choice shows its option's label, a ticked checkbox "✓", and
+// an empty value or an unticked checkbox no line. A field the form no
+// longer has (it changed after validation) follows, by name.
+func orderComment(comment string, schema []forms.Node, fields map[string]any) string {
+	var lines []string
+	done := map[string]bool{}
+	line := func(label string, n *forms.Node, v any) {
+		var text string
+		switch v := v.(type) {
+		case nil:
+		case bool:
+			if v {
+				text = "✓"
+			}
+		case string:
+			text = strings.TrimSpace(v)
+			if n != nil {
+				for _, o := range n.Options {
+					if o.Value == v && strings.TrimSpace(o.Label) != "" {
+						text = strings.TrimSpace(o.Label)
+						break
+					}
+				}
+			}
+		default:
+			text = fmt.Sprint(v)
+		}
+		if text != "" {
+			lines = append(lines, label+": "+text)
 		}
 	}
-	sort.Strings(extra)
-	if len(extra) == 0 {
+	for i := range schema {
+		n := &schema[i]
+		v, ok := fields[n.Name]
+		if !ok || done[n.Name] || forms.IsPredefined(n.Name) {
+			continue
+		}
+		done[n.Name] = true
+		label := strings.TrimSpace(n.Label)
+		if label == "" {
+			label = n.Name
+		}
+		line(label, n, v)
+	}
+	var rest []string
+	for k := range fields {
+		if !done[k] && !forms.IsPredefined(k) {
+			rest = append(rest, k)
+		}
+	}
+	sort.Strings(rest)
+	for _, k := range rest {
+		line(k, nil, fields[k])
+	}
+	if len(lines) == 0 {
 		return comment
 	}
-	block := "Checkout fields:\n" + strings.Join(extra, "\n")
+	block := strings.Join(lines, "\n")
 	if comment == "" {
 		return block
 	}

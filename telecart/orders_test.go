@@ -54,7 +54,7 @@ func TestOrders(t *testing.T) {
 				t.Fatalf("answer %+v; want total %d formatted 1 314,52 ₽ (no-break spaces)", got, want)
 			}
 			if o := s.placer.last; o.HostCustomerID != 42 || o.Name != "Anna" || len(o.Items) != 2 ||
-				!strings.Contains(o.Comment, "Ring twice") || !strings.Contains(o.Comment, "delivery: pickup") {
+				!strings.Contains(o.Comment, "Ring twice") || !strings.Contains(o.Comment, "Delivery: Pickup") {
 				t.Fatalf("host was asked %+v", o)
 			}
 			c, err := s.tc.Customers().GetByTelegramID(ctx, 1001)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -135,6 +136,9 @@ type Block struct {
 	Type string `json:"type"`
 	// Title is shown above the block; may be empty.
 	Title string `json:"title"`
+	// Titles is Title in other storefront languages ({"ru": "Товары"}); a
+	// language without one shows Title.
+	Titles map[string]string `json:"titles,omitempty"`
 	// AspectRatio of the feed's product images. Required.
 	AspectRatio AspectRatio `json:"aspect_ratio"`
 	// PerPage is the feed's page size, 1..PerPageMax. Defaults to
@@ -146,7 +150,8 @@ type Block struct {
 // installs, and the one the products feed falls back to when the settings
 // hold none.
 func DefaultProductsFeed() Block {
-	return Block{Type: BlockProductsFeed, Title: "Products", AspectRatio: AspectRatioDefault, PerPage: PerPageDefault}
+	return Block{Type: BlockProductsFeed, Title: "Products", Titles: map[string]string{"ru": "Товары"},
+		AspectRatio: AspectRatioDefault, PerPage: PerPageDefault}
 }
 
 // Settings are the shop's settings, edited in the admin panel and stored in
@@ -183,6 +188,114 @@ type Settings struct {
 	Blocks []Block `json:"blocks"`
 	// DisabledTasks names the scheduler tasks turned off ([a-z0-9_]{1,64}).
 	DisabledTasks []string `json:"disabled_tasks"`
+	// StorefrontTexts are the shop's own words in the storefront, by
+	// language (one of StorefrontLanguages). A text left empty, or a
+	// language left out, shows DefaultStorefrontTexts.
+	StorefrontTexts map[string]StorefrontTexts `json:"storefront_texts"`
+}
+
+// StorefrontTexts are the shop's own words in the storefront in one
+// language. The storefront's other words (search, cart, errors) are its own
+// and not settings.
+type StorefrontTexts struct {
+	// Greeting is shown under the shop's name on the home page. Empty by
+	// default: no greeting.
+	Greeting string `json:"greeting"`
+	// ConsentText asks for the privacy consent; the link to the policy
+	// follows it.
+	ConsentText string `json:"consent_text"`
+	// ConsentButton accepts the privacy policy.
+	ConsentButton string `json:"consent_button"`
+	// CheckoutTitle heads the checkout page.
+	CheckoutTitle string `json:"checkout_title"`
+	// CheckoutButton is the cart's main button (the total follows it).
+	CheckoutButton string `json:"checkout_button"`
+	// PlaceOrderButton is the checkout's main button (the total follows it).
+	PlaceOrderButton string `json:"place_order_button"`
+	// SuccessText follows the order number once the order is placed.
+	SuccessText string `json:"success_text"`
+}
+
+// StorefrontLanguages returns the languages the storefront speaks, English
+// (the fallback) first. The storefront picks one from the buyer's Telegram
+// language_code: ru, uk, be and kk get Russian, every other code English.
+func StorefrontLanguages() []string { return []string{"en", "ru"} }
+
+// DefaultStorefrontTexts returns the texts the storefront shows in lang
+// where the shop set none: English for a language it does not speak.
+func DefaultStorefrontTexts(lang string) StorefrontTexts {
+	if lang == "ru" {
+		return StorefrontTexts{
+			ConsentText:      "Чтобы продолжить, прочитайте и примите политику конфиденциальности магазина. Мы используем ваше имя в Telegram и данные заказов, чтобы обслуживать вас.",
+			ConsentButton:    "Принять и продолжить",
+			CheckoutTitle:    "Оформление заказа",
+			CheckoutButton:   "Оформить заказ",
+			PlaceOrderButton: "Подтвердить заказ",
+			SuccessText:      "Мы свяжемся с вами, чтобы уточнить детали.",
+		}
+	}
+	return StorefrontTexts{
+		ConsentText:      "To continue, please read and accept the shop’s privacy policy. We use your Telegram name and your orders’ details to serve you.",
+		ConsentButton:    "Accept and continue",
+		CheckoutTitle:    "Checkout",
+		CheckoutButton:   "Checkout",
+		PlaceOrderButton: "Place order",
+		SuccessText:      "We will contact you to confirm the details.",
+	}
+}
+
+// WithDefaults returns t with every empty text taken from d.
+func (t StorefrontTexts) WithDefaults(d StorefrontTexts) StorefrontTexts {
+	fill := func(s *string, def string) {
+		if *s == "" {
+			*s = def
+		}
+	}
+	fill(&t.Greeting, d.Greeting)
+	fill(&t.ConsentText, d.ConsentText)
+	fill(&t.ConsentButton, d.ConsentButton)
+	fill(&t.CheckoutTitle, d.CheckoutTitle)
+	fill(&t.CheckoutButton, d.CheckoutButton)
+	fill(&t.PlaceOrderButton, d.PlaceOrderButton)
+	fill(&t.SuccessText, d.SuccessText)
+	return t
+}
+
+// StorefrontTextsFor returns the texts the storefront shows in lang: the
+// shop's, with the defaults where it set none.
+func (s Settings) StorefrontTextsFor(lang string) StorefrontTexts {
+	return s.StorefrontTexts[lang].WithDefaults(DefaultStorefrontTexts(lang))
+}
+
+// storefrontTextLimits bounds each text, in characters: the consent text is
+// a paragraph, the rest are a line.
+var storefrontTextLimits = map[string]int{"consent_text": 1000, "greeting": 500}
+
+// normalizeTexts trims t, validates it (problems keyed by the text's JSON
+// name) and empties every text equal to its default, so that a text the
+// shop did not change follows the defaults of later versions.
+func normalizeTexts(t StorefrontTexts, d StorefrontTexts, problem func(name, msg string)) StorefrontTexts {
+	check := func(name string, s *string, def string) {
+		*s = strings.TrimSpace(*s)
+		max := maxTextLen
+		if m, ok := storefrontTextLimits[name]; ok {
+			max = m
+		}
+		if utf8.RuneCountInString(*s) > max {
+			problem(name, fmt.Sprintf("Must be at most %d characters.", max))
+		}
+		if *s == def {
+			*s = ""
+		}
+	}
+	check("greeting", &t.Greeting, d.Greeting)
+	check("consent_text", &t.ConsentText, d.ConsentText)
+	check("consent_button", &t.ConsentButton, d.ConsentButton)
+	check("checkout_title", &t.CheckoutTitle, d.CheckoutTitle)
+	check("checkout_button", &t.CheckoutButton, d.CheckoutButton)
+	check("place_order_button", &t.PlaceOrderButton, d.PlaceOrderButton)
+	check("success_text", &t.SuccessText, d.SuccessText)
+	return t
 }
 
 // ProductsFeed returns the first products feed block, or
@@ -202,6 +315,10 @@ func (s Settings) clone() Settings {
 	c := s
 	c.Blocks = append([]Block(nil), s.Blocks...)
 	c.DisabledTasks = append([]string(nil), s.DisabledTasks...)
+	for i := range c.Blocks {
+		c.Blocks[i].Titles = maps.Clone(c.Blocks[i].Titles)
+	}
+	c.StorefrontTexts = maps.Clone(s.StorefrontTexts)
 	return c
 }
 
@@ -298,6 +415,7 @@ func (s Settings) normalize() (Settings, error) {
 		if utf8.RuneCountInString(b.Title) > maxTextLen {
 			fields[key+"title"] = fmt.Sprintf("Must be at most %d characters.", maxTextLen)
 		}
+		b.Titles = normalizeTranslations(b.Titles, key+"titles", fields)
 		if _, err := ParseAspectRatio(string(b.AspectRatio)); err != nil {
 			fields[key+"aspect_ratio"] = fmt.Sprintf("Must be one of %s.", aspectRatioList())
 		}
@@ -307,6 +425,26 @@ func (s Settings) normalize() (Settings, error) {
 		if b.PerPage < 1 || b.PerPage > PerPageMax {
 			fields[key+"per_page"] = fmt.Sprintf("Must be from 1 to %d.", PerPageMax)
 		}
+	}
+
+	if len(n.StorefrontTexts) > 0 {
+		texts := make(map[string]StorefrontTexts, len(n.StorefrontTexts))
+		for lang, t := range n.StorefrontTexts {
+			if !slices.Contains(StorefrontLanguages(), lang) {
+				fields["storefront_texts."+lang] = fmt.Sprintf("Unknown language %q; the storefront speaks %s.", lang, strings.Join(StorefrontLanguages(), ", "))
+				continue
+			}
+			t = normalizeTexts(t, DefaultStorefrontTexts(lang), func(name, msg string) {
+				fields["storefront_texts."+lang+"."+name] = msg
+			})
+			if t != (StorefrontTexts{}) {
+				texts[lang] = t
+			}
+		}
+		n.StorefrontTexts = texts
+	}
+	if len(n.StorefrontTexts) == 0 {
+		n.StorefrontTexts = nil
 	}
 
 	// Duplicates are dropped rather than refused: the list is a set.
@@ -328,6 +466,27 @@ func (s Settings) normalize() (Settings, error) {
 		return Settings{}, tcerr.Fields("The settings are invalid.", fields)
 	}
 	return n, nil
+}
+
+// normalizeTranslations trims the texts of m, a text per storefront
+// language, drops empty ones, and reports problems keyed by key.lang.
+func normalizeTranslations(m map[string]string, key string, fields map[string]string) map[string]string {
+	out := map[string]string{}
+	for lang, s := range m {
+		s = strings.TrimSpace(s)
+		switch {
+		case !slices.Contains(StorefrontLanguages(), lang):
+			fields[key+"."+lang] = fmt.Sprintf("Unknown language %q; the storefront speaks %s.", lang, strings.Join(StorefrontLanguages(), ", "))
+		case utf8.RuneCountInString(s) > maxTextLen:
+			fields[key+"."+lang] = fmt.Sprintf("Must be at most %d characters.", maxTextLen)
+		case s != "":
+			out[lang] = s
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // checkURL returns a message when raw is neither empty nor an absolute URL

@@ -64,11 +64,18 @@ func (h *SettingsHandler) RegisterAdminRoutes(r *mux.Router) {
 
 // storefrontSettings is what a Mini App visitor may see: no tokens, keys or
 // secrets, and nothing the storefront does not use.
+//
+// Texts holds every storefront language, defaults filled in, rather than
+// the buyer's alone: the answer is then the same for every buyer, and the
+// storefront, which must speak the buyer's language before this answer
+// arrives (its loading and error screens), is the one place that maps
+// Telegram's language_code to a language.
 type storefrontSettings struct {
-	ShopName          string   `json:"shop_name"`
-	PrivacyPolicyLink string   `json:"privacy_policy_link"`
-	Blocks            []Block  `json:"blocks"`
-	Theme             struct{} `json:"theme"` // reserved for theme overrides
+	ShopName          string                     `json:"shop_name"`
+	PrivacyPolicyLink string                     `json:"privacy_policy_link"`
+	Blocks            []Block                    `json:"blocks"`
+	Texts             map[string]StorefrontTexts `json:"texts"`
+	Theme             struct{}                   `json:"theme"` // reserved for theme overrides
 }
 
 // handleStorefrontGet handles GET /api/settings.
@@ -78,10 +85,15 @@ func (h *SettingsHandler) handleStorefrontGet(w http.ResponseWriter, r *http.Req
 		httpx.WriteError(w, r, h.logger, err)
 		return
 	}
+	texts := map[string]StorefrontTexts{}
+	for _, lang := range StorefrontLanguages() {
+		texts[lang] = s.StorefrontTextsFor(lang)
+	}
 	httpx.WriteJSON(w, http.StatusOK, storefrontSettings{
 		ShopName:          s.ShopName,
 		PrivacyPolicyLink: s.PrivacyPolicyLink,
 		Blocks:            nonNil(s.Blocks),
+		Texts:             texts,
 	})
 }
 
@@ -90,6 +102,9 @@ func (h *SettingsHandler) handleStorefrontGet(w http.ResponseWriter, r *http.Req
 type adminSettings struct {
 	Settings
 	AspectRatioOptions []AspectRatioOption `json:"aspect_ratio_options"`
+	// StorefrontTextDefaults are what each storefront language shows where
+	// storefront_texts leaves a text empty, for the form's placeholders.
+	StorefrontTextDefaults map[string]StorefrontTexts `json:"storefront_text_defaults"`
 	// Warnings are per-field notes on a save that went through, such as a
 	// bot token Telegram could not be asked about.
 	Warnings map[string]string `json:"warnings,omitempty"`
@@ -98,8 +113,16 @@ type adminSettings struct {
 func (h *SettingsHandler) writeAdmin(w http.ResponseWriter, s Settings, warnings map[string]string) {
 	m := s.Masked()
 	m.Blocks, m.DisabledTasks = nonNil(m.Blocks), nonNil(m.DisabledTasks)
+	if m.StorefrontTexts == nil {
+		m.StorefrontTexts = map[string]StorefrontTexts{}
+	}
+	defaults := map[string]StorefrontTexts{}
+	for _, lang := range StorefrontLanguages() {
+		defaults[lang] = DefaultStorefrontTexts(lang)
+	}
 	w.Header().Set("Cache-Control", "no-store")
-	httpx.WriteJSON(w, http.StatusOK, adminSettings{Settings: m, AspectRatioOptions: AspectRatioOptions(), Warnings: warnings})
+	httpx.WriteJSON(w, http.StatusOK, adminSettings{Settings: m, AspectRatioOptions: AspectRatioOptions(),
+		StorefrontTextDefaults: defaults, Warnings: warnings})
 }
 
 // handleAdminGet handles GET /admin/api/settings.
@@ -114,8 +137,8 @@ func (h *SettingsHandler) handleAdminGet(w http.ResponseWriter, r *http.Request)
 
 // adminSettingsUpdate is the body of PUT /admin/api/settings: the full
 // settings object. Its secret fields shadow those of Settings so that an
-// omitted secret can be told from an empty one. aspect_ratio_options is
-// accepted and ignored, so the panel may send back what GET answered.
+// omitted secret can be told from an empty one. aspect_ratio_options and
+// storefront_text_defaults are accepted and ignored, so the panel may send back what GET answered.
 type adminSettingsUpdate struct {
 	Settings
 	BotToken           *string         `json:"bot_token"`
@@ -123,6 +146,7 @@ type adminSettingsUpdate struct {
 	PulseSecret        *string         `json:"pulse_secret"`
 	StartParamSecret   *string         `json:"start_param_secret"`
 	AspectRatioOptions json.RawMessage `json:"aspect_ratio_options"`
+	TextDefaults       json.RawMessage `json:"storefront_text_defaults"`
 	Warnings           json.RawMessage `json:"warnings"`
 }
 

@@ -61,7 +61,7 @@ func TestSettingsStore_Defaults(t *testing.T) {
 			ShopName: "Demo shop",
 			TimeZone: "UTC",
 			BotToken: testBotToken,
-			Blocks:   []telecart.Block{{Type: "products_feed", Title: "Products", AspectRatio: "1:1", PerPage: 20}},
+			Blocks:   []telecart.Block{{Type: "products_feed", Title: "Products", Titles: map[string]string{"ru": "Товары"}, AspectRatio: "1:1", PerPage: 20}},
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("Get = %+v\nwant  %+v", got, want)
@@ -318,7 +318,7 @@ func TestSettingsHTTP_Secrets(t *testing.T) {
 		for k := range front {
 			keys = append(keys, k)
 		}
-		if want := []string{"blocks", "privacy_policy_link", "shop_name", "theme"}; !sameSet(keys, want) {
+		if want := []string{"blocks", "privacy_policy_link", "shop_name", "texts", "theme"}; !sameSet(keys, want) {
 			t.Fatalf("storefront keys %v; want %v", keys, want)
 		}
 		for _, secret := range []string{testBotToken, testPulseAPIKey, testPulseSecret, "••••", "Europe/Moscow", "pulse.example"} {

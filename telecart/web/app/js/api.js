@@ -1,6 +1,8 @@
 // The storefront API client. Every call carries the raw initData in
 // X-Telegram-Init-Data; the server validates it and answers 401 without it.
 
+import { t } from './i18n.js';
+
 export const INIT_DATA_HEADER = 'X-Telegram-Init-Data';
 
 // The API lives beside the page: /app/ → /api/ (a host may mount both
@@ -67,7 +69,7 @@ export async function api(path, { method = 'GET', body, signal, keepalive = fals
     });
   } catch (err) {
     if (err && err.name === 'AbortError') throw err;
-    throw new ApiError(0, 'network', 'No connection. Check the network and try again.');
+    throw new ApiError(0, 'network', t('app.no_connection'));
   }
   let data = null;
   const text = await res.text().catch(() => '');
@@ -81,7 +83,7 @@ export async function api(path, { method = 'GET', body, signal, keepalive = fals
   if (!res.ok) {
     const e = (data && data.error) || {};
     throw new ApiError(res.status, e.code || `http_${res.status}`,
-      e.message || `The shop answered ${res.status}. Try again.`, e.fields);
+      e.message || t('app.server_error', { status: res.status }), e.fields);
   }
   return { status: res.status, data, headers: res.headers };
 }

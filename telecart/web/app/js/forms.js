@@ -4,6 +4,7 @@
 // before submitting; the server still decides.
 
 import { h } from './dom.js';
+import { ruleMessage, problemMessage, t } from './i18n.js';
 
 export const MAX_VALUE_LENGTH = 10000;
 const MAX_VALIDATION_LENGTH = 1000;
@@ -746,20 +747,20 @@ export function validate(nodes, values, opts = {}) {
   for (const f of order) {
     const name = f.node.name;
     if (f.problem) {
-      errors[name] = `${f.label} ${f.problem}.`;
+      errors[name] = problemMessage(f.problem, f.label) || `${f.label} ${f.problem}.`;
       continue;
     }
     let rules;
     try {
       rules = parseRules(f.node.validation);
     } catch {
-      errors[name] = `${f.label} cannot be validated.`;
+      errors[name] = problemMessage('cannot be validated', f.label) || `${f.label} cannot be validated.`;
       continue;
     }
     for (const r of rules) {
       if (r.optional || (f.empty && !r.empty && !SPECS[r.name][3])) continue;
       if (fails(r, f, env)) {
-        errors[name] = message(r, f, env);
+        errors[name] = ruleMessage(r, f.label) || message(r, f, env);
         break;
       }
     }
@@ -885,7 +886,7 @@ function renderField(n, initial) {
       const options = optionList(n.options);
       const hasInitial = options.some((o) => o.value === String(initial ?? ''));
       input = h('select', { ...common, id, class: 'input' },
-        h('option', { value: '', text: n.placeholder || 'Choose…', disabled: isRequired(n), selected: !hasInitial }),
+        h('option', { value: '', text: n.placeholder || t('checkout.choose'), disabled: isRequired(n), selected: !hasInitial }),
         options.map((o) => h('option', { value: o.value, text: o.label || o.value, selected: String(initial ?? '') === o.value })));
       input.addEventListener('change', fire('input'));
       input.addEventListener('change', fire('blur'));

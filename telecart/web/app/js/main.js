@@ -8,6 +8,7 @@ import { h, clear } from './dom.js';
 import { state } from './state.js';
 import { KEYS, getItem, setItem } from './util.js';
 import { route, startRouter } from './router.js';
+import { t, setLanguage, languageCodeOf, setShopTexts } from './i18n.js';
 import { showConsent } from './views/consent.js';
 import { mountHome } from './views/home.js';
 import { mountSearch } from './views/search.js';
@@ -24,7 +25,7 @@ function message(title, text, retry) {
   view.append(h('div', { class: 'splash', 'data-testid': 'app-message' },
     h('h1', { text: title }),
     h('p', { text }),
-    retry ? h('button', { type: 'button', class: 'btn btn-primary', text: 'Try again', onclick: () => location.reload() }) : null));
+    retry ? h('button', { type: 'button', class: 'btn btn-primary', text: t('app.try_again'), onclick: () => location.reload() }) : null));
   app.dataset.state = 'error';
 }
 
@@ -74,8 +75,12 @@ async function main() {
   await initTelegram();
   let initData = telegramInitData();
   if (!initData) initData = await devInitData();
+  // The buyer's Telegram language; outside Telegram, the browser's.
+  setLanguage(languageCodeOf(initData) || navigator.language);
+  const splash = document.querySelector('.splash-text');
+  if (splash) splash.textContent = t('app.loading');
   if (!initData) {
-    message('Open the shop in Telegram', 'This shop is a Telegram Mini App: open it from the bot’s menu button or a link in Telegram.');
+    message(t('app.open_in_telegram'), t('app.open_in_telegram_text'));
     return;
   }
   setInitData(initData);
@@ -86,14 +91,15 @@ async function main() {
     [, settings] = await Promise.all([saveCustomer(), api('/settings').then((r) => r.data), startSession()]);
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
-      message('Session expired', 'Close the shop and open it again from Telegram.');
+      message(t('app.session_expired'), t('app.session_expired_text'));
     } else {
-      message('The shop is unavailable', (err && err.message) || 'Try again in a moment.', true);
+      message(t('app.unavailable'), (err && err.message) || t('app.unavailable_text'), true);
     }
     return;
   }
-  state.settings = { shop_name: '', privacy_policy_link: '', blocks: [], ...(settings || {}) };
-  if (state.settings.shop_name) document.title = state.settings.shop_name;
+  state.settings = { shop_name: '', privacy_policy_link: '', blocks: [], texts: {}, ...(settings || {}) };
+  setShopTexts(state.settings.texts);
+  document.title = state.settings.shop_name || t('app.shop');
 
   if (state.settings.privacy_policy_link) {
     let consented = false;
@@ -127,5 +133,5 @@ async function main() {
 
 main().catch((err) => {
   console.error(err);
-  message('Something went wrong', 'Reload the shop to try again.', true);
+  message(t('app.failed'), t('app.failed_text'), true);
 });

@@ -1,5 +1,5 @@
 // Small shared helpers: ids, storage that survives a webview without
-// localStorage, and price formatting that matches the server's.
+// localStorage, and price formatting (in i18n.js).
 
 // uuid returns a random UUID v4: crypto.randomUUID where the page is a
 // secure context, else one built from crypto.getRandomValues.
@@ -99,31 +99,8 @@ export function setJSON(key, value, kind = 'local') {
   return setItem(key, JSON.stringify(value), kind);
 }
 
-// Minor units per currency, as the server's FormatPrice has them.
-const MINOR_DIGITS = {
-  BIF: 0, CLP: 0, DJF: 0, GNF: 0, ISK: 0, JPY: 0, KMF: 0, KRW: 0,
-  PYG: 0, RWF: 0, UGX: 0, UYI: 0, VND: 0, VUV: 0, XAF: 0, XOF: 0, XPF: 0,
-  BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3,
-};
-
-const NBSP = '\u00a0';
-
-// formatPrice formats an amount in minor units like the server's
-// telecart.FormatPrice: "1 234,50 ₽" for RUB, "1234.50 USD" otherwise.
-export function formatPrice(minor, currency) {
-  const cur = (currency || 'RUB').toUpperCase();
-  const digits = cur === 'RUB' ? 2 : (MINOR_DIGITS[cur] ?? 2);
-  let n = BigInt(Math.round(Number(minor) || 0));
-  const sign = n < 0n ? '-' : '';
-  if (n < 0n) n = -n;
-  const div = 10n ** BigInt(digits);
-  const units = (n / div).toString();
-  const frac = digits > 0 ? (n % div).toString().padStart(digits, '0') : '';
-  if (cur === 'RUB') {
-    return sign + units.replace(/\B(?=(\d{3})+(?!\d))/g, NBSP) + ',' + frac + NBSP + '₽';
-  }
-  return sign + units + (frac ? '.' + frac : '') + ' ' + cur;
-}
+// formatPrice formats an amount in minor units in the buyer's language.
+export { formatPrice } from './i18n.js';
 
 // ratioHeight is the image height for width 300 at an aspect ratio "w:h".
 export function ratioHeight(ratio, width = 300) {

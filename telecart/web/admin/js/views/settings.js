@@ -66,6 +66,7 @@ export function mount(root, ctx) {
         field('pulse_api_key', t('settings.pulse_api_key'), secret('pulse_api_key', s.pulse_api_key)),
         field('pulse_secret', t('settings.pulse_secret'), secret('pulse_secret', s.pulse_secret))),
       card(t('settings.blocks'), blocks.length ? blocks : h('p', { class: 'muted' }, t('settings.no_blocks')), addBlock),
+      textsEditor(s),
       status,
       h('div', { class: 'form-actions' }, save));
 
@@ -83,9 +84,11 @@ export function mount(root, ctx) {
         pulse_url: v('pulse_url'),
         pulse_api_key: v('pulse_api_key'),
         pulse_secret: v('pulse_secret'),
+        storefront_texts: collectTexts(v),
         blocks: (s.blocks || []).map((b, i) => ({
           ...b,
           title: v(`blocks[${i}].title`),
+          titles: { ...(b.titles || {}), ru: v(`blocks[${i}].titles.ru`) },
           aspect_ratio: v(`blocks[${i}].aspect_ratio`),
           per_page: Number(v(`blocks[${i}].per_page`)) || 0,
         })),
@@ -98,6 +101,7 @@ export function mount(root, ctx) {
       status.replaceChildren();
       const body = collect();
       delete body.aspect_ratio_options;
+      delete body.storefront_text_defaults;
       delete body.warnings;
       save.disabled = true;
       try {
@@ -131,6 +135,43 @@ export function mount(root, ctx) {
   }
 
   return () => ctrl.abort();
+}
+
+// The shop's storefront texts, a column per storefront language; an empty
+// field shows its default (the placeholder) in the storefront.
+const TEXT_KEYS = ['greeting', 'consent_text', 'consent_button', 'checkout_title', 'checkout_button', 'place_order_button', 'success_text'];
+const TEXT_LANGS = ['en', 'ru'];
+
+function textsEditor(s) {
+  const texts = s.storefront_texts || {};
+  const defaults = s.storefront_text_defaults || {};
+  return card(t('settings.storefront_texts'),
+    h('p', { class: 'hint' }, t('settings.storefront_texts_help')),
+    h('div', { class: 'texts-grid', 'data-testid': 'storefront-texts' },
+      TEXT_KEYS.map((k) => h('div', { class: 'field' },
+        h('div', { class: 'field-label' }, t(`settings.text.${k}`)),
+        TEXT_LANGS.map((lang) => {
+          const name = `storefront_texts.${lang}.${k}`;
+          const attrs = {
+            class: 'input', id: `set-${name}`, name, lang, 'data-testid': `setting-${name}`,
+            placeholder: (defaults[lang] || {})[k] || '', 'aria-label': `${t(`settings.text.${k}`)} (${lang})`,
+          };
+          const value = (texts[lang] || {})[k] || '';
+          const input = k === 'consent_text' || k === 'greeting'
+            ? h('textarea', { ...attrs, rows: 3 }, value)
+            : h('input', { ...attrs, type: 'text', value });
+          return h('div', {}, h('label', { class: 'muted small', for: attrs.id }, t(`settings.lang.${lang}`)), input, fieldError(name));
+        })))));
+}
+
+// collectTexts reads the storefront texts back, by language.
+function collectTexts(v) {
+  const out = {};
+  for (const lang of TEXT_LANGS) {
+    out[lang] = {};
+    for (const k of TEXT_KEYS) out[lang][k] = v(`storefront_texts.${lang}.${k}`);
+  }
+  return out;
 }
 
 function ratioHelp(opt) {
@@ -168,6 +209,9 @@ function blockEditor(b, i, options) {
     h('div', { class: 'block-grid' },
       h('div', {},
         field('title', t('settings.block_title'), h('input', { type: 'text', class: 'input', id: id('title'), name: key('title'), value: b.title || '' })),
+        field('titles.ru', t('settings.block_title_ru'), h('input', {
+          type: 'text', class: 'input', id: id('titles.ru'), name: key('titles.ru'), value: (b.titles && b.titles.ru) || '', lang: 'ru',
+        })),
         field('aspect_ratio', t('settings.aspect_ratio'), [select, helpText], t('settings.aspect_ratio_help')),
         field('per_page', t('settings.per_page'), h('input', {
           type: 'number', class: 'input narrow', id: id('per_page'), name: key('per_page'), min: '1', max: '50', value: String(b.per_page || 20),

@@ -7,6 +7,7 @@ import { haptic, setMainButton, hideMainButton } from '../telegram.js';
 import { navigate } from '../router.js';
 import { formatPrice } from '../util.js';
 import { appBar } from './common.js';
+import { t, tn, shopText } from '../i18n.js';
 
 function thumb(it) {
   const img = it.image;
@@ -19,7 +20,7 @@ function thumb(it) {
 
 export function mountCart() {
   const body = h('div', { class: 'cart' });
-  const el = h('div', { class: 'page page-cart', id: 'cart', 'data-testid': 'cart-page' }, appBar('Cart'), body);
+  const el = h('div', { class: 'page page-cart', id: 'cart', 'data-testid': 'cart-page' }, appBar(t('cart.title')), body);
   let shown = false;
 
   function draw() {
@@ -28,8 +29,8 @@ export function mountCart() {
     if (!items.length) {
       body.append(h('div', { class: 'empty', 'data-testid': 'cart-empty' },
         icon('cart'),
-        h('p', { text: 'Your cart is empty.' }),
-        h('button', { type: 'button', class: 'btn btn-primary', text: 'Go shopping', onclick: () => navigate('/', { replace: true }) })));
+        h('p', { text: t('cart.empty') }),
+        h('button', { type: 'button', class: 'btn btn-primary', text: t('cart.go_shopping'), onclick: () => navigate('/', { replace: true }) })));
       if (shown) hideMainButton();
       return;
     }
@@ -41,23 +42,23 @@ export function mountCart() {
       h('a', { href: '#/product/' + encodeURIComponent(it.id), onclick: (e) => { e.preventDefault(); navigate('/product/' + encodeURIComponent(it.id)); } }, thumb(it)),
       h('div', {},
         h('div', { class: 'cart-item-name', text: it.name }),
-        h('div', { class: 'cart-item-price', text: it.price_formatted || formatPrice(it.price, it.currency) })),
+        h('div', { class: 'cart-item-price', text: formatPrice(it.price, it.currency) })),
       h('div', { class: 'cart-item-side' },
         h('div', { class: 'cart-item-total', 'data-testid': 'item-total', text: formatPrice(it.price * it.qty, it.currency) }),
         h('div', { class: 'stepper small' },
           h('button', {
-            type: 'button', 'aria-label': it.qty > 1 ? 'One less' : 'Remove', 'data-testid': 'qty-dec',
+            type: 'button', 'aria-label': it.qty > 1 ? t('common.one_less') : t('common.remove'), 'data-testid': 'qty-dec',
             onclick: () => { setQty(it.id, it.qty - 1); haptic('select'); },
           }, icon(it.qty > 1 ? 'minus' : 'trash')),
           h('span', { class: 'qty', 'data-testid': 'qty', text: String(it.qty) }),
           h('button', {
-            type: 'button', 'aria-label': 'One more', 'data-testid': 'qty-inc', disabled: it.qty >= MAX_QTY,
+            type: 'button', 'aria-label': t('common.one_more'), 'data-testid': 'qty-inc', disabled: it.qty >= MAX_QTY,
             onclick: () => { setQty(it.id, it.qty + 1); haptic('select'); },
           }, icon('plus'))))))),
       h('div', { class: 'summary' },
-        h('span', {}, 'Total ', h('span', { class: 'muted', text: `· ${items.reduce((n, it) => n + it.qty, 0)} pcs` })),
+        h('span', {}, t('cart.total') + ' ', h('span', { class: 'muted', text: `· ${tn('common.pieces', items.reduce((n, it) => n + it.qty, 0))}` })),
         h('span', { 'data-testid': 'cart-total', text: total.formatted })));
-    if (shown) setMainButton({ text: `Checkout · ${total.formatted}`, onClick: () => navigate('/checkout') });
+    if (shown) setMainButton({ text: `${shopText('checkout_button')} · ${total.formatted}`, onClick: () => navigate('/checkout') });
   }
 
   const off = onCartChange(draw);

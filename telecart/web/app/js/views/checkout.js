@@ -11,6 +11,7 @@ import { navigate } from '../router.js';
 import { renderForm } from '../forms.js';
 import { KEYS, getItem, setItem, removeItem, getJSON, setJSON, uuid } from '../util.js';
 import { appBar } from './common.js';
+import { t, tn, shopText, localizeNodes } from '../i18n.js';
 
 let formCache = null;
 
@@ -28,7 +29,7 @@ export function orderKey() {
 export function mountCheckout() {
   const errorBox = h('div', { class: 'form-error', 'data-testid': 'checkout-error', role: 'alert', hidden: true });
   const body = h('div', { class: 'checkout' }, h('div', { class: 'splash' }, h('div', { class: 'spinner' })));
-  const bar = appBar('Checkout');
+  const bar = appBar(shopText('checkout_title'));
   const el = h('div', { class: 'page page-checkout', id: 'checkout', 'data-testid': 'checkout-page' }, bar, body);
   let form = null;
   let shown = false;
@@ -48,7 +49,7 @@ export function mountCheckout() {
       hideMainButton();
       return;
     }
-    setMainButton({ text: `Place order · ${cartTotal().formatted}`, onClick: submit, progress: submitting });
+    setMainButton({ text: `${shopText('place_order_button')} · ${cartTotal().formatted}`, onClick: submit, progress: submitting });
   }
 
   async function submit() {
@@ -74,7 +75,7 @@ export function mountCheckout() {
       });
       removeItem(KEYS.orderKey);
       removeItem(KEYS.draft, 'session');
-      setJSON(KEYS.lastOrder, data, 'session');
+      setJSON(KEYS.lastOrder, { ...data, placed_at: new Date().toISOString() }, 'session');
       clearCart();
       haptic('success');
       submitting = false;
@@ -93,7 +94,7 @@ export function mountCheckout() {
         form.focusFirstError();
         showError(general.length ? `${err.message} ${general.join(' ')}` : (Object.keys(byField).length ? '' : err.message));
       } else {
-        showError(err.message || 'The order was not placed. Try again.');
+        showError(err.message || t('checkout.not_placed'));
       }
     } finally {
       if (!disposed) {
@@ -110,9 +111,8 @@ export function mountCheckout() {
       if (disposed) return;
       clear(body);
       const f = formCache;
-      bar.querySelector('h1').textContent = f.title || 'Checkout';
       const draft = getJSON(KEYS.draft, {}, 'session');
-      form = renderForm(f.schema || [], { initial: draft, onChange: (v) => setJSON(KEYS.draft, v, 'session'), timeZone: f.time_zone });
+      form = renderForm(localizeNodes(f.schema || []), { initial: draft, onChange: (v) => setJSON(KEYS.draft, v, 'session'), timeZone: f.time_zone });
       // Enter hides the keyboard; the order is placed only by the main
       // button (Telegram's, or the page's own outside Telegram).
       form.el.addEventListener('submit', (e) => {
@@ -129,7 +129,7 @@ export function mountCheckout() {
       const count = cartItems().reduce((n, it) => n + it.qty, 0);
       body.append(
         h('div', { class: 'summary' },
-          h('span', {}, 'Order ', h('span', { class: 'muted', text: `· ${count} pcs` })),
+          h('span', {}, t('checkout.order') + ' ', h('span', { class: 'muted', text: `· ${tn('common.pieces', count)}` })),
           h('span', { 'data-testid': 'checkout-total', text: total.formatted })),
         errorBox,
         form.el);
@@ -138,8 +138,8 @@ export function mountCheckout() {
       if (disposed) return;
       clear(body);
       body.append(h('div', { class: 'empty' },
-        h('p', { text: err.message || 'The checkout form could not be loaded.' }),
-        h('button', { type: 'button', class: 'btn', text: 'Try again', onclick: () => { clear(body); load(); } })));
+        h('p', { text: err.message || t('checkout.form_failed') }),
+        h('button', { type: 'button', class: 'btn', text: t('app.try_again'), onclick: () => { clear(body); load(); } })));
     }
   }
 

@@ -5,13 +5,14 @@ import { h, icon } from '../dom.js';
 import { cartCount, onCartChange } from '../cart.js';
 import { hasNativeBack } from '../telegram.js';
 import { back, navigate } from '../router.js';
+import { t, tn } from '../i18n.js';
 
 function updateBadge(btn) {
   const n = cartCount();
   const badge = btn.querySelector('.badge');
   badge.textContent = n > 99 ? '99+' : String(n);
   badge.hidden = n === 0;
-  btn.setAttribute('aria-label', n ? `Cart, ${n} items` : 'Cart');
+  btn.setAttribute('aria-label', n ? t('common.cart_items', { items: tn('common.items', n) }) : t('common.cart'));
 }
 
 onCartChange(() => {
@@ -41,7 +42,7 @@ export function backButton() {
   return h('button', {
     type: 'button',
     class: 'icon-btn',
-    'aria-label': 'Back',
+    'aria-label': t('common.back'),
     'data-testid': 'back-button',
     onclick: () => back(),
   }, icon('back'));

@@ -4,6 +4,7 @@
 import { api } from '../api.js';
 import { h, icon, toast } from '../dom.js';
 import { openLink, haptic } from '../telegram.js';
+import { t, shopText } from '../i18n.js';
 
 // showConsent renders the prompt into container and resolves once the
 // consent is recorded.
@@ -19,7 +20,7 @@ export function showConsent(container, { link, shopName }) {
         haptic('success');
         resolve();
       } catch (err) {
-        toast(err.message || 'Could not save your consent. Try again.');
+        toast(err.message || t('consent.failed'));
       } finally {
         busy = false;
         button.disabled = false;
@@ -31,17 +32,18 @@ export function showConsent(container, { link, shopName }) {
       rel: 'noopener noreferrer',
       'data-testid': 'consent-link',
       id: 'consent-link',
-      text: 'privacy policy',
+      text: t('consent.policy'),
       onclick: (e) => openLink(a.href, e),
     });
     const button = h('button', {
       type: 'button', class: 'btn btn-primary btn-block', id: 'consent-accept', 'data-testid': 'consent-accept',
-      text: 'Accept and continue', onclick: accept,
+      text: shopText('consent_button'), onclick: accept,
     });
     container.append(h('section', { class: 'consent', id: 'consent', 'data-testid': 'consent', role: 'dialog', 'aria-labelledby': 'consent-title' },
       h('div', { class: 'success-mark' }, icon('shield')),
-      h('h1', { id: 'consent-title', text: shopName || 'Welcome' }),
-      h('p', {}, 'To continue, please read and accept our ', a, '. We use your Telegram name and your orders’ details to serve you.'),
+      h('h1', { id: 'consent-title', text: shopName || t('consent.welcome') }),
+      h('p', { 'data-testid': 'consent-text', text: shopText('consent_text') }),
+      h('p', {}, a),
       h('div', { class: 'consent-actions' }, button)));
   });
 }

@@ -9,7 +9,8 @@ import { track, EVENTS } from '../events.js';
 import { haptic } from '../telegram.js';
 import { navigate } from '../router.js';
 import { rememberProducts } from '../state.js';
-import { ratioHeight } from '../util.js';
+import { ratioHeight, formatPrice } from '../util.js';
+import { t } from '../i18n.js';
 
 // productImage renders a product's first image with its width and height
 // attributes and CSS aspect-ratio, lazily loaded; a placeholder of the
@@ -37,12 +38,12 @@ export function productImage(p, ratio, { lazy = true, className = '' } = {}) {
 export function quickAdd(p, source) {
   const qty = addToCart(p, 1);
   if (!qty) {
-    toast('The cart is full.');
+    toast(t('common.cart_full'));
     return;
   }
   haptic('impact');
   track(EVENTS.ADD_TO_CART, { product_id: p.id, quantity: 1, price: p.price, currency: p.currency, source });
-  toast(`Added: ${p.name}`);
+  toast(t('feed.added', { name: p.name }));
 }
 
 export function productCard(p, ratio, source) {
@@ -59,15 +60,15 @@ export function productCard(p, ratio, source) {
   },
   h('div', { class: 'card-media' },
     productImage(p, ratio),
-    p.in_stock ? null : h('span', { class: 'stock-out', text: 'Out of stock' })),
+    p.in_stock ? null : h('span', { class: 'stock-out', text: t('feed.out_of_stock') })),
   h('div', { class: 'card-body' },
-    h('div', { class: 'card-price', text: p.price_formatted }),
+    h('div', { class: 'card-price', text: formatPrice(p.price, p.currency) }),
     h('div', { class: 'card-name', 'data-testid': 'product-name', text: p.name })));
   if (p.in_stock) {
     card.querySelector('.card-media').append(h('button', {
       type: 'button',
       class: 'card-add',
-      'aria-label': `Add ${p.name} to the cart`,
+      'aria-label': t('feed.quick_add', { name: p.name }),
       'data-testid': 'quick-add',
       onclick: (e) => {
         e.preventDefault();
@@ -85,7 +86,7 @@ export function productCard(p, ratio, source) {
 export function createFeed(opts) {
   const grid = h('div', { class: 'grid', 'data-testid': 'product-grid', role: 'list' });
   const status = h('div', { class: 'feed-status', 'data-testid': 'feed-status', role: 'status' });
-  const moreBtn = h('button', { type: 'button', class: 'btn', 'data-testid': 'load-more', text: 'Show more', hidden: true });
+  const moreBtn = h('button', { type: 'button', class: 'btn', 'data-testid': 'load-more', text: t('feed.more'), hidden: true });
   const sentinel = h('div', { class: 'sentinel', 'aria-hidden': 'true' });
   const el = h('section', { class: 'feed', 'data-testid': 'feed' },
     opts.title ? h('h2', { class: 'block-title', text: opts.title }) : null,
@@ -105,7 +106,7 @@ export function createFeed(opts) {
     loading = true;
     const mySeq = seq;
     status.classList.remove('error');
-    status.textContent = page === 0 ? 'Loading…' : '';
+    status.textContent = page === 0 ? t('feed.loading') : '';
     if (page > 0) status.append(h('div', { class: 'spinner', style: { margin: '0 auto' } }));
     moreBtn.hidden = true;
     ctrl = new AbortController();
@@ -124,7 +125,7 @@ export function createFeed(opts) {
       for (const p of list) grid.append(productCard(p, ratio, opts.source));
       status.textContent = '';
       if (page === 1) {
-        if (!list.length) status.textContent = opts.emptyText ? opts.emptyText(q) : 'No products yet.';
+        if (!list.length) status.textContent = opts.emptyText ? opts.emptyText(q) : t('feed.empty');
         if (opts.onFirstPage) opts.onFirstPage(meta, q);
       }
       // Scrolling loads the next page; the button is for browsers
@@ -136,9 +137,9 @@ export function createFeed(opts) {
       if (err && err.name === 'AbortError') return;
       if (mySeq !== seq) return;
       status.classList.add('error');
-      status.textContent = err instanceof ApiError ? err.message : 'Something went wrong.';
+      status.textContent = err instanceof ApiError ? err.message : t('app.error');
       moreBtn.hidden = false;
-      moreBtn.textContent = 'Try again';
+      moreBtn.textContent = t('app.try_again');
       el.dataset.state = 'error';
     } finally {
       if (mySeq === seq) loading = false;
@@ -154,7 +155,7 @@ export function createFeed(opts) {
   }
 
   moreBtn.addEventListener('click', () => {
-    moreBtn.textContent = 'Show more';
+    moreBtn.textContent = t('feed.more');
     fetchPage();
   });
 

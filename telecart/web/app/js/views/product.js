@@ -10,6 +10,8 @@ import { navigate } from '../router.js';
 import { state, feedRatio, rememberProducts } from '../state.js';
 import { productImage } from './feed.js';
 import { appBar, cartButton } from './common.js';
+import { t } from '../i18n.js';
+import { formatPrice } from '../util.js';
 
 export function mountProduct({ params }) {
   const id = params[0];
@@ -25,7 +27,7 @@ export function mountProduct({ params }) {
     if (!product || !product.in_stock) return;
     const n = addToCart(product, qty);
     if (!n) {
-      toast('The cart is full.');
+      toast(t('common.cart_full'));
       return;
     }
     haptic('impact');
@@ -39,14 +41,14 @@ export function mountProduct({ params }) {
     const qty = cartQty(p.id);
     if (!qty) {
       return h('div', { class: 'product-actions' },
-        h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'add-to-cart', id: 'add-to-cart', text: 'Add to cart', onclick: () => add(1) }));
+        h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'add-to-cart', id: 'add-to-cart', text: t('product.add'), onclick: () => add(1) }));
     }
     return h('div', { class: 'product-actions' },
       h('div', { class: 'stepper', 'data-testid': 'product-stepper' },
-        h('button', { type: 'button', 'aria-label': 'One less', 'data-testid': 'qty-dec', onclick: () => { setQty(p.id, qty - 1); haptic('select'); } }, icon('minus')),
+        h('button', { type: 'button', 'aria-label': t('common.one_less'), 'data-testid': 'qty-dec', onclick: () => { setQty(p.id, qty - 1); haptic('select'); } }, icon('minus')),
         h('span', { class: 'qty', 'data-testid': 'qty', text: String(qty) }),
-        h('button', { type: 'button', 'aria-label': 'One more', 'data-testid': 'qty-inc', disabled: qty >= MAX_QTY, onclick: () => add(1) }, icon('plus'))),
-      h('span', { class: 'product-stock', text: 'In the cart' }));
+        h('button', { type: 'button', 'aria-label': t('common.one_more'), 'data-testid': 'qty-inc', disabled: qty >= MAX_QTY, onclick: () => add(1) }, icon('plus'))),
+      h('span', { class: 'product-stock', text: t('product.in_cart') }));
   }
 
   function mainButton() {
@@ -56,9 +58,9 @@ export function mountProduct({ params }) {
       return;
     }
     if (cartQty(product.id) > 0 || (!product.in_stock && cartCount() > 0)) {
-      setMainButton({ text: `Go to cart · ${cartTotal().formatted}`, onClick: () => navigate('/cart') });
+      setMainButton({ text: t('product.go_to_cart', { total: cartTotal().formatted }), onClick: () => navigate('/cart') });
     } else if (product.in_stock) {
-      setMainButton({ text: 'Add to cart', onClick: () => add(1) });
+      setMainButton({ text: t('product.add'), onClick: () => add(1) });
     } else {
       hideMainButton();
     }
@@ -77,8 +79,8 @@ export function mountProduct({ params }) {
       h('div', { class: 'product-media' }, productImage(p, feedRatio(), { lazy: false })),
       h('div', { class: 'product-info' },
         h('h2', { class: 'product-name', 'data-testid': 'product-title', text: p.name }),
-        h('div', { class: 'product-price', 'data-testid': 'product-price', text: p.price_formatted }),
-        h('div', { class: `product-stock${p.in_stock ? '' : ' out'}`, text: p.in_stock ? 'In stock' : 'Out of stock' }),
+        h('div', { class: 'product-price', 'data-testid': 'product-price', text: formatPrice(p.price, p.currency) }),
+        h('div', { class: `product-stock${p.in_stock ? '' : ' out'}`, text: p.in_stock ? t('product.in_stock') : t('product.out_of_stock') }),
         actions(),
         p.description ? h('p', { class: 'product-desc', text: p.description }) : null,
         attrs.length ? h('dl', { class: 'attrs' }, attrs.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })])) : null));
@@ -101,8 +103,8 @@ export function mountProduct({ params }) {
       if (!product) {
         clear(body);
         body.append(h('div', { class: 'empty', 'data-testid': 'product-error' },
-          h('p', { text: err instanceof ApiError && err.status === 404 ? 'This product is no longer available.' : (err.message || 'Something went wrong.') }),
-          h('button', { type: 'button', class: 'btn', text: 'Back to the shop', onclick: () => navigate('/', { replace: true }) })));
+          h('p', { text: err instanceof ApiError && err.status === 404 ? t('product.gone') : (err.message || t('app.error')) }),
+          h('button', { type: 'button', class: 'btn', text: t('product.back_to_shop'), onclick: () => navigate('/', { replace: true }) })));
       }
     }
   }

@@ -9,6 +9,7 @@ import { track, EVENTS } from '../events.js';
 import { debounce } from '../util.js';
 import { createFeed } from './feed.js';
 import { backButton } from './common.js';
+import { t } from '../i18n.js';
 
 const MAX_QUERY = 200; // the server's limit on q
 
@@ -18,8 +19,8 @@ export function mountSearch() {
     class: 'search-input',
     id: 'search-input',
     'data-testid': 'search-input',
-    placeholder: 'Search products',
-    'aria-label': 'Search products',
+    placeholder: t('search.placeholder'),
+    'aria-label': t('search.placeholder'),
     autocomplete: 'off',
     autocorrect: 'off',
     spellcheck: 'false',
@@ -31,7 +32,7 @@ export function mountSearch() {
     class: 'search-clear',
     id: 'search-clear',
     'data-testid': 'search-clear',
-    'aria-label': 'Clear',
+    'aria-label': t('search.clear'),
     hidden: true,
   }, icon('close'));
   const form = h('form', { class: 'searchbar glass', role: 'search', id: 'search-bar', 'data-testid': 'search-bar', action: '#' },
@@ -42,12 +43,12 @@ export function mountSearch() {
     aspectRatio: feedRatio(),
     perPage: feedBlocks()[0].per_page || '',
     source: 'search',
-    emptyText: (q) => `Nothing found for “${q}”.`,
+    emptyText: (q) => t('search.none', { q }),
     onFirstPage: (meta, q) => {
       if (q) track(EVENTS.SEARCH, { query: q, results: meta.total || 0 });
     },
   });
-  const hint = 'Type a product name or a word from its description.';
+  const hint = t('search.hint');
   const el = h('div', { class: 'page page-search', id: 'search', 'data-testid': 'search-page' }, form, feed.el);
 
   let lastQ = null;

@@ -1,0 +1,254 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/telecart-go/telecart/forms"
+	"github.com/telecart-go/telecart/internal/browsertest"
+	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/telecart"
+	"github.com/telecart-go/telecart/telegram"
+)
+
+// Browser tests of the storefront's languages: a buyer whose Telegram
+// language_code is ru sees no English string of the storefront's string
+// table, the shop's default texts or the checkout form's labels on any
+// screen; one whose language is de sees English.
+
+// i18nShopText collects the text a buyer sees: visible text nodes,
+// placeholders, accessible labels, the select's options, Telegram's main
+// button and the title. The host's own data (product names, descriptions,
+// attributes, the shop's name) is left out: it is in the host's language.
+const i18nShopText = `(() => {
+  const skip = '[data-testid=product-name], [data-testid=product-title], .product-desc, .attrs, .cart-item-name, [data-testid=shop-name], img';
+  const out = [];
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n; (n = walk.nextNode());) {
+    const el = n.parentElement;
+    if (!el || el.closest(skip) || el.closest('[hidden]') || !el.checkVisibility()) continue;
+    if (n.textContent.trim()) out.push(n.textContent.trim());
+  }
+  for (const el of document.querySelectorAll('[placeholder], [aria-label], select option')) {
+    if (el.closest(skip) || el.closest('[hidden]')) continue;
+    if (el.tagName === 'OPTION') out.push(el.textContent);
+    if (el.getAttribute('placeholder')) out.push(el.getAttribute('placeholder'));
+    if (el.getAttribute('aria-label')) out.push(el.getAttribute('aria-label'));
+  }
+  const mb = Telegram.WebApp.MainButton;
+  if (mb.isVisible) out.push(mb.text);
+  out.push(document.title);
+  return out.join('\n');
+})()`
+
+var i18nVar = regexp.MustCompile(`\{\w+\}`)
+
+// i18nPhrases splits texts at their {vars} and keeps the pieces that hold
+// a word of English (three Latin letters or more).
+func i18nPhrases(texts []string) []string {
+	word := regexp.MustCompile(`[A-Za-z]{3,}`)
+	var out []string
+	for _, s := range texts {
+		for _, p := range i18nVar.Split(s, -1) {
+			p = strings.TrimSpace(p)
+			if word.MatchString(p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// i18nInitData signs initData for a user with a language_code.
+func (a *appServer) i18nInitData(t *testing.T, userID int64, lang string) (initData, startParam string) {
+	t.Helper()
+	sp, err := a.s.TeleCart.StartParams().Encode(pulse.StartParam{CampaignID: "test", Source: "tg"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	initData = telegram.SignInitData(a.s.Config.BotToken, telegram.SignParams{
+		User:       &telegram.User{ID: userID, FirstName: "Browser", LanguageCode: lang, AllowsWriteToPM: true},
+		StartParam: sp,
+	}, time.Now())
+	return initData, sp
+}
+
+// i18nProductNames lists every product name, to cut from the seen text.
+func (a *appServer) i18nProductNames(t *testing.T, initData string) []string {
+	t.Helper()
+	var names []string
+	for page := 1; ; page++ {
+		var res struct {
+			Data []struct {
+				Name string `json:"name"`
+			} `json:"data"`
+			Meta struct {
+				Pages int `json:"pages"`
+			} `json:"meta"`
+		}
+		call(t, "GET", fmt.Sprintf("%s/api/products?per_page=50&page=%d", a.url, page), initData, "", nil, http.StatusOK, &res)
+		for _, p := range res.Data {
+			names = append(names, p.Name)
+		}
+		if page >= res.Meta.Pages {
+			return names
+		}
+	}
+}
+
+// Ensure a buyer whose Telegram language is Russian meets no English on
+// the consent, feed, product, cart, checkout (its messages included) and
+// success screens, and sees Russian numbers.
+func TestAppRussian(t *testing.T) {
+	a := appStart(t, nil)
+	a.appUpdateSettings(t, func(m map[string]any) { m["privacy_policy_link"] = "https://example.com/privacy" })
+	const userID = 4301
+	initData, sp := a.i18nInitData(t, userID, "ru")
+	var settings struct {
+		ShopName string `json:"shop_name"`
+	}
+	call(t, "GET", a.url+"/api/settings", initData, "", nil, http.StatusOK, &settings)
+	// The shop's name and the products' are the host's words, not the
+	// storefront's.
+	names := append(a.i18nProductNames(t, initData), settings.ShopName)
+	ctx := appBrowser(t, appFakeScript(t, appFake{InitData: initData, StartParam: sp, UserID: userID}))
+
+	appOpen(t, ctx, a.url)
+	table := appEval[[]string](t, ctx, `import('./js/i18n.js').then((m) => Object.values(m.STRINGS.en))`)
+	if len(table) < 50 {
+		t.Fatalf("the English string table has %d strings", len(table))
+	}
+	english := append([]string(nil), table...)
+	en := telecart.DefaultStorefrontTexts("en")
+	english = append(english, en.Greeting, en.ConsentText, en.ConsentButton, en.CheckoutTitle, en.CheckoutButton,
+		en.PlaceOrderButton, en.SuccessText, telecart.DefaultProductsFeed().Title)
+	for _, n := range forms.DefaultCheckout().Schema {
+		english = append(english, n.Label, n.Placeholder, n.Help)
+		for _, o := range n.Options {
+			english = append(english, o.Label)
+		}
+	}
+	phrases := i18nPhrases(english)
+
+	check := func(screen string, want ...string) {
+		t.Helper()
+		seen := appEval[string](t, ctx, i18nShopText)
+		for _, name := range names {
+			seen = strings.ReplaceAll(seen, name, "")
+		}
+		for _, p := range phrases {
+			if strings.Contains(seen, p) {
+				t.Errorf("%s: English %q shown in:\n%s", screen, p, seen)
+			}
+		}
+		for _, w := range want {
+			if !strings.Contains(seen, w) {
+				t.Errorf("%s: %q not shown in:\n%s", screen, w, seen)
+			}
+		}
+		browsertest.Screenshot(t, ctx, "ru_"+screen)
+	}
+	if lang := appEval[string](t, ctx, `document.documentElement.lang`); lang != "ru" {
+		t.Errorf("html lang = %q", lang)
+	}
+
+	appWait(t, ctx, "the consent prompt", `document.querySelector('[data-testid=consent]') !== null`)
+	ru := telecart.DefaultStorefrontTexts("ru")
+	check("consent", ru.ConsentText, ru.ConsentButton, "Политика конфиденциальности")
+	appClick(t, ctx, `[data-testid=consent-accept]`)
+
+	appWait(t, ctx, "the feed", `document.querySelectorAll('[data-testid=product-card]').length > 0`)
+	check("feed", "Товары", "Поиск товаров")
+
+	appClick(t, ctx, `[data-testid=product-card][data-product-id=p1]`)
+	appWait(t, ctx, "the product page", `document.querySelector('[data-testid=product-title]') !== null`)
+	check("product", "В корзину", "890,00\u00a0₽")
+	appClick(t, ctx, `[data-testid=add-to-cart]`)
+	appWait(t, ctx, "the stepper", `document.querySelector('[data-testid=product-stepper]') !== null`)
+	check("product_in_cart", "В корзине", "Перейти в корзину · 890,00\u00a0₽")
+
+	appEval[int](t, ctx, `Telegram.WebApp.MainButton.__click(), 0`)
+	appWait(t, ctx, "the cart", `document.querySelectorAll('[data-testid=cart-item]').length === 1`)
+	appClick(t, ctx, `[data-testid=cart-item] [data-testid=qty-inc]`)
+	appWait(t, ctx, "quantity 2", `document.querySelector('[data-testid=cart-item] [data-testid=qty]').textContent === '2'`)
+	check("cart", "Корзина", "Итого", "2 шт.", "Оформить заказ · 1\u00a0780,00\u00a0₽")
+
+	appEval[int](t, ctx, `Telegram.WebApp.MainButton.__click(), 0`)
+	appWait(t, ctx, "the checkout form", `document.querySelector('[data-testid=field-name]') !== null && Telegram.WebApp.MainButton.isVisible`)
+	check("checkout", "Оформление заказа", "Имя", "Ваше имя", "Доставка", "Курьер", "Самовывоз", "Необязательно; пришлём сюда чек.",
+		"Подтвердить заказ · 1\u00a0780,00\u00a0₽")
+	// The form's messages, from an empty submit and a short name.
+	appEval[int](t, ctx, `Telegram.WebApp.MainButton.__click(), 0`)
+	appWait(t, ctx, "the required messages", `!document.querySelector('[data-testid=error-name]').hidden`)
+	check("checkout_required", "Заполните поле «Имя».", "Заполните поле «Телефон».")
+	appDo(t, ctx, "typing a short name", chromedp.SendKeys(chromedp.CSS(`[data-testid=field-name]`), "Я"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=field-phone]`), "12ab5"))
+	appWait(t, ctx, "live messages", `document.querySelector('[data-testid=error-name]').textContent.includes('64')`)
+	check("checkout_errors", "«Имя»: от 2 до 64 символов.", "«Телефон»: неверный формат.")
+
+	appEval[int](t, ctx, `['name', 'phone'].forEach((n) => { document.querySelector('[data-testid=field-' + n + ']').value = ''; }), 0`)
+	appDo(t, ctx, "filling the form",
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=field-name]`), "Борис"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=field-phone]`), "+7 900 000-00-00"))
+	appWait(t, ctx, "no messages", `[...document.querySelectorAll('[data-testid^=error-]')].every((e) => e.hidden)`)
+	appEval[int](t, ctx, `Telegram.WebApp.MainButton.__click(), 0`)
+	appWait(t, ctx, "the success page", `document.querySelector('[data-testid=success-page]') !== null`)
+	month := []string{"января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"}[time.Now().Month()-1]
+	check("success", "Спасибо!", "оформлен", "1\u00a0780,00\u00a0₽", month, ru.SuccessText, "Продолжить покупки")
+
+	// The host hears the order in the form's own words.
+	orders, err := a.s.Orders.List(t.Context(), 10)
+	if err != nil || len(orders) != 1 {
+		t.Fatalf("orders %+v, %v", orders, err)
+	}
+	if !strings.Contains(orders[0].Comment, "Delivery: Courier") {
+		t.Errorf("the host's comment %q", orders[0].Comment)
+	}
+}
+
+// Ensure a buyer whose Telegram language the storefront does not speak
+// (de) gets English: the strings, the shop's texts, the form's labels and
+// English numbers, with no Russian anywhere.
+func TestAppEnglishFallback(t *testing.T) {
+	a := appStart(t, nil)
+	a.appUpdateSettings(t, func(m map[string]any) { m["privacy_policy_link"] = "https://example.com/privacy" })
+	const userID = 4302
+	initData, sp := a.i18nInitData(t, userID, "de")
+	ctx := appBrowser(t, appFakeScript(t, appFake{InitData: initData, StartParam: sp, UserID: userID}))
+	appOpen(t, ctx, a.url)
+	cyrillic := regexp.MustCompile(`\p{Cyrillic}`)
+	check := func(screen string, want ...string) {
+		t.Helper()
+		seen := appEval[string](t, ctx, i18nShopText)
+		if m := cyrillic.FindString(seen); m != "" {
+			t.Errorf("%s: Russian shown in:\n%s", screen, seen)
+		}
+		for _, w := range want {
+			if !strings.Contains(seen, w) {
+				t.Errorf("%s: %q not shown in:\n%s", screen, w, seen)
+			}
+		}
+	}
+	if lang := appEval[string](t, ctx, `document.documentElement.lang`); lang != "en" {
+		t.Errorf("html lang = %q", lang)
+	}
+	en := telecart.DefaultStorefrontTexts("en")
+	appWait(t, ctx, "the consent prompt", `document.querySelector('[data-testid=consent]') !== null`)
+	check("consent", en.ConsentText, en.ConsentButton, "Privacy policy")
+	appClick(t, ctx, `[data-testid=consent-accept]`)
+	appWait(t, ctx, "the feed", `document.querySelectorAll('[data-testid=product-card]').length > 0`)
+	check("feed", "Products", "Search products")
+	appClick(t, ctx, `[data-testid=product-card][data-product-id=p1] [data-testid=quick-add]`)
+	appDo(t, ctx, "opening the cart", chromedp.Navigate(a.url+"/app/#/cart"))
+	appWait(t, ctx, "the cart", `document.querySelectorAll('[data-testid=cart-item]').length === 1`)
+	check("cart", "Cart", "Total", "1 pc", "Checkout · ₽890.00")
+	appEval[int](t, ctx, `Telegram.WebApp.MainButton.__click(), 0`)
+	appWait(t, ctx, "the checkout form", `document.querySelector('[data-testid=field-name]') !== null && Telegram.WebApp.MainButton.isVisible`)
+	check("checkout", "Checkout", "Name", "Your name", "Delivery", "Courier", "Place order · ₽890.00")
+}

@@ -57,6 +57,10 @@ type Config struct {
 	// the one owner of the customers table. Required.
 	Customers *telegram.CustomerStore
 
+	// WebAppURL is the storefront's URL ({public-url}/app/), opened by a
+	// broadcast's button. Defaults to "": broadcasts have no button.
+	WebAppURL string
+
 	// GlobalRate is the most messages a second across all chats and all
 	// replicas sharing the database. Defaults to GlobalRateDefault (29).
 	GlobalRate float64

@@ -74,6 +74,9 @@ func (o *Outbox) loop() {
 	defer close(o.loopDone)
 	errs := 0
 	for o.soft.Err() == nil {
+		if _, err := o.EnqueueBroadcasts(o.soft); err != nil && o.soft.Err() == nil {
+			o.cfg.Logger.Warn("outbox: queueing broadcasts", "err", err)
+		}
 		n, wait, err := o.sendBatch(o.soft)
 		switch {
 		case o.soft.Err() != nil:
@@ -133,6 +136,9 @@ type Report struct {
 func (o *Outbox) SendOnce(ctx context.Context) (Report, error) {
 	var total Report
 	for ctx.Err() == nil {
+		if _, err := o.EnqueueBroadcasts(ctx); err != nil {
+			return total, err
+		}
 		rep, wait, err := o.sendBatchReport(ctx)
 		total.add(rep)
 		if err != nil {
@@ -518,7 +524,19 @@ func (o *Outbox) release(owner string, msgs []claimed, now time.Time) int {
 			return err
 		}
 		n, _ = res.RowsAffected()
-		return nil
+		if o.cfg.NoPacing {
+			return nil
+		}
+		// Their chats had nothing sent in those slots: they may have new ones
+		// at once rather than a chat interval later.
+		chats := make([]int64, len(msgs))
+		for i, c := range msgs {
+			chats[i] = c.msg.ChatID
+		}
+		_, err = o.db.Dialect.Builder().Update(o.chats).Set("not_before", o.db.Dialect.EncodeTime(now)).
+			Where(sq.Eq{"chat_id": chats}).Where(sq.Gt{"not_before": o.db.Dialect.EncodeTime(now)}).
+			RunWith(tx).ExecContext(ctx)
+		return err
 	})
 	if err != nil {
 		o.cfg.Logger.Warn("outbox: releasing messages (they are retried when their lease expires)", "err", err)

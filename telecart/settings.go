@@ -183,6 +183,11 @@ type Settings struct {
 	Blocks []Block `json:"blocks"`
 	// DisabledTasks names the scheduler tasks turned off ([a-z0-9_]{1,64}).
 	DisabledTasks []string `json:"disabled_tasks"`
+	// OwnerChat receives new-order notifications: a chat id (a group's is
+	// negative), or CHAT_ID:THREAD_ID for a forum topic; empty for none.
+	OwnerChat string `json:"owner_chat"`
+	// Notifications are the new-order notices' switches and templates.
+	Notifications Notifications `json:"notifications"`
 }
 
 // ProductsFeed returns the first products feed block, or
@@ -202,6 +207,7 @@ func (s Settings) clone() Settings {
 	c := s
 	c.Blocks = append([]Block(nil), s.Blocks...)
 	c.DisabledTasks = append([]string(nil), s.DisabledTasks...)
+	c.Notifications = s.Notifications.clone()
 	return c
 }
 
@@ -323,6 +329,12 @@ func (s Settings) normalize() (Settings, error) {
 		}
 	}
 	n.DisabledTasks = tasks
+
+	n.OwnerChat = strings.TrimSpace(n.OwnerChat)
+	if _, _, err := ParseOwnerChat(n.OwnerChat); err != nil {
+		fields["owner_chat"] = "Must be a chat id (a group's is negative), or CHAT_ID:THREAD_ID for a forum topic."
+	}
+	n.Notifications.validate(fields)
 
 	if len(fields) > 0 {
 		return Settings{}, tcerr.Fields("The settings are invalid.", fields)

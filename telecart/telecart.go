@@ -25,6 +25,8 @@ import (
 	"github.com/telecart-go/telecart/pulse"
 	"github.com/telecart-go/telecart/tcerr"
 	"github.com/telecart-go/telecart/telegram"
+	"github.com/telecart-go/telecart/telegram/botapi"
+	"github.com/telecart-go/telecart/telegram/outbox"
 )
 
 // Config configures a TeleCart. DB, Catalog, Orders, AdminAuth and BotToken
@@ -53,6 +55,12 @@ type Config struct {
 	BotToken string
 	// TelegramAPIURL is the Bot API server. Defaults to Telegram's.
 	TelegramAPIURL string
+	// PublicURL is the shop's public base URL: a broadcast's "Open shop"
+	// button opens PublicURL + "/app/". Defaults to "": no button.
+	PublicURL string
+	// Messages tunes the message outbox (pace, retries, lease); Bot,
+	// Customers, WebAppURL, OnDelivery, Logger and Now are TeleCart's.
+	Messages outbox.Config
 	// Pulse configures delivery: URL, APIKey and Secret are defaults the
 	// settings override; the rest tunes the sender. The sweep is the
 	// scheduler's pulse_sweep task, on Pulse.SweepSchedule (the settings'
@@ -111,6 +119,8 @@ type TeleCart struct {
 	settings   *SettingsStore
 	customers  *telegram.CustomerStore
 	messenger  *telegram.Messenger
+	botAPI     *botapi.Client
+	outbox     *outbox.Outbox
 	pulse      *pulse.Pulse
 	forms      *forms.Store
 	orders     *OrderService
@@ -222,8 +232,20 @@ func New(cfg Config) (*TeleCart, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
+	if tc.botAPI, err = botapi.New(botapi.Config{Token: cfg.BotToken, BaseURL: cfg.TelegramAPIURL, Logger: cfg.Logger}); err != nil {
+		return nil, fmt.Errorf("telecart: %w", err)
+	}
+	ocfg := cfg.Messages
+	ocfg.Bot, ocfg.Customers, ocfg.OnDelivery = tc.botAPI, tc.customers, tc.messageDelivered
+	ocfg.Logger, ocfg.Now = cfg.Logger, cfg.Now
+	if cfg.PublicURL != "" {
+		ocfg.WebAppURL = strings.TrimRight(cfg.PublicURL, "/") + "/app/"
+	}
+	if tc.outbox, err = outbox.New(cfg.DB, ocfg); err != nil {
+		return nil, fmt.Errorf("telecart: %w", err)
+	}
 	if tc.messenger, err = telegram.NewMessenger(telegram.MessengerConfig{
-		Store: tc.customers, Sender: tc.bot, Now: cfg.Now, Logger: cfg.Logger, OnSent: tc.trackMessage,
+		Store: tc.customers, Queue: messageQueue{tc.outbox}, Now: cfg.Now, Logger: cfg.Logger,
 	}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
@@ -234,6 +256,7 @@ func New(cfg Config) (*TeleCart, error) {
 		db: cfg.DB, catalog: cfg.Catalog, placer: cfg.Orders, directory: cfg.Customers,
 		customers: tc.customers, forms: tc.forms, pulse: tc.pulse,
 		attribution: tc.attribution(), now: cfg.Now, logger: cfg.Logger, onPlaced: tc.orderPlaced,
+		notify: tc.queueOrderNotices, notified: tc.outbox.Wake, settings: tc.settings,
 	}
 	if tc.stats, err = pulse.NewStatsCache(pulse.StatsCacheConfig{Pulse: tc.pulse, TTL: cfg.StatsTTL, Now: cfg.Now}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
@@ -262,7 +285,7 @@ func New(cfg Config) (*TeleCart, error) {
 		return nil, err
 	}
 	tc.migrations = append([]migrator.Source{
-		telegram.MigrationSource(), pulse.MigrationSource(), forms.MigrationSource(), MigrationSource(),
+		telegram.MigrationSource(), outbox.MigrationSource(), pulse.MigrationSource(), forms.MigrationSource(), MigrationSource(),
 	}, cfg.ExtraMigrations...)
 	return tc, nil
 }
@@ -362,8 +385,12 @@ func (tc *TeleCart) Start(ctx context.Context) error {
 	if err := tc.pulse.Start(ctx); err != nil {
 		return fmt.Errorf("telecart: starting Pulse: %w", err)
 	}
-	if err := tc.scheduler.Start(ctx); err != nil {
+	if err := tc.outbox.Start(ctx); err != nil {
 		_ = tc.pulse.Stop(ctx)
+		return fmt.Errorf("telecart: starting the message outbox: %w", err)
+	}
+	if err := tc.scheduler.Start(ctx); err != nil {
+		_ = errors.Join(tc.pulse.Stop(ctx), tc.outbox.Stop(ctx))
 		return fmt.Errorf("telecart: starting the scheduler: %w", err)
 	}
 	tc.started = true
@@ -384,7 +411,7 @@ func (tc *TeleCart) Stop(ctx context.Context) error {
 		return nil
 	}
 	tc.stopped = true
-	return errors.Join(tc.scheduler.Stop(ctx), tc.pulse.Stop(ctx))
+	return errors.Join(tc.scheduler.Stop(ctx), tc.outbox.Stop(ctx), tc.pulse.Stop(ctx))
 }
 
 // apply makes settings take effect without a restart.
@@ -394,6 +421,9 @@ func (tc *TeleCart) apply(s Settings) {
 			tc.logger.Error("telecart: applying the bot token from settings", "err", err)
 		}
 		if err := tc.bot.SetToken(s.BotToken); err != nil {
+			tc.logger.Error("telecart: applying the bot token from settings", "err", err)
+		}
+		if err := tc.botAPI.SetToken(s.BotToken); err != nil {
 			tc.logger.Error("telecart: applying the bot token from settings", "err", err)
 		}
 	}
@@ -429,12 +459,6 @@ func (tc *TeleCart) pulseAPIKey() string {
 // trackConsent tracks PRIVACY_CONSENT when a customer first consents.
 func (tc *TeleCart) trackConsent(ctx context.Context, c telegram.Customer) {
 	tc.trackServerEvent(ctx, pulse.EventPrivacyConsent, "consent:"+c.TrackingID, c, nil)
-}
-
-// trackMessage tracks MESSAGE_SENT after the admin messaged a customer.
-func (tc *TeleCart) trackMessage(ctx context.Context, c telegram.Customer, messageID int64) {
-	tc.trackServerEvent(ctx, pulse.EventMessageSent, fmt.Sprintf("message:%s:%d", c.TrackingID, messageID), c,
-		map[string]any{"message_id": messageID})
 }
 
 func (tc *TeleCart) trackServerEvent(ctx context.Context, name, key string, c telegram.Customer, payload any) {
@@ -484,6 +508,7 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	tc.formsH.RegisterAdminRoutes(admin)
 	tc.schedulerH.RegisterAdminRoutes(admin)
 	tc.pulseAdminH.RegisterAdminRoutes(admin)
+	(&MessagesHandler{outbox: tc.outbox, settings: tc.settings, logger: tc.logger}).RegisterAdminRoutes(admin)
 	(&DashboardHandler{service: tc.dashboard, logger: tc.logger}).RegisterAdminRoutes(admin)
 	if tc.logsH != nil {
 		tc.logsH.RegisterAdminRoutes(admin)

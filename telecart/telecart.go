@@ -237,7 +237,8 @@ func New(cfg Config) (*TeleCart, error) {
 	}
 	ocfg := cfg.Messages
 	ocfg.Bot, ocfg.Customers, ocfg.OnDelivery = tc.botAPI, tc.customers, tc.messageDelivered
-	ocfg.Logger, ocfg.Now = cfg.Logger, cfg.Now
+	// The outbox paces by the wall clock: Telegram counts in real seconds.
+	ocfg.Logger = cfg.Logger
 	if cfg.PublicURL != "" {
 		ocfg.WebAppURL = strings.TrimRight(cfg.PublicURL, "/") + "/app/"
 	}

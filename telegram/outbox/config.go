@@ -176,8 +176,8 @@ func (c Config) validate() error {
 		return errors.New("outbox: PrivateInterval, GroupInterval and SlotTolerance must not be negative")
 	case c.UnpacedBatch < 1 || c.UnpacedBatch > 10000:
 		return fmt.Errorf("outbox: UnpacedBatch must be between 1 and 10000, got %d", c.UnpacedBatch)
-	case c.Lease < 5*time.Second:
-		return fmt.Errorf("outbox: Lease must be at least 5s (longer than one sendMessage call), got %s", c.Lease)
+	case c.Lease < time.Second:
+		return fmt.Errorf("outbox: Lease must be at least 1s (a sendMessage call gets half of it), got %s", c.Lease)
 	case c.MaxAttempts < 1:
 		return fmt.Errorf("outbox: MaxAttempts must be at least 1, got %d", c.MaxAttempts)
 	case c.MaxAge <= 0:

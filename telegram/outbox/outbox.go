@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -126,7 +127,8 @@ type Outbox struct {
 	pace  string
 	bcast string
 
-	wake chan struct{}
+	wake      chan struct{}
+	sendNanos atomic.Int64 // moving average of one send, for spacing
 
 	lifeMu   sync.Mutex
 	started  bool

@@ -211,7 +211,9 @@ func (o *Outbox) sendBatchReport(ctx context.Context) (Report, time.Duration, er
 			rep.Released += o.release(b.owner, rest, now)
 			return rep, 0, nil
 		}
+		began := time.Now()
 		status, stop, err := o.send(b.owner, c.msg)
+		o.observe(time.Since(began))
 		switch status {
 		case StatusSent:
 			rep.Sent++
@@ -246,9 +248,10 @@ func (o *Outbox) claim(ctx context.Context) (*batch, error) {
 		Candidates: func(ctx context.Context, q migrator.Execer, now time.Time, lock string) ([]int64, error) {
 			limit := o.cfg.UnpacedBatch
 			start := now
+			spacing := o.spacing()
 			if !o.cfg.NoPacing {
 				start = maxTime(nextSlot, now)
-				limit = int(now.Add(horizon).Sub(start) / o.cfg.interval())
+				limit = int(now.Add(horizon).Sub(start) / spacing)
 				if limit <= 0 {
 					b.wait = start.Add(-horizon).Sub(now) + time.Millisecond
 					return nil, nil
@@ -263,7 +266,7 @@ func (o *Outbox) claim(ctx context.Context) (*batch, error) {
 			for i, m := range msgs {
 				slot := start
 				if !o.cfg.NoPacing {
-					slot = start.Add(time.Duration(i) * o.cfg.interval())
+					slot = start.Add(time.Duration(i) * spacing)
 				}
 				b.msgs = append(b.msgs, claimed{msg: m, slot: slot})
 				ids[i] = m.ID
@@ -370,7 +373,7 @@ func (o *Outbox) candidates(ctx context.Context, q migrator.Execer, now time.Tim
 // transaction.
 func (o *Outbox) movePace(ctx context.Context, q migrator.Execer, msgs []claimed, last time.Time) error {
 	d := o.db.Dialect
-	if _, err := q.ExecContext(ctx, "UPDATE "+o.pace+" SET next_slot = ? WHERE id = 1", d.EncodeTime(last.Add(o.cfg.interval()))); err != nil {
+	if _, err := q.ExecContext(ctx, "UPDATE "+o.pace+" SET next_slot = ? WHERE id = 1", d.EncodeTime(last.Add(o.spacing()))); err != nil {
 		return fmt.Errorf("outbox: claiming a batch: %w", err)
 	}
 	ins := d.Builder().Insert(o.chats).Columns("chat_id", "not_before")
@@ -529,6 +532,14 @@ func (o *Outbox) release(owner string, msgs []claimed, now time.Time) int {
 		}
 		// Their chats had nothing sent in those slots: they may have new ones
 		// at once rather than a chat interval later.
+		// Give the unused slots back, unless another claim came since.
+		first, after := msgs[0].slot, msgs[len(msgs)-1].slot.Add(o.spacing())
+		if first.After(now) {
+			if _, err := tx.ExecContext(ctx, "UPDATE "+o.pace+" SET next_slot = ? WHERE id = 1 AND next_slot <= ?",
+				o.db.Dialect.EncodeTime(first), o.db.Dialect.EncodeTime(after)); err != nil {
+				return err
+			}
+		}
 		chats := make([]int64, len(msgs))
 		for i, c := range msgs {
 			chats[i] = c.msg.ChatID
@@ -549,6 +560,25 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// observe keeps a moving average of how long sending one message takes
+// (the call and the record), so that a claim spaces its slots no closer
+// than this process can keep: slots it would miss would go back to the
+// queue, and a slow sender would send a few a second.
+func (o *Outbox) observe(d time.Duration) {
+	old := o.sendNanos.Load()
+	if old == 0 {
+		o.sendNanos.Store(int64(d))
+		return
+	}
+	o.sendNanos.Store(old + (int64(d)-old)/8)
+}
+
+// spacing is the time between this process's slots: the global interval,
+// or more when sending one message takes this process longer.
+func (o *Outbox) spacing() time.Duration {
+	return max(o.cfg.interval(), time.Duration(o.sendNanos.Load())*5/4)
 }
 
 // prefixed qualifies every column of a select list with p ("m.").

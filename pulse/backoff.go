@@ -1,8 +1,9 @@
 package pulse
 
 import (
-	"math/rand/v2"
 	"time"
+
+	"github.com/telecart-go/telecart/internal/queue"
 )
 
 // Backoff returns the wait before the next try after attempt counted
@@ -12,39 +13,19 @@ import (
 // collapses to nothing, so a failing server sees retries spread out and
 // growing; the random half keeps many senders from retrying in step.
 func Backoff(attempt int, base, maxDelay time.Duration, jitter float64) time.Duration {
-	if base <= 0 {
-		return 0
-	}
-	maxDelay = max(maxDelay, base)
-	d := base
-	for i := 1; i < attempt && d < maxDelay; i++ {
-		d *= 2
-	}
-	if d > maxDelay || d <= 0 { // d <= 0: overflow
-		d = maxDelay
-	}
-	switch {
-	case jitter < 0 || jitter != jitter: // NaN
-		jitter = 0
-	case jitter >= 1:
-		jitter = 1
-	}
-	half := d / 2
-	return half + time.Duration(float64(d-half)*jitter)
+	return queue.Backoff(attempt, base, maxDelay, jitter)
+}
+
+// retry is the configured retry policy, shared with the message outbox's.
+func (c Config) retry() queue.Retry {
+	return queue.Retry{Base: c.RetryBase, Max: c.RetryMax, MaxRetryAfter: c.MaxRetryAfter}
 }
 
 // backoff is Backoff with the configured base and cap and a random jitter.
-func (c Config) backoff(attempt int) time.Duration {
-	return Backoff(attempt, c.RetryBase, c.RetryMax, rand.Float64())
-}
+func (c Config) backoff(attempt int) time.Duration { return c.retry().Backoff(attempt) }
 
 // retryDelay is how long to wait after a transient failure: the backoff for
 // attempt, but never less than Retry-After clamped to MaxRetryAfter.
 func (c Config) retryDelay(attempt int, retryAfter time.Duration, hasRetryAfter bool) time.Duration {
-	d := c.backoff(attempt)
-	if hasRetryAfter {
-		retryAfter = min(retryAfter, c.MaxRetryAfter)
-		d = max(d, retryAfter)
-	}
-	return d
+	return c.retry().Delay(attempt, retryAfter, hasRetryAfter)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/telecart-go/telecart/internal/queue"
 	"github.com/telecart-go/telecart/migrator"
 )
 
@@ -23,7 +24,7 @@ const (
 	recheckDelay2 = time.Second
 	// releaseTimeout bounds the database work that must happen even when
 	// the caller's context is done: recording answers, releasing rows.
-	releaseTimeout = 10 * time.Second
+	releaseTimeout = queue.RecordTimeout
 	// stopReleaseWait is how long Stop waits, after cancelling in-flight
 	// requests at its deadline, for their rows to be released.
 	stopReleaseWait = 5 * time.Second
@@ -40,6 +41,7 @@ type Pulse struct {
 	db    migrator.DB
 	cfg   Config
 	table string
+	q     queue.Table // the shared claim, lease and record mechanism over table
 	// insertSQL is Track's INSERT, built once: only its arguments change.
 	insertSQL string
 
@@ -110,6 +112,7 @@ func New(db migrator.DB, cfg Config) (*Pulse, error) {
 		db:       db,
 		cfg:      cfg,
 		table:    db.Table(OutboxTable),
+		q:        queue.Table{DB: db, Name: db.Table(OutboxTable), Pkg: "pulse", Item: "event"},
 		wake:     make(chan struct{}, 1),
 		idle:     make(chan struct{}, 1),
 		stopDone: make(chan struct{}),

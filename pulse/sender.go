@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/telecart-go/telecart/internal/httpx"
+	"github.com/telecart-go/telecart/internal/queue"
 	"github.com/telecart-go/telecart/migrator"
 )
 
@@ -228,95 +229,33 @@ type outRow struct {
 // claimColumns are read by scanOutRow, in this order.
 const claimColumns = "id, idempotency_key, event, campaign_id, tracking_id, payload, occurred_at, created_at, attempts, batch_id, status"
 
-// claim leases the next batch: rows whose lease expired first, then
-// pending rows in due order, up to BatchSize and MaxBatchBytes. It returns
-// nil when nothing is due, and a batch without rows when another sender
-// won every candidate (SQLite only).
+// claim leases the next batch through the shared queue mechanism: rows
+// whose lease expired first, then pending rows in due order, up to
+// BatchSize and MaxBatchBytes. It returns nil when nothing is due, and a
+// batch without rows when another sender won every candidate (SQLite only).
 func (p *Pulse) claim(ctx context.Context) (*batch, error) {
-	if p.db.Dialect == migrator.MySQL {
-		return p.claimLocked(ctx)
-	}
-	return p.claimOptimistic(ctx)
-}
-
-// claimLocked is the MySQL/MariaDB claim: FOR UPDATE SKIP LOCKED in a short
-// READ COMMITTED transaction (no gap locks, so Track's inserts never wait
-// on it), so that several senders share the queue without waiting for each
-// other or taking the same rows.
-func (p *Pulse) claimLocked(ctx context.Context) (*batch, error) {
-	tx, err := p.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
-	if err != nil {
-		return nil, fmt.Errorf("pulse: claiming a batch: %w", err)
-	}
-	defer tx.Rollback()
-	now := p.cfg.Now() // once connected: what is due is judged as late as possible
-	cands, err := p.candidates(ctx, tx, now, p.db.Dialect.SkipLocked())
-	if err != nil || len(cands) == 0 {
+	var b *batch
+	won, _, err := p.q.Claim(ctx, p.cfg.Now, queue.Claim{
+		Candidates: func(ctx context.Context, q migrator.Execer, now time.Time, lock string) ([]int64, error) {
+			cands, err := p.candidates(ctx, q, now, lock)
+			if err != nil || len(cands) == 0 {
+				return nil, err
+			}
+			b = p.newBatch(cands, now)
+			return b.ids(), nil
+		},
+		Lease: func(_ context.Context, _ migrator.Execer, now time.Time) (sq.UpdateBuilder, error) {
+			return p.leaseUpdate(b), nil
+		},
+	})
+	if err != nil || b == nil {
 		return nil, err
 	}
-	b := p.newBatch(cands, now)
-	if _, err := p.leaseUpdate(b, now).Where(sq.Eq{"id": b.ids()}).RunWith(tx).ExecContext(ctx); err != nil {
-		return nil, fmt.Errorf("pulse: claiming a batch: %w", err)
+	ours := make(map[int64]bool, len(won))
+	for _, id := range won {
+		ours[id] = true
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("pulse: claiming a batch: %w", err)
-	}
-	p.logReclaimed(b)
-	return b, nil
-}
-
-// claimOptimistic is the SQLite claim. SQLite has one writer, so a claim
-// cannot collide with another; but a read-then-write transaction could fail
-// with SQLITE_BUSY when another process writes in between. So it reads the
-// candidates, then leases them in one UPDATE that checks again that each is
-// still claimable, and keeps the rows that UPDATE returned.
-func (p *Pulse) claimOptimistic(ctx context.Context) (*batch, error) {
-	// Hold one connection for both statements: with SQLite's single
-	// pooled connection, waiting for it (behind a host's transaction, say)
-	// comes before judging what is due.
-	conn, err := p.db.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("pulse: claiming a batch: %w", err)
-	}
-	defer conn.Close()
-	now := p.cfg.Now()
-	cands, err := p.candidates(ctx, conn, now, "")
-	if err != nil || len(cands) == 0 {
-		return nil, err
-	}
-	b := p.newBatch(cands, now)
-	at := p.db.Dialect.EncodeTime(now)
-	q, args, err := p.leaseUpdate(b, now).
-		Where(sq.Eq{"id": b.ids()}).
-		Where(sq.Or{
-			sq.And{p.statusIs(StatusPending), sq.LtOrEq{"next_attempt_at": at}},
-			sq.And{p.statusIs(StatusSending), sq.Lt{"lease_expires_at": at}},
-		}).
-		Suffix("RETURNING id").ToSql()
-	if err != nil {
-		return nil, fmt.Errorf("pulse: claiming a batch: %w", err)
-	}
-	// SQLite changes every row before RETURNING yields the first: reading
-	// them must not be cut short, or rows would be leased to nobody.
-	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
-	defer cancel()
-	rows, err := conn.QueryContext(uctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("pulse: claiming a batch: %w", err)
-	}
-	defer rows.Close()
-	won := map[int64]bool{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("pulse: claiming a batch: %w", err)
-		}
-		won[id] = true
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("pulse: claiming a batch: %w", err)
-	}
-	b.rows = slices.DeleteFunc(b.rows, func(r outRow) bool { return !won[r.id] })
+	b.rows = slices.DeleteFunc(b.rows, func(r outRow) bool { return !ours[r.id] })
 	p.logReclaimed(b)
 	return b, nil
 }
@@ -433,21 +372,8 @@ func (b *batch) ids() []int64 {
 	return ids
 }
 
-// statusIs is the guard "status = s" of statements that also pick rows by
-// id. On SQLite it is written "+status = ?": the unary plus keeps SQLite's
-// planner from walking a status index (reading every due row of a large
-// backlog on each claim, which made draining quadratic) instead of looking
-// up the ids by primary key. MySQL would read +status as a number, and
-// plans these by id anyway.
-func (p *Pulse) statusIs(status string) sq.Sqlizer {
-	if p.db.Dialect == migrator.SQLite {
-		return sq.Expr("+status = ?", status)
-	}
-	return sq.Eq{"status": status}
-}
-
 // leaseUpdate is the UPDATE that leases b's rows, without its WHERE.
-func (p *Pulse) leaseUpdate(b *batch, now time.Time) sq.UpdateBuilder {
+func (p *Pulse) leaseUpdate(b *batch) sq.UpdateBuilder {
 	d := p.db.Dialect
 	return d.Builder().Update(p.table).
 		Set("status", StatusSending).
@@ -711,39 +637,14 @@ func (p *Pulse) keepLease(b *batch, pt part, queue []part) (part, []part, error)
 	for _, q := range queue {
 		addIDs(q)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
-	defer cancel()
-	d := p.db.Dialect
 	until := now.Add(p.cfg.Lease)
-	res, err := d.Builder().Update(p.table).Set("lease_expires_at", d.EncodeTime(until)).
-		Where(sq.Eq{"id": ids}).Where(sq.Eq{"lease_owner": b.owner}).Where(p.statusIs(StatusSending)).
-		RunWith(p.db.DB).ExecContext(ctx)
+	ours, err := p.q.Renew(b.owner, ids, until)
 	if err != nil {
-		return pt, queue, fmt.Errorf("pulse: renewing a lease: %w", err)
+		return pt, queue, err
 	}
 	b.leaseUntil = until
-	if n, err := res.RowsAffected(); err == nil && int(n) == len(ids) {
+	if len(ours) == len(ids) {
 		return pt, queue, nil
-	}
-	// Fewer rows changed: some are no longer ours (or, on MySQL, the
-	// expiry did not change). Keep the ones still ours.
-	rows, err := d.Builder().Select("id").From(p.table).
-		Where(sq.Eq{"id": ids}).Where(sq.Eq{"lease_owner": b.owner}).Where(p.statusIs(StatusSending)).
-		RunWith(p.db.DB).QueryContext(ctx)
-	if err != nil {
-		return pt, queue, fmt.Errorf("pulse: renewing a lease: %w", err)
-	}
-	defer rows.Close()
-	ours := map[int64]bool{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return pt, queue, fmt.Errorf("pulse: renewing a lease: %w", err)
-		}
-		ours[id] = true
-	}
-	if err := rows.Err(); err != nil {
-		return pt, queue, fmt.Errorf("pulse: renewing a lease: %w", err)
 	}
 	if len(ours) < len(ids) {
 		p.cfg.Logger.Warn("pulse: lost the lease of events to another sender", "batch_id", b.id, "events", len(ids)-len(ours))
@@ -930,36 +831,27 @@ func (p *Pulse) apply(owner string, set changeSet) (SendReport, error) {
 		return SendReport{}, nil
 	}
 	var rep SendReport
-	var err error
-	for try := 1; try <= 3; try++ { // a deadlock between senders is retried
-		if rep, err = p.applyTx(owner, set); err == nil {
-			return rep, nil
-		}
-		time.Sleep(time.Duration(try) * 20 * time.Millisecond)
-	}
-	err = fmt.Errorf("pulse: recording delivery results (the events stay leased and are retried when the lease expires): %w", err)
-	p.cfg.Logger.Error(err.Error())
-	p.recordError(err.Error())
-	return SendReport{}, err
-}
-
-func (p *Pulse) applyTx(owner string, set changeSet) (SendReport, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
-	defer cancel()
-	tx, err := p.db.BeginTx(ctx, nil)
+	err := p.q.Record(func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		rep, err = p.applyTx(ctx, tx, owner, set)
+		return err
+	})
 	if err != nil {
+		err = fmt.Errorf("pulse: recording delivery results (the events stay leased and are retried when the lease expires): %w", err)
+		p.cfg.Logger.Error(err.Error())
+		p.recordError(err.Error())
 		return SendReport{}, err
 	}
-	defer tx.Rollback()
+	return rep, nil
+}
+
+func (p *Pulse) applyTx(ctx context.Context, tx *sql.Tx, owner string, set changeSet) (SendReport, error) {
 	d := p.db.Dialect
 	var rep SendReport
 	for _, c := range set.order {
 		ids := set.ids[c]
 		slices.Sort(ids) // one lock order for every sender
-		u := d.Builder().Update(p.table).
-			Set("status", c.status).
-			Set("lease_owner", nil).
-			Set("lease_expires_at", nil)
+		u := p.q.Release(c.status)
 		if c.countAttempt {
 			u = u.Set("attempts", sq.Expr("attempts + 1"))
 		}
@@ -975,8 +867,7 @@ func (p *Pulse) applyTx(owner string, set changeSet) (SendReport, error) {
 		if !c.sentAt.IsZero() {
 			u = u.Set("sent_at", d.EncodeTime(c.sentAt))
 		}
-		res, err := u.Where(sq.Eq{"id": ids}).Where(sq.Eq{"lease_owner": owner}).Where(p.statusIs(StatusSending)).
-			RunWith(tx).ExecContext(ctx)
+		res, err := p.q.Guard(u, owner, ids).RunWith(tx).ExecContext(ctx)
 		if err != nil {
 			return SendReport{}, err
 		}
@@ -999,9 +890,6 @@ func (p *Pulse) applyTx(owner string, set changeSet) (SendReport, error) {
 			rep.Released += int(n)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return SendReport{}, err
-	}
 	return rep, nil
 }
 
@@ -1021,21 +909,4 @@ func nullInt(n int) any {
 
 // nextDue returns the earliest time a row falls due: a pending row's
 // next_attempt_at or a sending row's lease expiry. false: none.
-func (p *Pulse) nextDue(ctx context.Context) (time.Time, bool, error) {
-	var best time.Time
-	found := false
-	for _, s := range []struct{ status, column string }{
-		{StatusPending, "next_attempt_at"},
-		{StatusSending, "lease_expires_at"},
-	} {
-		var t *time.Time
-		q := "SELECT MIN(" + s.column + ") FROM " + p.table + " WHERE status = ?"
-		if err := p.db.QueryRowContext(ctx, q, s.status).Scan(migrator.ScanNullTime(&t)); err != nil {
-			return time.Time{}, false, fmt.Errorf("pulse: finding the next due event: %w", err)
-		}
-		if t != nil && (!found || t.Before(best)) {
-			best, found = *t, true
-		}
-	}
-	return best, found, nil
-}
+func (p *Pulse) nextDue(ctx context.Context) (time.Time, bool, error) { return p.q.NextDue(ctx) }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/telecart-go/telecart/pulse"
 	"github.com/telecart-go/telecart/telegram"
+	"github.com/telecart-go/telecart/telegram/outbox"
 )
 
 // Hooks let a host observe what TeleCart does without polling: orders,
@@ -30,6 +31,12 @@ type Hooks struct {
 	// PulseDelivery is called for every batch the Pulse sender claimed,
 	// after its outcome is stored (pulse.Config.OnDelivery).
 	PulseDelivery func(pulse.DeliveryReport)
+
+	// MessageDelivery is called after the outcome of every attempt to send
+	// a message of the outbox is stored (sent, failed, or to be retried),
+	// on the outbox's sender goroutine, outside every transaction
+	// (outbox.Config.OnDelivery): it must not block.
+	MessageDelivery func(outbox.Delivery)
 
 	// PulseState is called when Pulse sending pauses because the Pulse
 	// API refused the credentials, and when it resumes

@@ -79,6 +79,11 @@ type OrderService struct {
 	onPlaced    func(context.Context, OrderPlaced) // after the commit
 	// orderURLTemplate is Config.OrderURL, the host's link to an order.
 	orderURLTemplate string
+	// notify queues the order's notices in its transaction; notified wakes
+	// their sender after the commit.
+	notify   func(ctx context.Context, tx *sql.Tx, s Settings, orderID string, c telegram.Customer, o NewOrder, at time.Time) error
+	notified func()
+	settings *SettingsStore
 }
 
 // PlaceOrder validates req, prices it from the catalog and places it for the
@@ -129,7 +134,15 @@ func (s *OrderService) PlaceOrder(ctx context.Context, d telegram.InitData, req 
 	}
 	now := s.now().UTC()
 	campaign := s.attribution.CampaignFor(d, customer, now)
-	res, err := s.place(ctx, req.OrderKey, customer, order, campaign, now)
+	// The settings are read before the order's transaction: with SQLite's
+	// one connection, a read inside it would wait for itself.
+	var settings Settings
+	if s.notify != nil {
+		if settings, err = s.settings.Get(ctx); err != nil {
+			return OrderResult{}, fmt.Errorf("telecart: reading the notification settings: %w", err)
+		}
+	}
+	res, err := s.place(ctx, req.OrderKey, customer, order, campaign, now, settings)
 	if err != nil {
 		// A concurrent request with the same key won the unique index.
 		if prev, ok, lerr := s.existing(ctx, d.User.ID, req.OrderKey); lerr == nil && ok {
@@ -138,6 +151,9 @@ func (s *OrderService) PlaceOrder(ctx context.Context, d telegram.InitData, req 
 		return OrderResult{}, err
 	}
 	s.pulse.Wake()
+	if s.notified != nil {
+		s.notified()
+	}
 	if s.onPlaced != nil {
 		s.onPlaced(ctx, OrderPlaced{OrderID: res.OrderID, OrderKey: req.OrderKey, MetaID: res.metaID, Order: order,
 			Customer: customer, CampaignID: campaign, PlacedAt: now})
@@ -146,7 +162,7 @@ func (s *OrderService) PlaceOrder(ctx context.Context, d telegram.InitData, req 
 }
 
 // place runs the order's transaction.
-func (s *OrderService) place(ctx context.Context, key string, c telegram.Customer, o NewOrder, campaign string, now time.Time) (res OrderResult, err error) {
+func (s *OrderService) place(ctx context.Context, key string, c telegram.Customer, o NewOrder, campaign string, now time.Time, settings Settings) (res OrderResult, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return res, fmt.Errorf("telecart: beginning order transaction: %w", err)
@@ -231,6 +247,11 @@ func (s *OrderService) place(ctx context.Context, key string, c telegram.Custome
 			"items": items},
 	}); err != nil {
 		return res, fmt.Errorf("telecart: tracking ORDER_CREATED: %w", err)
+	}
+	if s.notify != nil {
+		if err = s.notify(ctx, tx, settings, placed.ID, c, o, now); err != nil {
+			return res, fmt.Errorf("telecart: queueing the order's notices: %w", err)
+		}
 	}
 	if err = tx.Commit(); err != nil {
 		return res, fmt.Errorf("telecart: committing order: %w", err)

@@ -192,6 +192,11 @@ type Settings struct {
 	// language (one of StorefrontLanguages). A text left empty, or a
 	// language left out, shows DefaultStorefrontTexts.
 	StorefrontTexts map[string]StorefrontTexts `json:"storefront_texts"`
+	// OwnerChat receives new-order notifications: a chat id (a group's is
+	// negative), or CHAT_ID:THREAD_ID for a forum topic; empty for none.
+	OwnerChat string `json:"owner_chat"`
+	// Notifications are the new-order notices' switches and templates.
+	Notifications Notifications `json:"notifications"`
 }
 
 // StorefrontTexts are the shop's own words in the storefront in one
@@ -319,6 +324,7 @@ func (s Settings) clone() Settings {
 		c.Blocks[i].Titles = maps.Clone(c.Blocks[i].Titles)
 	}
 	c.StorefrontTexts = maps.Clone(s.StorefrontTexts)
+	c.Notifications = s.Notifications.clone()
 	return c
 }
 
@@ -461,6 +467,12 @@ func (s Settings) normalize() (Settings, error) {
 		}
 	}
 	n.DisabledTasks = tasks
+
+	n.OwnerChat = strings.TrimSpace(n.OwnerChat)
+	if _, _, err := ParseOwnerChat(n.OwnerChat); err != nil {
+		fields["owner_chat"] = "Must be a chat id (a group's is negative), or CHAT_ID:THREAD_ID for a forum topic."
+	}
+	n.Notifications.validate(fields)
 
 	if len(fields) > 0 {
 		return Settings{}, tcerr.Fields("The settings are invalid.", fields)

@@ -25,6 +25,8 @@ import (
 	"github.com/telecart-go/telecart/pulse"
 	"github.com/telecart-go/telecart/tcerr"
 	"github.com/telecart-go/telecart/telegram"
+	"github.com/telecart-go/telecart/telegram/botapi"
+	"github.com/telecart-go/telecart/telegram/outbox"
 )
 
 // Config configures a TeleCart. DB, Catalog, Orders, AdminAuth and BotToken
@@ -59,6 +61,12 @@ type Config struct {
 	BotToken string
 	// TelegramAPIURL is the Bot API server. Defaults to Telegram's.
 	TelegramAPIURL string
+	// PublicURL is the shop's public base URL: a broadcast's "Open shop"
+	// button opens PublicURL + "/app/". Defaults to "": no button.
+	PublicURL string
+	// Messages tunes the message outbox (pace, retries, lease); Bot,
+	// Customers, WebAppURL, OnDelivery, Logger and Now are TeleCart's.
+	Messages outbox.Config
 	// Pulse configures delivery: URL, APIKey and Secret are defaults the
 	// settings override; the rest tunes the sender. The sweep is the
 	// scheduler's pulse_sweep task, on Pulse.SweepSchedule (the settings'
@@ -118,6 +126,8 @@ type TeleCart struct {
 	location   atomic.Pointer[time.Location] // the shop's time zone, last loaded
 	customers  *telegram.CustomerStore
 	messenger  *telegram.Messenger
+	botAPI     *botapi.Client
+	outbox     *outbox.Outbox
 	pulse      *pulse.Pulse
 	forms      *forms.Store
 	orders     *OrderService
@@ -232,8 +242,21 @@ func New(cfg Config) (*TeleCart, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
+	if tc.botAPI, err = botapi.New(botapi.Config{Token: cfg.BotToken, BaseURL: cfg.TelegramAPIURL, Logger: cfg.Logger}); err != nil {
+		return nil, fmt.Errorf("telecart: %w", err)
+	}
+	ocfg := cfg.Messages
+	ocfg.Bot, ocfg.Customers, ocfg.OnDelivery = tc.botAPI, tc.customers, tc.messageDelivered
+	// The outbox paces by the wall clock: Telegram counts in real seconds.
+	ocfg.Logger = cfg.Logger
+	if cfg.PublicURL != "" {
+		ocfg.WebAppURL = strings.TrimRight(cfg.PublicURL, "/") + "/app/"
+	}
+	if tc.outbox, err = outbox.New(cfg.DB, ocfg); err != nil {
+		return nil, fmt.Errorf("telecart: %w", err)
+	}
 	if tc.messenger, err = telegram.NewMessenger(telegram.MessengerConfig{
-		Store: tc.customers, Sender: tc.bot, Now: cfg.Now, Logger: cfg.Logger, OnSent: tc.trackMessage,
+		Store: tc.customers, Queue: messageQueue{tc.outbox}, Now: cfg.Now, Logger: cfg.Logger,
 	}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
@@ -245,6 +268,7 @@ func New(cfg Config) (*TeleCart, error) {
 		customers: tc.customers, forms: tc.forms, pulse: tc.pulse,
 		attribution: tc.attribution(), now: cfg.Now, logger: cfg.Logger, onPlaced: tc.orderPlaced,
 		orderURLTemplate: cfg.OrderURL,
+		notify: tc.queueOrderNotices, notified: tc.outbox.Wake, settings: tc.settings,
 	}
 	if tc.stats, err = pulse.NewStatsCache(pulse.StatsCacheConfig{Pulse: tc.pulse, TTL: cfg.StatsTTL, Now: cfg.Now}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
@@ -273,7 +297,7 @@ func New(cfg Config) (*TeleCart, error) {
 		return nil, err
 	}
 	tc.migrations = append([]migrator.Source{
-		telegram.MigrationSource(), pulse.MigrationSource(), forms.MigrationSource(), MigrationSource(),
+		telegram.MigrationSource(), outbox.MigrationSource(), pulse.MigrationSource(), forms.MigrationSource(), MigrationSource(),
 	}, cfg.ExtraMigrations...)
 	return tc, nil
 }
@@ -373,8 +397,12 @@ func (tc *TeleCart) Start(ctx context.Context) error {
 	if err := tc.pulse.Start(ctx); err != nil {
 		return fmt.Errorf("telecart: starting Pulse: %w", err)
 	}
-	if err := tc.scheduler.Start(ctx); err != nil {
+	if err := tc.outbox.Start(ctx); err != nil {
 		_ = tc.pulse.Stop(ctx)
+		return fmt.Errorf("telecart: starting the message outbox: %w", err)
+	}
+	if err := tc.scheduler.Start(ctx); err != nil {
+		_ = errors.Join(tc.pulse.Stop(ctx), tc.outbox.Stop(ctx))
 		return fmt.Errorf("telecart: starting the scheduler: %w", err)
 	}
 	tc.started = true
@@ -395,7 +423,7 @@ func (tc *TeleCart) Stop(ctx context.Context) error {
 		return nil
 	}
 	tc.stopped = true
-	return errors.Join(tc.scheduler.Stop(ctx), tc.pulse.Stop(ctx))
+	return errors.Join(tc.scheduler.Stop(ctx), tc.outbox.Stop(ctx), tc.pulse.Stop(ctx))
 }
 
 // apply makes settings take effect without a restart.
@@ -405,6 +433,9 @@ func (tc *TeleCart) apply(s Settings) {
 			tc.logger.Error("telecart: applying the bot token from settings", "err", err)
 		}
 		if err := tc.bot.SetToken(s.BotToken); err != nil {
+			tc.logger.Error("telecart: applying the bot token from settings", "err", err)
+		}
+		if err := tc.botAPI.SetToken(s.BotToken); err != nil {
 			tc.logger.Error("telecart: applying the bot token from settings", "err", err)
 		}
 	}
@@ -440,12 +471,6 @@ func (tc *TeleCart) pulseAPIKey() string {
 // trackConsent tracks PRIVACY_CONSENT when a customer first consents.
 func (tc *TeleCart) trackConsent(ctx context.Context, c telegram.Customer) {
 	tc.trackServerEvent(ctx, pulse.EventPrivacyConsent, "consent:"+c.TrackingID, c, nil)
-}
-
-// trackMessage tracks MESSAGE_SENT after the admin messaged a customer.
-func (tc *TeleCart) trackMessage(ctx context.Context, c telegram.Customer, messageID int64) {
-	tc.trackServerEvent(ctx, pulse.EventMessageSent, fmt.Sprintf("message:%s:%d", c.TrackingID, messageID), c,
-		map[string]any{"message_id": messageID})
 }
 
 func (tc *TeleCart) trackServerEvent(ctx context.Context, name, key string, c telegram.Customer, payload any) {
@@ -495,6 +520,7 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	tc.formsH.RegisterAdminRoutes(admin)
 	tc.schedulerH.RegisterAdminRoutes(admin)
 	tc.pulseAdminH.RegisterAdminRoutes(admin)
+	(&MessagesHandler{outbox: tc.outbox, settings: tc.settings, logger: tc.logger}).RegisterAdminRoutes(admin)
 	(&DashboardHandler{service: tc.dashboard, logger: tc.logger}).RegisterAdminRoutes(admin)
 	(&OrdersHandler{service: tc.orders, logger: tc.logger}).RegisterAdminRoutes(admin)
 	if tc.logsH != nil {

@@ -172,8 +172,8 @@ type sendMessageRequest struct {
 }
 
 // handleSendMessage handles POST /admin/api/customers/{id}/messages with
-// {"text": "..."}: it answers {"message_id": n} once Telegram took the
-// message.
+// {"text": "..."}: with a message outbox it answers 202 with the queued
+// message; otherwise {"message_id": n} once Telegram took it.
 func (h *CustomersHandler) handleSendMessage(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
 	if err != nil || id <= 0 {
@@ -188,6 +188,17 @@ func (h *CustomersHandler) handleSendMessage(w http.ResponseWriter, r *http.Requ
 	if h.messenger == nil {
 		h.writeError(w, r, tcerr.Errorf(tcerr.Unavailable, "bot_not_configured",
 			"No Telegram bot is configured; set the bot token in the settings."))
+		return
+	}
+	if h.messenger.cfg.Queue != nil {
+		// The message outbox sends it in the background: 202 with the
+		// queued message, whose status the messages list follows.
+		q, err := h.messenger.Queue(r.Context(), id, req.Text)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		httpx.WriteJSON(w, http.StatusAccepted, q)
 		return
 	}
 	res, err := h.messenger.Send(r.Context(), id, req.Text)

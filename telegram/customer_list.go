@@ -624,3 +624,57 @@ func (s *CustomerStore) query(ctx context.Context, b sq.SelectBuilder) ([]Custom
 	}
 	return list, nil
 }
+
+// Recipient is a customer a message can be sent to: their id, their chat
+// (a private chat's id is the user's), and their language.
+type Recipient struct {
+	CustomerID     int64
+	TelegramUserID int64
+	LanguageCode   string
+}
+
+// messageable is the condition of a customer the bot can write to: they
+// allowed it and have not blocked it.
+var messageable = sq.Eq{"allows_write_to_pm": 1, "bot_blocked": 0}
+
+// Recipients returns up to limit customers with an id above afterID, in id
+// order, who match q's search and filters (its page and sort are ignored)
+// and can be messaged: the broadcasts' recipients, read in chunks. Errors
+// are *tcerr.Error 400 for a bad query.
+func (s *CustomerStore) Recipients(ctx context.Context, q ListQuery, afterID int64, limit int) ([]Recipient, error) {
+	p, err := q.plan(s.db.Dialect)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Dialect.Builder().Select("id", "telegram_user_id", "language_code").From(s.table).
+		Where(p.where).Where(messageable).Where(sq.Gt{"id": afterID}).
+		OrderBy("id").Limit(uint64(max(limit, 1))).
+		RunWith(s.db.DB).QueryContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: listing recipients: %w", err)
+	}
+	defer rows.Close()
+	var list []Recipient
+	for rows.Next() {
+		var r Recipient
+		if err := rows.Scan(&r.CustomerID, &r.TelegramUserID, &r.LanguageCode); err != nil {
+			return nil, fmt.Errorf("telegram: listing recipients: %w", err)
+		}
+		list = append(list, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("telegram: listing recipients: %w", err)
+	}
+	return list, nil
+}
+
+// CountRecipients counts the customers Recipients would return from the
+// start.
+func (s *CustomerStore) CountRecipients(ctx context.Context, q ListQuery) (int64, error) {
+	p, err := q.plan(s.db.Dialect)
+	if err != nil {
+		return 0, err
+	}
+	p.where = append(p.where, messageable)
+	return s.count(ctx, p)
+}

@@ -21,12 +21,33 @@ type MessageSender interface {
 	Send(ctx context.Context, p SendMessageParams) (Message, error)
 }
 
+// MessageQueue queues a message to a customer for the background sender:
+// the durable message outbox (telegram/outbox), which paces, retries and
+// records it.
+type MessageQueue interface {
+	QueueToCustomer(ctx context.Context, c Customer, text string) (QueuedMessage, error)
+}
+
+// QueuedMessage is a message stored in the outbox, as the admin API answers
+// it: sent later, in the background.
+type QueuedMessage struct {
+	ID         int64     `json:"id"`
+	Status     string    `json:"status"`
+	CustomerID int64     `json:"customer_id"`
+	ChatID     int64     `json:"chat_id"`
+	Text       string    `json:"text"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
 // MessengerConfig configures a Messenger.
 type MessengerConfig struct {
 	// Store is where customers are looked up and marked unreachable.
 	// Required.
 	Store *CustomerStore
-	// Sender sends the messages: the *Bot made by NewBot. Required.
+	// Queue, when set, takes the messages instead of Sender: Queue then
+	// stores them and answers at once. Set one of Queue and Sender.
+	Queue MessageQueue
+	// Sender sends the messages synchronously: the *Bot made by NewBot.
 	Sender MessageSender
 	// Now is the clock for bot_blocked_at. Defaults to the store's clock.
 	Now func() time.Time
@@ -65,8 +86,8 @@ func NewMessenger(cfg MessengerConfig) (*Messenger, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("telegram: MessengerConfig.Store is nil; pass the store made by NewCustomerStore")
 	}
-	if cfg.Sender == nil {
-		return nil, errors.New("telegram: MessengerConfig.Sender is nil; pass the *Bot made by NewBot")
+	if cfg.Sender == nil && cfg.Queue == nil {
+		return nil, errors.New("telegram: MessengerConfig.Sender is nil, and so is Queue; pass the message outbox as Queue")
 	}
 	if cfg.MarkTimeout < 0 {
 		return nil, errors.New("telegram: MessengerConfig.MarkTimeout must not be negative")
@@ -123,6 +144,33 @@ func (m *Messenger) Send(ctx context.Context, customerID int64, text string) (Me
 		m.cfg.OnSent(ctx, c, msg.MessageID)
 	}
 	return MessageResult{MessageID: msg.MessageID}, nil
+}
+
+// Queue checks the message and the customer as Send does, without calling
+// Telegram, and hands the message to the configured Queue. Errors:
+// ErrMessageEmpty, ErrMessageTooLong, ErrCustomerNotFound,
+// ErrRecipientUnreachable, ErrWriteNotAllowed, and the queue's.
+func (m *Messenger) Queue(ctx context.Context, customerID int64, text string) (QueuedMessage, error) {
+	if m.cfg.Queue == nil {
+		return QueuedMessage{}, errors.New("telegram: Messenger.Queue without MessengerConfig.Queue")
+	}
+	if strings.TrimSpace(text) == "" {
+		return QueuedMessage{}, ErrMessageEmpty
+	}
+	if utf8.RuneCountInString(text) > MaxMessageLength {
+		return QueuedMessage{}, ErrMessageTooLong
+	}
+	c, err := m.store.Get(ctx, customerID)
+	if err != nil {
+		return QueuedMessage{}, err
+	}
+	if c.BotBlocked {
+		return QueuedMessage{}, &unreachableError{customer: c}
+	}
+	if !c.AllowsWriteToPM {
+		return QueuedMessage{}, fmt.Errorf("%w (customer %d)", ErrWriteNotAllowed, c.ID)
+	}
+	return m.cfg.Queue.QueueToCustomer(ctx, c, text)
 }
 
 // markUnreachable records Telegram's refusal. Telegram has answered by now,

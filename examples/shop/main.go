@@ -72,6 +72,7 @@ flags (each also read from its variable; the flag wins):
   -pulse-url URL           TELECART_PULSE_URL          Pulse API (the built-in reference receiver)
   -pulse-api-key K         TELECART_PULSE_API_KEY      Pulse API key, also the ETL key (random, printed)
   -pulse-secret S          TELECART_PULSE_SECRET       Pulse signing secret (random)
+  -owner-chat ID           TELECART_OWNER_CHAT chat receiving new-order notices (CHAT_ID or CHAT_ID:THREAD_ID)
   -start-param-secret S    TELECART_START_PARAM_SECRET signs campaign links (generated once, kept in the database)
   -dev                     TELECART_DEV                sign a demo initData for plain browsers
   -pulse-retry-base D      TELECART_PULSE_RETRY_BASE   first retry delay (1s)

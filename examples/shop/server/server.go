@@ -58,6 +58,7 @@ type Config struct {
 	PulseAPIKey      string
 	PulseSecret      string
 	StartParamSecret string // empty: generated once and kept in the database
+	OwnerChat        string // new-order notices go here; empty: none
 	Dev              bool
 	PulseRetryBase   time.Duration
 	PulseRetryMax    time.Duration
@@ -96,6 +97,7 @@ func ParseFlags(args []string, getenv func(string) string) (Config, []string, er
 	fs.StringVar(&c.PulseURL, "pulse-url", env("TELECART_PULSE_URL", ""), "Pulse API URL (default: the built-in receiver)")
 	fs.StringVar(&c.PulseAPIKey, "pulse-api-key", env("TELECART_PULSE_API_KEY", ""), "Pulse API key (default: random, printed)")
 	fs.StringVar(&c.PulseSecret, "pulse-secret", env("TELECART_PULSE_SECRET", ""), "Pulse signing secret (default: random)")
+	fs.StringVar(&c.OwnerChat, "owner-chat", env("TELECART_OWNER_CHAT", ""), "chat id receiving new-order notifications; CHAT_ID:THREAD_ID for a forum topic (default: none)")
 	fs.StringVar(&c.StartParamSecret, "start-param-secret", env("TELECART_START_PARAM_SECRET", ""), "signs campaign links (default: generated once and kept in the database)")
 	dev, err := envBool(getenv("TELECART_DEV"))
 	if err != nil {
@@ -234,7 +236,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			RetryBase: cfg.PulseRetryBase, RetryMax: cfg.PulseRetryMax, MaxAttempts: cfg.PulseMaxAttempts,
 			Lease: cfg.PulseLease},
 		IngestRate:      cfg.IngestRate,
-		Settings:        telecart.Settings{ShopName: "TeleCart Demo Shop"},
+		Settings:        telecart.Settings{ShopName: "TeleCart Demo Shop", OwnerChat: cfg.OwnerChat},
 		ExtraMigrations: []migrator.Source{demo.MigrationSource()},
 		LogFile:         s.Config.LogFile,
 		Logger:          s.Logger,

@@ -213,7 +213,8 @@ func (s *OrderService) place(ctx context.Context, key string, c telegram.Custome
 	}
 	if _, err = s.pulse.TrackTx(ctx, tx, pulse.Event{
 		Name:           pulse.EventOrderCreated,
-		IdempotencyKey: fmt.Sprintf("order:%d:%s", o.TelegramUserID, key),
+		// The tracking id, not the Telegram id: the key leaves the shop.
+		IdempotencyKey: "order:" + c.TrackingID + ":" + key,
 		CampaignID:     campaign,
 		TrackingID:     c.TrackingID,
 		OccurredAt:     now,

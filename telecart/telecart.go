@@ -218,10 +218,13 @@ func New(cfg Config) (*TeleCart, error) {
 	tc.settings.OnChange(tc.apply)
 
 	if tc.customers, err = telegram.NewCustomerStore(cfg.DB, telegram.CustomerStoreConfig{
-		Now: cfg.Now, Logger: cfg.Logger, OnConsent: tc.trackConsent,
+		Now: cfg.Now, Logger: cfg.Logger, OnConsent: tc.trackConsent, OnErase: tc.customerErased,
 	}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
+	// Every owner of rows about a customer erases its own in the erasure's
+	// transaction; the customers table itself is the store's.
+	tc.customers.AddEraser(orderMetaEraser{db: cfg.DB})
 	if tc.messenger, err = telegram.NewMessenger(telegram.MessengerConfig{
 		Store: tc.customers, Sender: tc.bot, Now: cfg.Now, Logger: cfg.Logger, OnSent: tc.trackMessage,
 	}); err != nil {

@@ -97,6 +97,7 @@ const ICONS = {
   filter: ['M22 3H2l8 9.5V19l4 2v-8.5z'],
   columns: ['M12 3v18', 'M3 3h18v18H3z'],
   search: ['M11 19a8 8 0 1 0 0-16 8 8 0 0 0 0 16z', 'M21 21l-4.35-4.35'],
+  erase: ['M16 21v-2a4 4 0 0 0-4-4H5a4 4 0 0 0-4 4v2', 'M8.5 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z', 'M18 8l5 5', 'M23 8l-5 5'],
 };
 
 export function icon(name, cls) {

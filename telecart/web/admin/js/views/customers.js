@@ -1,12 +1,13 @@
 // Customers: a paginated, sortable, filterable table with a global search,
-// a column toggle and a send-message dialog.
+// a column toggle, a send-message dialog and the erasure of a customer's
+// personal data.
 
 import { h, clear, help, icon, debounce } from '../dom.js';
 import { api, isAbort } from '../api.js';
 import { t } from '../i18n.js';
 import { dateTime, dateTimeShort, dayRange, number } from '../format.js';
 import {
-  badge, empty, errorBox, errorText, loading, openDialog, pager, sortHeader, yesNo,
+  badge, confirmDialog, empty, errorBox, errorText, loading, openDialog, pager, sortHeader, toast, yesNo,
 } from '../components.js';
 
 const MAX_MESSAGE = 4096; // Telegram's limit, in characters
@@ -211,11 +212,19 @@ export function mount(root, ctx) {
     }), h('th', { class: 'actions', scope: 'col' }, h('span', { class: 'sr-only' }, t('common.actions'))));
     const rows = res.data.map((c) => h('tr', { 'data-testid': 'customer-row', 'data-id': c.id },
       cols.map((col) => h('td', { class: [col.num && 'num', col.mono && 'mono', col.date && 'nowrap'], 'data-col': col.key }, cell(col, c))),
-      h('td', { class: 'actions' },
-        h('button', {
-          type: 'button', class: 'btn icon-btn small', 'data-testid': `send-message-${c.id}`, 'aria-label': t('customers.send_message'),
-          'data-tip': t('customers.send_message'), onclick: () => messageDialog(c),
-        }, icon('send')))));
+      h('td', { class: 'actions' }, c.erased_at
+        // An erased row keeps its counts and times, and nothing to act on.
+        ? badge(t('erase.marker'), 'muted', { 'data-testid': `erased-${c.id}`, title: t('erase.marker_tip', { time: dateTime(c.erased_at) }) })
+        : [
+          h('button', {
+            type: 'button', class: 'btn icon-btn small', 'data-testid': `send-message-${c.id}`, 'aria-label': t('customers.send_message'),
+            'data-tip': t('customers.send_message'), onclick: () => messageDialog(c),
+          }, icon('send')),
+          h('button', {
+            type: 'button', class: 'btn icon-btn small danger-outline', 'data-testid': `erase-${c.id}`, 'aria-label': t('erase.action'),
+            'data-tip': t('erase.action'), onclick: () => erase(c),
+          }, icon('erase')),
+        ])));
 
     const table = h('table', { class: 'table', 'data-testid': 'customers-table' },
       h('thead', {}, head),
@@ -230,6 +239,19 @@ export function mount(root, ctx) {
       }));
     tableBox.dataset.total = String(res.meta.total);
     tableBox.dataset.page = String(res.meta.page);
+  }
+
+  // erase asks, then erases the customer's personal data and reloads the
+  // page, where the row shows as erased.
+  async function erase(c) {
+    if (!await confirmDialog(t('erase.confirm', { name: fullName(c), id: c.id }), t('erase.action'), true)) return;
+    try {
+      await api(`customers/${encodeURIComponent(c.id)}`, { method: 'DELETE' });
+      toast(t('erase.done', { id: c.id }));
+    } catch (err) {
+      toast(errorText(err), 'error');
+    }
+    load();
   }
 
   load();

@@ -1,6 +1,10 @@
 package pulse_test
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,5 +61,42 @@ func TestPayloadFields(t *testing.T) {
 				t.Fatalf("error %v, want one naming %s", err, tt.bad)
 			}
 		})
+	}
+}
+
+// Ensure the table in docs/pulse-protocol.md lists exactly the fields of
+// PayloadFields, event by event.
+func TestPayloadFieldsDocumented(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "docs", "pulse-protocol.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(raw), "\n## Personal data\n")
+	if !ok {
+		t.Fatal("docs/pulse-protocol.md has no Personal data section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	field := regexp.MustCompile("`([a-z_\\[\\].]+)`")
+	documented := map[string][]string{}
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) != 4 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue
+		}
+		name := strings.Trim(strings.TrimSpace(cells[1]), "`")
+		fields := []string{}
+		for _, m := range field.FindAllStringSubmatch(cells[2], -1) {
+			fields = append(fields, m[1])
+		}
+		slices.Sort(fields)
+		documented[name] = fields
+	}
+	for _, name := range allEvents {
+		if got, want := documented[name], pulse.PayloadFields(name); !slices.Equal(got, want) {
+			t.Errorf("%s: documented %v, PayloadFields %v", name, got, want)
+		}
+	}
+	if len(documented) != len(allEvents) {
+		t.Errorf("documented %d events, want %d: %v", len(documented), len(allEvents), documented)
 	}
 }

@@ -213,8 +213,7 @@ func (s *OrderService) place(ctx context.Context, key string, c telegram.Custome
 	}
 	if _, err = s.pulse.TrackTx(ctx, tx, pulse.Event{
 		Name:           pulse.EventOrderCreated,
-		// The tracking id, not the Telegram id: the key leaves the shop.
-		IdempotencyKey: "order:" + c.TrackingID + ":" + key,
+		IdempotencyKey: "order:" + c.TrackingID + ":" + key, // no Telegram id: the key leaves the shop
 		CampaignID:     campaign,
 		TrackingID:     c.TrackingID,
 		OccurredAt:     now,

@@ -225,6 +225,7 @@ func New(cfg Config) (*TeleCart, error) {
 	// Every owner of rows about a customer erases its own in the erasure's
 	// transaction; the customers table itself is the store's.
 	tc.customers.AddEraser(orderMetaEraser{db: cfg.DB})
+	tc.customers.AddEraser(tc.pulse)
 	if tc.messenger, err = telegram.NewMessenger(telegram.MessengerConfig{
 		Store: tc.customers, Sender: tc.bot, Now: cfg.Now, Logger: cfg.Logger, OnSent: tc.trackMessage,
 	}); err != nil {

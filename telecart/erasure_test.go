@@ -135,6 +135,14 @@ func TestErasure(t *testing.T) {
 		s.must(t, "POST", fmt.Sprintf("/admin/api/customers/%d/messages", c.ID), "", true,
 			map[string]any{"text": "Your order is on its way"}, http.StatusOK, nil)
 
+		// An ORDER_CREATED stored by an older version, whose key held the
+		// Telegram id.
+		if _, err := s.tc.Pulse().Track(ctx, pulse.Event{Name: pulse.EventOrderCreated, CampaignID: "erase",
+			IdempotencyKey: fmt.Sprintf("order:%d:legacy-order-key", erasedTelegramID), TrackingID: c.TrackingID,
+			Payload: map[string]any{"order_id": "H0", "total": 100, "currency": "RUB"}}); err != nil {
+			t.Fatal(err)
+		}
+
 		// Ensure every event emitted carries allowed payload fields only,
 		// and the flow emitted each server event.
 		seen := map[string]bool{}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -90,7 +91,7 @@ func TestETLConsent(t *testing.T) {
 		s := newPlugShop(t, db)
 		sign := func(id int64, first, user string) string {
 			return telegram.SignInitData(plugBotToken, telegram.SignParams{User: &telegram.User{ID: id, FirstName: first,
-				LastName: "Surname", Username: user, LanguageCode: "ru"}}, s.clock.Now())
+				LastName: "Surname", Username: user, LanguageCode: "ru", PhotoURL: "https://t.me/i/userpic/320/" + user + ".jpg"}}, s.clock.Now())
 		}
 		yes, no := sign(7101, "Olga", "olga_y"), sign(7102, "Pavel", "pavel_n")
 		s.must(t, "POST", "/api/customers", yes, false, nil, http.StatusOK, nil)
@@ -115,10 +116,27 @@ func TestETLConsent(t *testing.T) {
 		if olga["first_name"] != "Olga" || olga["username"] != "olga_y" || olga["language_code"] != "ru" || olga["privacy_consented_at"] == nil {
 			t.Errorf("the consenting customer: %v", olga)
 		}
-		for _, f := range []string{"first_name", "last_name", "username", "language_code"} {
-			if pavel[f] != "" {
-				t.Errorf("%s of a customer without consent left the shop: %v", f, pavel[f])
+		// Ensure the two rows differ exactly in the personal fields, besides
+		// their ids and the consent itself: same keys, same metrics.
+		personal := map[string]bool{"first_name": true, "last_name": true, "username": true, "language_code": true}
+		own := map[string]bool{"id": true, "telegram_user_id": true, "tracking_id": true, "privacy_consented_at": true, "updated_at": true}
+		if len(olga) != len(pavel) {
+			t.Errorf("the rows have different fields:\n%v\n%v", olga, pavel)
+		}
+		for k, v := range olga {
+			switch {
+			case personal[k]:
+				if v == "" || pavel[k] != "" {
+					t.Errorf("%s: %v with consent, %v without; want it filled, then empty", k, v, pavel[k])
+				}
+			case own[k]:
+			case !reflect.DeepEqual(v, pavel[k]):
+				t.Errorf("%s differs: %v with consent, %v without", k, v, pavel[k])
 			}
+		}
+		// The photo is a personal field that the export never carries.
+		if _, ok := olga["photo_url"]; ok || strings.Contains(w.Body.String(), "userpic") {
+			t.Errorf("the photo left the shop: %s", w.Body)
 		}
 		if pavel["tracking_id"] == "" || pavel["privacy_consented_at"] != nil || strings.Contains(w.Body.String(), "Pavel") ||
 			strings.Contains(w.Body.String(), "pavel_n") {

@@ -28,6 +28,13 @@ type Hooks struct {
 	// same order_key is sent once more.
 	OrderPlaced func(ctx context.Context, o OrderPlaced)
 
+	// CustomerErased is called once for every customer whose personal data
+	// was erased (DELETE /admin/api/customers/{id}, or
+	// CustomerStore.Erase), after the erasure committed; not again when the
+	// same customer is erased once more. Its HostCustomerID lets the host
+	// erase the person from its own tables, which are the host's business.
+	CustomerErased func(ctx context.Context, e CustomerErased)
+
 	// PulseDelivery is called for every batch the Pulse sender claimed,
 	// after its outcome is stored (pulse.Config.OnDelivery).
 	PulseDelivery func(pulse.DeliveryReport)
@@ -93,6 +100,18 @@ type OrderPlaced struct {
 	PlacedAt time.Time
 }
 
+// CustomerErased is an erasure that committed, for Hooks.CustomerErased. It
+// carries ids only: the erased data is gone.
+type CustomerErased struct {
+	// CustomerID is the erased customer's id, which stays.
+	CustomerID int64
+	// HostCustomerID is the host shop's customer the Telegram customer was
+	// linked to before the erasure, 0 when none.
+	HostCustomerID int64
+	// ErasedAt is when the customer was erased, in UTC.
+	ErasedAt time.Time
+}
+
 // AddHooks adds h to the hooks called besides Config.Hooks, for code that
 // gets the TeleCart after New: a metrics collector, say. It is safe to call
 // at any time, also concurrently; a hook added after Start misses what
@@ -120,6 +139,18 @@ func (tc *TeleCart) orderPlaced(ctx context.Context, o OrderPlaced) {
 	for _, h := range tc.hookList() {
 		if h.OrderPlaced != nil {
 			h.OrderPlaced(ctx, o)
+		}
+	}
+}
+
+func (tc *TeleCart) customerErased(ctx context.Context, e telegram.Erasure) {
+	ev := CustomerErased{CustomerID: e.Customer.ID, HostCustomerID: e.HostCustomerID}
+	if e.Customer.ErasedAt != nil {
+		ev.ErasedAt = *e.Customer.ErasedAt
+	}
+	for _, h := range tc.hookList() {
+		if h.CustomerErased != nil {
+			h.CustomerErased(ctx, ev)
 		}
 	}
 }

@@ -239,7 +239,7 @@ func (s *OrderService) place(ctx context.Context, key string, c telegram.Custome
 	}
 	if _, err = s.pulse.TrackTx(ctx, tx, pulse.Event{
 		Name:           pulse.EventOrderCreated,
-		IdempotencyKey: fmt.Sprintf("order:%d:%s", o.TelegramUserID, key),
+		IdempotencyKey: "order:" + c.TrackingID + ":" + key, // no Telegram id: the key leaves the shop
 		CampaignID:     campaign,
 		TrackingID:     c.TrackingID,
 		OccurredAt:     now,

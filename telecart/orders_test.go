@@ -61,7 +61,7 @@ func TestOrders(t *testing.T) {
 			if err != nil || c.OrdersCount != 1 || c.HostCustomerID != 42 {
 				t.Fatalf("customer %+v, %v; want 1 order and host id 42", c, err)
 			}
-			ev, err := s.tc.Pulse().Lookup(ctx, "order:1001:0f8c7a52-aaaa-4bbb-8ccc-000000000001")
+			ev, err := s.tc.Pulse().Lookup(ctx, "order:"+c.TrackingID+":0f8c7a52-aaaa-4bbb-8ccc-000000000001")
 			if err != nil || ev.Event != pulse.EventOrderCreated || ev.CampaignID != "spring24" || ev.TrackingID != c.TrackingID {
 				t.Fatalf("ORDER_CREATED %+v, %v", ev, err)
 			}
@@ -108,7 +108,7 @@ func TestOrders(t *testing.T) {
 				s.count(t, db.Table(pulse.OutboxTable), "") != events0 || c1.OrdersCount != c0.OrdersCount {
 				t.Fatal("a failed order left rows behind")
 			}
-			if _, err := s.tc.Pulse().Lookup(ctx, "order:1001:0f8c7a52-aaaa-4bbb-8ccc-000000000003"); err == nil {
+			if _, err := s.tc.Pulse().Lookup(ctx, "order:"+c1.TrackingID+":0f8c7a52-aaaa-4bbb-8ccc-000000000003"); err == nil {
 				t.Fatal("the failed order's event exists")
 			}
 		})

@@ -238,7 +238,7 @@ func New(cfg Config) (*TeleCart, error) {
 	tc.settings.OnChange(tc.apply)
 
 	if tc.customers, err = telegram.NewCustomerStore(cfg.DB, telegram.CustomerStoreConfig{
-		Now: cfg.Now, Logger: cfg.Logger, OnConsent: tc.trackConsent,
+		Now: cfg.Now, Logger: cfg.Logger, OnConsent: tc.trackConsent, OnErase: tc.customerErased,
 	}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
@@ -255,6 +255,10 @@ func New(cfg Config) (*TeleCart, error) {
 	if tc.outbox, err = outbox.New(cfg.DB, ocfg); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
+	// Every owner of rows about a customer erases its own in the erasure's
+	// transaction; the customers table itself is the store's.
+	tc.customers.AddEraser(orderMetaEraser{db: cfg.DB})
+	tc.customers.AddEraser(tc.pulse)
 	if tc.messenger, err = telegram.NewMessenger(telegram.MessengerConfig{
 		Store: tc.customers, Queue: messageQueue{tc.outbox}, Now: cfg.Now, Logger: cfg.Logger,
 	}); err != nil {

@@ -56,12 +56,19 @@ type Customer struct {
 	// blocked the bot, deleted the account or never started the bot.
 	BotBlocked   bool       `json:"bot_blocked"`
 	BotBlockedAt *time.Time `json:"bot_blocked_at"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
+	// ErasedAt is when the customer's personal data was erased (Erase),
+	// nil for a customer who was not. An erased customer has no names,
+	// username, photo, language, Telegram id (0) or host link.
+	ErasedAt  *time.Time `json:"erased_at"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
 }
 
 // Consented reports whether the customer accepted the privacy policy.
 func (c Customer) Consented() bool { return c.PrivacyConsentedAt != nil }
+
+// Erased reports whether the customer's personal data was erased.
+func (c Customer) Erased() bool { return c.ErasedAt != nil }
 
 // CustomerStoreConfig configures a CustomerStore.
 type CustomerStoreConfig struct {
@@ -73,6 +80,9 @@ type CustomerStoreConfig struct {
 	// consent was recorded (not on repeated ones), for example to track a
 	// PRIVACY_CONSENT event.
 	OnConsent func(ctx context.Context, c Customer)
+	// OnErase, when set, is called after a customer was erased for the
+	// first time (not on repeated erasures), outside the transaction.
+	OnErase func(ctx context.Context, e Erasure)
 }
 
 // CustomerStore keeps the Telegram customers in the customers table. It is
@@ -83,6 +93,10 @@ type CustomerStore struct {
 	now       func() time.Time
 	logger    *slog.Logger
 	onConsent func(ctx context.Context, c Customer)
+	onErase   func(ctx context.Context, e Erasure)
+
+	erasersMu sync.Mutex
+	erasers   []CustomerEraser // see AddEraser
 
 	stmtMu    sync.Mutex
 	listAfter [2]*sql.Stmt // see listAfterStmt
@@ -112,6 +126,7 @@ func NewCustomerStore(db migrator.DB, cfg CustomerStoreConfig) (*CustomerStore, 
 		now:       cfg.Now,
 		logger:    cfg.Logger,
 		onConsent: cfg.OnConsent,
+		onErase:   cfg.OnErase,
 	}, nil
 }
 
@@ -122,7 +137,7 @@ func (s *CustomerStore) Now() time.Time { return s.now().UTC() }
 const customerColumns = "id, telegram_user_id, tracking_id, first_name, last_name, username, language_code, " +
 	"is_premium, allows_write_to_pm, photo_url, host_customer_id, orders_count, privacy_consented_at, " +
 	"last_seen_at, first_campaign_id, first_campaign_at, last_campaign_id, last_campaign_at, " +
-	"bot_blocked, bot_blocked_at, created_at, updated_at"
+	"bot_blocked, bot_blocked_at, erased_at, created_at, updated_at"
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -133,8 +148,11 @@ func scanCustomer(r rowScanner) (Customer, error) {
 		migrator.ScanNullTime(&c.PrivacyConsentedAt), migrator.ScanTime(&c.LastSeenAt),
 		&c.FirstCampaignID, migrator.ScanNullTime(&c.FirstCampaignAt),
 		&c.LastCampaignID, migrator.ScanNullTime(&c.LastCampaignAt),
-		&c.BotBlocked, migrator.ScanNullTime(&c.BotBlockedAt),
+		&c.BotBlocked, migrator.ScanNullTime(&c.BotBlockedAt), migrator.ScanNullTime(&c.ErasedAt),
 		migrator.ScanTime(&c.CreatedAt), migrator.ScanTime(&c.UpdatedAt))
+	if c.TelegramUserID < 0 {
+		c.TelegramUserID = 0 // an erased row's placeholder (see Erase) is no one's id
+	}
 	return c, err
 }
 

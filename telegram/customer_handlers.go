@@ -59,6 +59,7 @@ func (h *CustomersHandler) RegisterStorefrontRoutes(r *mux.Router) {
 // under its admin prefix (/admin/api) behind its admin authentication.
 func (h *CustomersHandler) RegisterAdminRoutes(r *mux.Router) {
 	r.HandleFunc("/customers", h.handleList).Methods(http.MethodGet)
+	r.HandleFunc("/customers/{id}", h.handleErase).Methods(http.MethodDelete)
 	r.HandleFunc("/customers/{id}/messages", h.handleSendMessage).Methods(http.MethodPost)
 }
 
@@ -166,6 +167,31 @@ func (h *CustomersHandler) handleList(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, list)
 }
 
+// handleErase handles DELETE /admin/api/customers/{id}: it erases the
+// customer's personal data and answers {"erased": true}, again on a second
+// call; an unknown id is a 404.
+func (h *CustomersHandler) handleErase(w http.ResponseWriter, r *http.Request) {
+	id, err := pathCustomerID(r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if _, err := h.store.Erase(r.Context(), id); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]bool{"erased": true})
+}
+
+// pathCustomerID reads the {id} of a customer route.
+func pathCustomerID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
+	if err != nil || id <= 0 {
+		return 0, tcerr.Invalidf("customer id must be a positive whole number")
+	}
+	return id, nil
+}
+
 // sendMessageRequest is the body of POST /admin/api/customers/{id}/messages.
 type sendMessageRequest struct {
 	Text string `json:"text"`
@@ -175,9 +201,9 @@ type sendMessageRequest struct {
 // {"text": "..."}: with a message outbox it answers 202 with the queued
 // message; otherwise {"message_id": n} once Telegram took it.
 func (h *CustomersHandler) handleSendMessage(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
-	if err != nil || id <= 0 {
-		h.writeError(w, r, tcerr.Invalidf("customer id must be a positive whole number"))
+	id, err := pathCustomerID(r)
+	if err != nil {
+		h.writeError(w, r, err)
 		return
 	}
 	var req sendMessageRequest
@@ -264,6 +290,8 @@ func customerHTTPError(err error) error {
 	switch {
 	case errors.Is(err, ErrCustomerNotFound):
 		return e(tcerr.NotFound, "not_found", "Customer not found.")
+	case errors.Is(err, ErrCustomerErased):
+		return e(tcerr.Conflict, "customer_erased", "The customer's personal data was erased; they cannot be messaged."+notSent)
 	case errors.Is(err, ErrMessageEmpty):
 		return &tcerr.Error{Kind: tcerr.Validation, Code: "validation_failed", Err: err,
 			Message: "The message text is empty.", Fields: map[string]string{"text": "must not be empty"}}

@@ -449,12 +449,12 @@ func TestCustomerJSON(t *testing.T) {
 	for _, k := range []string{"id", "telegram_user_id", "tracking_id", "first_name", "last_name", "username", "language_code",
 		"is_premium", "allows_write_to_pm", "photo_url", "host_customer_id", "orders_count", "privacy_consented_at",
 		"last_seen_at", "first_campaign_id", "first_campaign_at", "last_campaign_id", "last_campaign_at", "bot_blocked",
-		"bot_blocked_at", "created_at", "updated_at"} {
+		"bot_blocked_at", "erased_at", "created_at", "updated_at"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("no %q in %s", k, b)
 		}
 	}
-	if len(m) != 22 {
+	if len(m) != 23 {
 		t.Errorf("%d keys in %s", len(m), b)
 	}
 	if m["privacy_consented_at"] != nil || m["created_at"] != "2026-02-03T04:05:06.000007Z" {
@@ -464,8 +464,8 @@ func TestCustomerJSON(t *testing.T) {
 
 // custEqual compares customers with time.Equal on the times.
 func custEqual(a, b telegram.Customer) bool {
-	ta := []*time.Time{a.PrivacyConsentedAt, a.FirstCampaignAt, a.LastCampaignAt, a.BotBlockedAt}
-	tb := []*time.Time{b.PrivacyConsentedAt, b.FirstCampaignAt, b.LastCampaignAt, b.BotBlockedAt}
+	ta := []*time.Time{a.PrivacyConsentedAt, a.FirstCampaignAt, a.LastCampaignAt, a.BotBlockedAt, a.ErasedAt}
+	tb := []*time.Time{b.PrivacyConsentedAt, b.FirstCampaignAt, b.LastCampaignAt, b.BotBlockedAt, b.ErasedAt}
 	for i := range ta {
 		if !custTimeEq(ta[i], tb[i]) {
 			return false

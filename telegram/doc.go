@@ -22,4 +22,10 @@
 // refusal matches ErrInvalidInitData and names its rule (ErrExpired,
 // ErrSignatureMismatch, …). Tests and the demo's dev mode make valid init data
 // with SignInitData.
+//
+// CustomerStore.Erase erases a customer's personal data at the person's
+// request, in one transaction. A package that keeps its own rows about
+// customers (order metadata, a message outbox, an updates log) cleans them in
+// that transaction by implementing CustomerEraser and registering with
+// CustomerStore.AddEraser when the shop is wired.
 package telegram

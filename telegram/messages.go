@@ -108,7 +108,7 @@ func NewMessenger(cfg MessengerConfig) (*Messenger, error) {
 //
 // Errors, checked with errors.Is: ErrMessageEmpty or ErrMessageTooLong (more
 // than MaxMessageLength characters) before anything else is done;
-// ErrCustomerNotFound; ErrRecipientUnreachable for a customer already marked
+// ErrCustomerNotFound; ErrCustomerErased; ErrRecipientUnreachable for a customer already marked
 // bot_blocked and ErrWriteNotAllowed for one who has not allowed the bot to
 // write, in both cases without calling Telegram. When Telegram answers that
 // the user blocked the bot, deleted the account or never started the bot
@@ -126,6 +126,9 @@ func (m *Messenger) Send(ctx context.Context, customerID int64, text string) (Me
 	c, err := m.store.Get(ctx, customerID)
 	if err != nil {
 		return MessageResult{}, err
+	}
+	if c.Erased() {
+		return MessageResult{}, fmt.Errorf("%w (customer %d)", ErrCustomerErased, c.ID)
 	}
 	if c.BotBlocked {
 		return MessageResult{}, &unreachableError{customer: c}

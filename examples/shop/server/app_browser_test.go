@@ -918,6 +918,13 @@ func TestAppEventsSurviveIngestOutage(t *testing.T) {
 	}
 	before := appEval[[]queued](t, ctx, queueJS)
 	browsertest.Screenshot(t, ctx, "search_while_ingest_down")
+	// Every event the storefront emits carries only the payload fields
+	// Pulse events may carry: no personal data.
+	for _, e := range before {
+		if err := pulse.CheckPayload(e.Event, []byte(appJSON(t, e.Payload))); err != nil {
+			t.Errorf("the storefront's %s: %v", e.Event, err)
+		}
+	}
 
 	// A reload while ingest is still down loses nothing.
 	appDo(t, ctx, "reloading", chromedp.Reload())

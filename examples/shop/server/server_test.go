@@ -173,7 +173,11 @@ func TestDemoEndToEnd(t *testing.T) {
 			if order.Total != 2*p.Price || order.OrderID == "" {
 				t.Fatalf("order %+v for 2 × %d", order, p.Price)
 			}
-			key := "order:5150:b1f4c2de-0000-4000-8000-000000000001"
+			var buyer struct {
+				TrackingID string `json:"tracking_id"`
+			}
+			call(t, "POST", base+"/api/customers", initData, "", nil, http.StatusOK, &buyer)
+			key := "order:" + buyer.TrackingID + ":b1f4c2de-0000-4000-8000-000000000001"
 			deadline := time.Now().Add(15 * time.Second)
 			for !s.Receiver.Seen(key) {
 				if time.Now().After(deadline) {

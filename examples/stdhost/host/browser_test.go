@@ -267,7 +267,7 @@ func testBrowser(t *testing.T, d migrator.Dialect) {
 		t.Errorf("order meta: host_order_id %q, campaign %q; want %q, %q", metaHostID, metaCampaign, hostID, testCampaign)
 	}
 	// ...and its ORDER_CREATED event in the Pulse outbox.
-	key := "order:" + strconv.Itoa(userID) + ":" + orderKey
+	key := "order:" + trackingID + ":" + orderKey
 	var event, evCampaign, evTracking, payload string
 	err = db.QueryRowContext(bg, "SELECT event, campaign_id, tracking_id, payload FROM "+db.Table(pulse.OutboxTable)+
 		" WHERE idempotency_key = ?", key).Scan(&event, &evCampaign, &evTracking, &payload)

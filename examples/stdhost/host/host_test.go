@@ -161,19 +161,15 @@ func (s *shop) trace(tb testing.TB, userID int64) orderTrace {
 		Items: s.count(tb, "SELECT COUNT(*) FROM order_items i JOIN orders o ON o.id = i.order_id "+
 			"WHERE o.telegram_user_id = ?", userID),
 		Meta: s.count(tb, "SELECT COUNT(*) FROM "+db.Table(telecart.OrderMetaTable)+" WHERE telegram_user_id = ?", userID),
-		Events: s.count(tb, "SELECT COUNT(*) FROM "+db.Table(pulse.OutboxTable)+" WHERE event = ? AND idempotency_key LIKE ?",
-			pulse.EventOrderCreated, "order:"+jsonInt(userID)+":%"),
+		Events: s.count(tb, "SELECT COUNT(*) FROM "+db.Table(pulse.OutboxTable)+" WHERE event = ? AND tracking_id IN "+
+			"(SELECT tracking_id FROM "+db.Table(telegram.CustomersTable)+" WHERE telegram_user_id = ?)",
+			pulse.EventOrderCreated, userID),
 	}
 }
 
 func (s *shop) stock(tb testing.TB, productID int) int {
 	tb.Helper()
 	return s.count(tb, "SELECT stock FROM products WHERE id = ?", productID)
-}
-
-func jsonInt(n int64) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }
 
 // Ensure the shop's own routes answer the shop's way beside TeleCart's:

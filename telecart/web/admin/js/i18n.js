@@ -143,6 +143,13 @@ const en = {
   'message.note_no_pm': 'This customer has not allowed the bot to write to them, so the message will likely be refused.',
   'message.note_blocked': 'This customer is marked unreachable: they blocked the bot or cannot receive its messages.',
 
+  // Erasure of a customer's personal data.
+  'erase.action': 'Erase personal data',
+  'erase.confirm': 'Erase the personal data of {name} (#{id})? Their name, username, photo, language, Telegram ID, host link and checkout details are removed for good; their order totals and counts stay. If they open the shop again, they start as a new customer.',
+  'erase.done': 'Personal data of customer #{id} erased.',
+  'erase.marker': 'Erased',
+  'erase.marker_tip': 'Personal data erased {time}',
+
   'pulse.status': 'Status',
   'pulse.status_failed': 'Failed',
   'pulse.status_pending': 'Pending',
@@ -451,6 +458,13 @@ const ru = {
   'message.telegram_id': 'Telegram ID {id}',
   'message.note_no_pm': 'Покупатель не разрешил боту писать ему, поэтому сообщение, скорее всего, не примут.',
   'message.note_blocked': 'Покупатель недоступен: он заблокировал бота или не может получать его сообщения.',
+
+  // Удаление персональных данных покупателя.
+  'erase.action': 'Удалить персональные данные',
+  'erase.confirm': 'Удалить персональные данные покупателя {name} (#{id})? Имя, username, фото, язык, Telegram ID, связь с покупателем магазина и данные оформления заказов удаляются безвозвратно; суммы и количество заказов остаются. Если он снова откроет магазин, то станет новым покупателем.',
+  'erase.done': 'Персональные данные покупателя #{id} удалены.',
+  'erase.marker': 'Удалён',
+  'erase.marker_tip': 'Персональные данные удалены {time}',
 
   'pulse.status': 'Статус',
   'pulse.status_failed': 'Ошибка',

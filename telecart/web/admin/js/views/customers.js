@@ -1,12 +1,13 @@
 // Customers: a paginated, sortable, filterable table with a global search,
-// a column toggle and a send-message dialog.
+// a column toggle, a send-message dialog and the erasure of a customer's
+// personal data.
 
 import { h, clear, help, icon, debounce } from '../dom.js';
 import { api, isAbort } from '../api.js';
 import { t } from '../i18n.js';
 import { dateTime, dateTimeShort, dayRange, number } from '../format.js';
 import {
-  badge, empty, errorBox, errorText, loading, openDialog, pager, sortHeader, yesNo,
+  badge, confirmDialog, empty, errorBox, errorText, loading, openDialog, pager, sortHeader, toast, yesNo,
 } from '../components.js';
 
 const MAX_MESSAGE = 4096; // Telegram's limit, in characters
@@ -216,10 +217,19 @@ export function mount(root, ctx) {
           href: `#/orders?customer_id=${encodeURIComponent(c.id)}`, class: 'btn icon-btn small', 'data-testid': `customer-orders-${c.id}`,
           'aria-label': t('customers.orders'), 'data-tip': t('customers.orders'),
         }, icon('orders')),
-        h('button', {
-          type: 'button', class: 'btn icon-btn small', 'data-testid': `send-message-${c.id}`, 'aria-label': t('customers.send_message'),
-          'data-tip': t('customers.send_message'), onclick: () => messageDialog(c),
-        }, icon('send')))));
+        c.erased_at
+          // An erased row keeps its counts, times and orders, and nothing else to act on.
+          ? badge(t('erase.marker'), 'muted', { 'data-testid': `erased-${c.id}`, title: t('erase.marker_tip', { time: dateTime(c.erased_at) }) })
+          : [
+            h('button', {
+              type: 'button', class: 'btn icon-btn small', 'data-testid': `send-message-${c.id}`, 'aria-label': t('customers.send_message'),
+              'data-tip': t('customers.send_message'), onclick: () => messageDialog(c),
+            }, icon('send')),
+            h('button', {
+              type: 'button', class: 'btn icon-btn small danger-outline', 'data-testid': `erase-${c.id}`, 'aria-label': t('erase.action'),
+              'data-tip': t('erase.action'), onclick: () => erase(c),
+            }, icon('erase')),
+          ])));
 
     const table = h('table', { class: 'table', 'data-testid': 'customers-table' },
       h('thead', {}, head),
@@ -234,6 +244,19 @@ export function mount(root, ctx) {
       }));
     tableBox.dataset.total = String(res.meta.total);
     tableBox.dataset.page = String(res.meta.page);
+  }
+
+  // erase asks, then erases the customer's personal data and reloads the
+  // page, where the row shows as erased.
+  async function erase(c) {
+    if (!await confirmDialog(t('erase.confirm', { name: fullName(c), id: c.id }), t('erase.action'), true)) return;
+    try {
+      await api(`customers/${encodeURIComponent(c.id)}`, { method: 'DELETE' });
+      toast(t('erase.done', { id: c.id }));
+    } catch (err) {
+      toast(errorText(err), 'error');
+    }
+    load();
   }
 
   load();

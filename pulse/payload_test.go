@@ -1,0 +1,102 @@
+package pulse_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/telecart-go/telecart/pulse"
+)
+
+// allEvents is every event name of the protocol.
+var allEvents = []string{pulse.EventWebAppOpen, pulse.EventProductView, pulse.EventAddToCart, pulse.EventCartView,
+	pulse.EventCheckoutStart, pulse.EventSearch, pulse.EventOrderCreated, pulse.EventPrivacyConsent, pulse.EventMessageSent}
+
+// Ensure every event has its list of payload fields, that none of them
+// names personal data, and that CheckPayload holds payloads to the list.
+func TestPayloadFields(t *testing.T) {
+	for _, name := range allEvents {
+		if !pulse.IsKnownEvent(name) {
+			t.Fatalf("%s is not a known event", name)
+		}
+		fields := pulse.PayloadFields(name)
+		if fields == nil {
+			t.Errorf("%s has no list of payload fields", name)
+		}
+		for _, f := range fields {
+			for _, personal := range []string{"name", "user", "phone", "mail", "address", "photo", "lang", "telegram", "comment"} {
+				if strings.Contains(f, personal) {
+					t.Errorf("%s may carry %q, which reads as personal data", name, f)
+				}
+			}
+		}
+	}
+	if pulse.PayloadFields("PAGE_VIEW") != nil {
+		t.Error("an unknown event has a list")
+	}
+	for _, tt := range []struct {
+		name, event, payload, bad string
+	}{
+		{"Empty", pulse.EventPrivacyConsent, `{}`, ""},
+		{"None", pulse.EventPrivacyConsent, ``, ""},
+		{"Order", pulse.EventOrderCreated, `{"order_id":"H1","total":100,"currency":"RUB","items":[{"product_id":"p1","quantity":1,"unit_price":100}]}`, ""},
+		{"Cart", pulse.EventCartView, `{"items":[{"product_id":"p1","quantity":2}],"total":5,"currency":"RUB"}`, ""},
+		{"CheckoutCount", pulse.EventCheckoutStart, `{"items":2,"total":5,"currency":"RUB"}`, ""},
+		{"TopLevel", pulse.EventOrderCreated, `{"order_id":"H1","name":"Anna"}`, `"name"`},
+		{"Nested", pulse.EventOrderCreated, `{"items":[{"product_id":"p1","phone":"+7"}]}`, `"items[].phone"`},
+		{"NotAnArrayOfObjects", pulse.EventCartView, `{"items":"Anna"}`, `"items"`},
+		{"NotAllowedHere", pulse.EventSearch, `{"message_id":1}`, `"message_id"`},
+		{"NotObject", pulse.EventSearch, `[1]`, "not a JSON object"},
+		{"Unknown", "PAGE_VIEW", `{}`, "not a known event"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := pulse.CheckPayload(tt.event, []byte(tt.payload))
+			switch {
+			case tt.bad == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.bad != "" && (err == nil || !strings.Contains(err.Error(), tt.bad)):
+				t.Fatalf("error %v, want one naming %s", err, tt.bad)
+			}
+		})
+	}
+}
+
+// Ensure the table in docs/pulse-protocol.md lists exactly the fields of
+// PayloadFields, event by event.
+func TestPayloadFieldsDocumented(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "docs", "pulse-protocol.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(raw), "\n## Personal data\n")
+	if !ok {
+		t.Fatal("docs/pulse-protocol.md has no Personal data section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	field := regexp.MustCompile("`([a-z_\\[\\].]+)`")
+	documented := map[string][]string{}
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) != 4 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue
+		}
+		name := strings.Trim(strings.TrimSpace(cells[1]), "`")
+		fields := []string{}
+		for _, m := range field.FindAllStringSubmatch(cells[2], -1) {
+			fields = append(fields, m[1])
+		}
+		slices.Sort(fields)
+		documented[name] = fields
+	}
+	for _, name := range allEvents {
+		if got, want := documented[name], pulse.PayloadFields(name); !slices.Equal(got, want) {
+			t.Errorf("%s: documented %v, PayloadFields %v", name, got, want)
+		}
+	}
+	if len(documented) != len(allEvents) {
+		t.Errorf("documented %d events, want %d: %v", len(documented), len(allEvents), documented)
+	}
+}

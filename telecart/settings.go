@@ -183,6 +183,17 @@ type Settings struct {
 	Blocks []Block `json:"blocks"`
 	// DisabledTasks names the scheduler tasks turned off ([a-z0-9_]{1,64}).
 	DisabledTasks []string `json:"disabled_tasks"`
+
+	// WebhookSecret is the secret token Telegram sends with every update
+	// to POST /telegram/webhook. Secret. Generated at the first Start and
+	// kept, like StartParamSecret; after changing it, register the webhook
+	// again ("bot webhook set").
+	WebhookSecret string `json:"webhook_secret"`
+	// BotGreeting is the bot's answer to /start per language ("en", "ru",
+	// …; a customer whose language has none gets "en"), plain text with the
+	// placeholders {first_name} and {shop_name}. An empty or missing entry
+	// falls back to BotGreetingDefaults.
+	BotGreeting map[string]string `json:"bot_greeting"`
 }
 
 // ProductsFeed returns the first products feed block, or
@@ -202,6 +213,12 @@ func (s Settings) clone() Settings {
 	c := s
 	c.Blocks = append([]Block(nil), s.Blocks...)
 	c.DisabledTasks = append([]string(nil), s.DisabledTasks...)
+	if s.BotGreeting != nil {
+		c.BotGreeting = make(map[string]string, len(s.BotGreeting))
+		for k, v := range s.BotGreeting {
+			c.BotGreeting[k] = v
+		}
+	}
 	return c
 }
 
@@ -225,6 +242,7 @@ func (s Settings) Masked() Settings {
 	c.PulseAPIKey = MaskSecret(s.PulseAPIKey)
 	c.PulseSecret = MaskSecret(s.PulseSecret)
 	c.StartParamSecret = MaskSecret(s.StartParamSecret)
+	c.WebhookSecret = MaskSecret(s.WebhookSecret)
 	return c
 }
 
@@ -323,6 +341,8 @@ func (s Settings) normalize() (Settings, error) {
 		}
 	}
 	n.DisabledTasks = tasks
+
+	normalizeBotSettings(&n, fields)
 
 	if len(fields) > 0 {
 		return Settings{}, tcerr.Fields("The settings are invalid.", fields)

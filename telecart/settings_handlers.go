@@ -90,6 +90,9 @@ func (h *SettingsHandler) handleStorefrontGet(w http.ResponseWriter, r *http.Req
 type adminSettings struct {
 	Settings
 	AspectRatioOptions []AspectRatioOption `json:"aspect_ratio_options"`
+	// BotGreetingDefaults are the greetings used where BotGreeting has
+	// none, for the panel to show.
+	BotGreetingDefaults map[string]string `json:"bot_greeting_defaults"`
 	// Warnings are per-field notes on a save that went through, such as a
 	// bot token Telegram could not be asked about.
 	Warnings map[string]string `json:"warnings,omitempty"`
@@ -99,7 +102,8 @@ func (h *SettingsHandler) writeAdmin(w http.ResponseWriter, s Settings, warnings
 	m := s.Masked()
 	m.Blocks, m.DisabledTasks = nonNil(m.Blocks), nonNil(m.DisabledTasks)
 	w.Header().Set("Cache-Control", "no-store")
-	httpx.WriteJSON(w, http.StatusOK, adminSettings{Settings: m, AspectRatioOptions: AspectRatioOptions(), Warnings: warnings})
+	httpx.WriteJSON(w, http.StatusOK, adminSettings{Settings: m, AspectRatioOptions: AspectRatioOptions(),
+		BotGreetingDefaults: BotGreetingDefaults(), Warnings: warnings})
 }
 
 // handleAdminGet handles GET /admin/api/settings.
@@ -122,8 +126,11 @@ type adminSettingsUpdate struct {
 	PulseAPIKey        *string         `json:"pulse_api_key"`
 	PulseSecret        *string         `json:"pulse_secret"`
 	StartParamSecret   *string         `json:"start_param_secret"`
+	WebhookSecret      *string         `json:"webhook_secret"`
 	AspectRatioOptions json.RawMessage `json:"aspect_ratio_options"`
 	Warnings           json.RawMessage `json:"warnings"`
+	// BotGreetingDefaults is accepted and ignored, as aspect_ratio_options.
+	BotGreetingDefaults json.RawMessage `json:"bot_greeting_defaults"`
 }
 
 // handleAdminPut handles PUT /admin/api/settings. Fields other than secrets
@@ -150,6 +157,10 @@ func (h *SettingsHandler) handleAdminPut(w http.ResponseWriter, r *http.Request)
 	next.StartParamSecret = unmaskSecret(body.StartParamSecret, cur.StartParamSecret, "start_param_secret", fields)
 	if next.StartParamSecret == "" && cur.StartParamSecret != "" && fields["start_param_secret"] == "" {
 		fields["start_param_secret"] = "Required: campaign links are signed with it. Type a new one to rotate it (links already shared stop counting)."
+	}
+	next.WebhookSecret = unmaskSecret(body.WebhookSecret, cur.WebhookSecret, "webhook_secret", fields)
+	if next.WebhookSecret == "" && cur.WebhookSecret != "" && fields["webhook_secret"] == "" {
+		fields["webhook_secret"] = "Required: Telegram's updates are checked with it. Type a new one to rotate it, then register the webhook again."
 	}
 	if err := next.Validate(); err != nil {
 		if e, ok := err.(*tcerr.Error); ok {

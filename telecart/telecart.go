@@ -25,6 +25,8 @@ import (
 	"github.com/telecart-go/telecart/pulse"
 	"github.com/telecart-go/telecart/tcerr"
 	"github.com/telecart-go/telecart/telegram"
+	"github.com/telecart-go/telecart/telegram/botapi"
+	"github.com/telecart-go/telecart/telegram/updates"
 )
 
 // Config configures a TeleCart. DB, Catalog, Orders, AdminAuth and BotToken
@@ -53,6 +55,19 @@ type Config struct {
 	BotToken string
 	// TelegramAPIURL is the Bot API server. Defaults to Telegram's.
 	TelegramAPIURL string
+	// PublicURL is the shop's public base URL, such as
+	// https://shop.example/telecart (where RegisterRoutes' routes are
+	// reached from outside): the bot's "Open shop" buttons open
+	// {PublicURL}/app/ and the webhook is {PublicURL}/telegram/webhook.
+	// Without it the bot takes no updates (POST /telegram/webhook is not
+	// registered). Telegram opens only https Mini Apps.
+	PublicURL string
+	// BotUpdates is how Telegram's updates (/start, a customer blocking
+	// the bot) arrive: BotUpdatesOff (the default), BotUpdatesPoll (long
+	// polling from Start to Stop) or BotUpdatesWebhook (Start registers
+	// {PublicURL}/telegram/webhook with a secret token). Poll and webhook
+	// need PublicURL.
+	BotUpdates string
 	// Pulse configures delivery: URL, APIKey and Secret are defaults the
 	// settings override; the rest tunes the sender. The sweep is the
 	// scheduler's pulse_sweep task, on Pulse.SweepSchedule (the settings'
@@ -107,7 +122,9 @@ type TeleCart struct {
 	logger     *slog.Logger
 	now        func() time.Time
 	validator  *telegram.Validator
+	botClient  *botapi.Client
 	bot        *telegram.Bot
+	intake     *updates.Intake // nil without Config.PublicURL
 	settings   *SettingsStore
 	customers  *telegram.CustomerStore
 	messenger  *telegram.Messenger
@@ -177,6 +194,21 @@ func New(cfg Config) (*TeleCart, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	var err error
+	if cfg.PublicURL, err = validatePublicURL(cfg.PublicURL); err != nil {
+		return nil, err
+	}
+	switch cfg.BotUpdates {
+	case "":
+		cfg.BotUpdates = BotUpdatesOff
+	case BotUpdatesOff:
+	case BotUpdatesPoll, BotUpdatesWebhook:
+		if cfg.PublicURL == "" {
+			return nil, fmt.Errorf("telecart: Config.BotUpdates %q needs Config.PublicURL, the shop's public URL the bot's buttons open", cfg.BotUpdates)
+		}
+	default:
+		return nil, fmt.Errorf("telecart: Config.BotUpdates %q is none of %q, %q, %q", cfg.BotUpdates, BotUpdatesOff, BotUpdatesPoll, BotUpdatesWebhook)
+	}
 	tc := &TeleCart{cfg: cfg, db: cfg.DB, logger: cfg.Logger, now: cfg.Now, ready: make(chan struct{}),
 		startParams:     pulse.NewStartParamSerializer(cfg.StartParamSecret),
 		adminRefusalLog: rate.Sometimes{Interval: time.Minute}}
@@ -184,12 +216,14 @@ func New(cfg Config) (*TeleCart, error) {
 	if cfg.Pulse.OnDelivery != nil || cfg.Pulse.OnStateChange != nil {
 		tc.AddHooks(Hooks{PulseDelivery: cfg.Pulse.OnDelivery, PulseState: cfg.Pulse.OnStateChange})
 	}
-	var err error
 	if tc.validator, err = telegram.NewValidator(telegram.ValidatorConfig{BotToken: cfg.BotToken, Now: cfg.Now,
 		OnReject: tc.initDataRejected}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
-	if tc.bot, err = telegram.NewBot(telegram.BotConfig{Token: cfg.BotToken, BaseURL: cfg.TelegramAPIURL, Logger: cfg.Logger}); err != nil {
+	if tc.botClient, err = botapi.New(botapi.Config{Token: cfg.BotToken, BaseURL: cfg.TelegramAPIURL, Logger: cfg.Logger, Now: cfg.Now}); err != nil {
+		return nil, fmt.Errorf("telecart: %w", err)
+	}
+	if tc.bot, err = telegram.NewBot(telegram.BotConfig{Client: tc.botClient, Logger: cfg.Logger}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
 	pcfg := cfg.Pulse
@@ -227,6 +261,17 @@ func New(cfg Config) (*TeleCart, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
+	if cfg.PublicURL != "" {
+		if tc.intake, err = updates.New(updates.Config{
+			DB: cfg.DB, Client: tc.botClient, Customers: tc.customers,
+			Campaigns: startParamCampaigns{tc.attribution()}, Greeter: tc,
+			AppURL: tc.appURL(), WebhookSecret: tc.webhookSecret,
+			Mode: cfg.BotUpdates, WebhookURL: cfg.PublicURL + "/telegram/webhook",
+			Logger: cfg.Logger, Now: cfg.Now,
+		}); err != nil {
+			return nil, fmt.Errorf("telecart: %w", err)
+		}
+	}
 	if tc.forms, err = forms.NewStore(cfg.DB, forms.StoreConfig{Now: cfg.Now}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
@@ -262,7 +307,7 @@ func New(cfg Config) (*TeleCart, error) {
 		return nil, err
 	}
 	tc.migrations = append([]migrator.Source{
-		telegram.MigrationSource(), pulse.MigrationSource(), forms.MigrationSource(), MigrationSource(),
+		telegram.MigrationSource(), updates.MigrationSource(), pulse.MigrationSource(), forms.MigrationSource(), MigrationSource(),
 	}, cfg.ExtraMigrations...)
 	return tc, nil
 }
@@ -349,14 +394,9 @@ func (tc *TeleCart) Start(ctx context.Context) error {
 	if err := tc.Migrate(ctx); err != nil {
 		return err
 	}
-	s, err := tc.settings.Get(ctx)
+	s, err := tc.ensureGenerated(ctx)
 	if err != nil {
-		return fmt.Errorf("telecart: loading settings: %w", err)
-	}
-	if s.StartParamSecret == "" {
-		if s, err = tc.settings.keepGenerated(ctx, "start_param_secret", randomSecret()); err != nil {
-			return err
-		}
+		return err
 	}
 	tc.apply(s)
 	if err := tc.pulse.Start(ctx); err != nil {
@@ -365,6 +405,12 @@ func (tc *TeleCart) Start(ctx context.Context) error {
 	if err := tc.scheduler.Start(ctx); err != nil {
 		_ = tc.pulse.Stop(ctx)
 		return fmt.Errorf("telecart: starting the scheduler: %w", err)
+	}
+	if tc.intake != nil {
+		if err := tc.intake.Start(ctx); err != nil {
+			_ = errors.Join(tc.scheduler.Stop(ctx), tc.pulse.Stop(ctx))
+			return fmt.Errorf("telecart: starting the bot's updates: %w", err)
+		}
 	}
 	tc.started = true
 	close(tc.ready)
@@ -384,7 +430,11 @@ func (tc *TeleCart) Stop(ctx context.Context) error {
 		return nil
 	}
 	tc.stopped = true
-	return errors.Join(tc.scheduler.Stop(ctx), tc.pulse.Stop(ctx))
+	var intakeErr error
+	if tc.intake != nil {
+		intakeErr = tc.intake.Stop(ctx)
+	}
+	return errors.Join(intakeErr, tc.scheduler.Stop(ctx), tc.pulse.Stop(ctx))
 }
 
 // apply makes settings take effect without a restart.
@@ -470,6 +520,13 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	api.HandleFunc("/session", tc.validator.HandleSession).Methods(http.MethodPost)
 	allowOnly(api)
 
+	if tc.intake != nil {
+		tg := r.PathPrefix("/telegram").Subrouter()
+		tg.Use(tc.observe(GroupTelegram))
+		tg.HandleFunc("/webhook", tc.intake.HandleWebhook).Methods(http.MethodPost)
+		allowOnly(tg)
+	}
+
 	etl := r.PathPrefix("/pulse/etl").Subrouter()
 	etl.Use(tc.observe(GroupETL))
 	tc.etl.RegisterRoutes(etl)
@@ -484,6 +541,7 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	tc.formsH.RegisterAdminRoutes(admin)
 	tc.schedulerH.RegisterAdminRoutes(admin)
 	tc.pulseAdminH.RegisterAdminRoutes(admin)
+	tc.registerBotAdminRoutes(admin)
 	(&DashboardHandler{service: tc.dashboard, logger: tc.logger}).RegisterAdminRoutes(admin)
 	if tc.logsH != nil {
 		tc.logsH.RegisterAdminRoutes(admin)

@@ -38,8 +38,10 @@ type Intake struct {
 	store *store
 	wake  chan struct{}
 
-	botMu   sync.Mutex
-	botUser botapi.User // from getMe, for commands addressed to the bot
+	botMu     sync.Mutex
+	botUser   botapi.User // from getMe, for commands addressed to the bot
+	botFor    int64       // the BotID botUser was asked for
+	botFailed time.Time   // when getMe last failed, to ask again only after a while
 
 	lifeMu   sync.Mutex
 	started  bool
@@ -245,8 +247,14 @@ func (in *Intake) poke() {
 // stored row makes the repeat a no-op.
 func (in *Intake) poll(ctx context.Context) {
 	var offset int64
+	bot := in.cfg.Client.BotID()
 	failures := 0
 	for ctx.Err() == nil {
+		// Another bot's update ids start elsewhere: after a token change,
+		// start from what Telegram holds for the new bot.
+		if id := in.cfg.Client.BotID(); id != bot {
+			bot, offset = id, 0
+		}
 		ups, err := in.pollOnce(ctx, offset)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -454,19 +462,29 @@ func (in *Intake) Prune(ctx context.Context, cutoff time.Time) (int64, error) {
 // Counts returns how many received updates are pending, done and failed.
 func (in *Intake) Counts(ctx context.Context) (Counts, error) { return in.store.counts(ctx) }
 
-// Bot returns the bot's identity from getMe, asking Telegram the first time
-// (and again after a failure).
+// botRetry is how long after a failed getMe the intake asks again; in
+// between, commands addressed to any bot are taken.
+const botRetry = time.Minute
+
+// Bot returns the bot's identity from getMe, asking Telegram the first time,
+// after the token changed, and again a while after a failure.
 func (in *Intake) Bot(ctx context.Context) (botapi.User, error) {
 	in.botMu.Lock()
 	defer in.botMu.Unlock()
-	if in.botUser.ID != 0 && in.botUser.ID == in.cfg.Client.BotID() {
+	id := in.cfg.Client.BotID()
+	if in.botFor == id && in.botUser.ID != 0 {
 		return in.botUser, nil
 	}
+	if in.botFor == id && !in.botFailed.IsZero() && time.Since(in.botFailed) < botRetry {
+		return botapi.User{}, errors.New("updates: getMe failed recently")
+	}
 	u, err := in.cfg.Client.GetMe(ctx)
+	in.botFor = id
 	if err != nil {
+		in.botUser, in.botFailed = botapi.User{}, time.Now()
 		return botapi.User{}, err
 	}
-	in.botUser = u
+	in.botUser, in.botFailed = u, time.Time{}
 	return u, nil
 }
 

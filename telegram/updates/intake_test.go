@@ -258,6 +258,10 @@ func TestStartCampaigns(t *testing.T) {
 		if len(sent) != 3 {
 			t.Fatalf("%d greetings, want 3 (the command to another bot ignored)", len(sent))
 		}
+		// Ensure the bot's username is asked of Telegram once, not per update.
+		if n := len(e.srv.CallsTo("getMe")); n != 1 {
+			t.Errorf("%d getMe calls, want 1", n)
+		}
 		if sent[0].Params.Text != "Привет, Ann!" || sent[0].Params.ReplyMarkup.InlineKeyboard[0][0].Text != "Открыть магазин" {
 			t.Errorf("greeting = %+v", sent[0].Params)
 		}

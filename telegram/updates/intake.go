@@ -116,6 +116,13 @@ func (in *Intake) Start(ctx context.Context) error {
 	return nil
 }
 
+// Running reports whether the intake was started and not stopped.
+func (in *Intake) Running() bool {
+	in.lifeMu.Lock()
+	defer in.lifeMu.Unlock()
+	return in.started && !in.stopped
+}
+
 // Stop stops polling and the worker, waiting for the update in hand within
 // ctx's deadline. It may be called more than once, and before Start.
 func (in *Intake) Stop(ctx context.Context) error {

@@ -538,3 +538,28 @@ func TestWebhookMode(t *testing.T) {
 		t.Errorf("webhook = %+v", w)
 	}
 }
+
+func TestStoredUpdateSurvivesACrash(t *testing.T) {
+	migratortest.Each(t, sources, func(t *testing.T, db migrator.DB) {
+		// Ensure an update stored by a process that died before handling it
+		// (the webhook answered 200, nothing else ran) is handled by the
+		// next process's worker, once.
+		crashed := newEnv(t, db, updates.Config{})
+		if got := crashed.post(t, testSecret, startUpdate(70, 1101, "/start signed_camp", "en")); got != http.StatusOK {
+			t.Fatalf("status %d", got)
+		}
+		if n := len(crashed.srv.Sent()); n != 0 {
+			t.Fatalf("%d messages before any worker ran", n)
+		}
+		next := newEnv(t, db, updates.Config{SweepInterval: 20 * time.Millisecond})
+		if err := next.in.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		sent := next.srv.WaitForSent(t, 1, 10*time.Second)
+		checkGreeting(t, sent, 1101, "Hello, Ann!")
+		c, err := next.customers.GetByTelegramID(context.Background(), 1101)
+		if err != nil || c.FirstCampaignID != "camp" {
+			t.Fatalf("customer = %+v, %v", c, err)
+		}
+	})
+}

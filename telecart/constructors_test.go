@@ -12,6 +12,8 @@ import (
 	"github.com/telecart-go/telecart/pulse"
 	"github.com/telecart-go/telecart/telecart"
 	"github.com/telecart-go/telecart/telegram"
+	"github.com/telecart-go/telecart/telegram/botapi"
+	"github.com/telecart-go/telecart/telegram/updates"
 )
 
 // Ensure every exported constructor of a store, service or handler takes
@@ -80,6 +82,8 @@ func TestConstructorsRefuseBadConfig(t *testing.T) {
 		{"telegram.NewValidator", func() error { _, err := telegram.NewValidator(telegram.ValidatorConfig{}); return err }, "BotToken"},
 		{"telegram.NewBot", func() error { _, err := telegram.NewBot(telegram.BotConfig{}); return err }, "Token"},
 		{"migrator.New", func() error { _, err := migrator.New(nil, migrator.Config{}); return err }, "db is nil"},
+		{"botapi.New", func() error { _, err := botapi.New(botapi.Config{}); return err }, "Token is empty"},
+		{"updates.New", func() error { _, err := updates.New(updates.Config{}); return err }, "DB is empty"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			defer func() {

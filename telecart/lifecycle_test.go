@@ -12,7 +12,18 @@ import (
 	"github.com/telecart-go/telecart/migrator/migratortest"
 	"github.com/telecart-go/telecart/pulse"
 	"github.com/telecart-go/telecart/telecart"
+	"github.com/telecart-go/telecart/telegram"
+	"github.com/telecart-go/telecart/telegram/botapi"
+	"github.com/telecart-go/telecart/telegram/botapi/botapitest"
+	"github.com/telecart-go/telecart/telegram/updates"
 )
+
+// fixedGreeter greets everyone the same.
+type fixedGreeter struct{}
+
+func (fixedGreeter) Greeting(context.Context, botapi.User) (string, string, error) {
+	return "Hello", "Open shop", nil
+}
 
 // lifecycle is what every type with background work offers.
 type lifecycle interface {
@@ -67,6 +78,24 @@ func TestStartStopContract(t *testing.T) {
 				}
 			}
 		}, telecart.ErrStopped},
+		{"updates.Intake", []migrator.Source{telegram.MigrationSource(), updates.MigrationSource()}, func(t *testing.T, db migrator.DB) (lifecycle, func() bool) {
+			fake := botapitest.NewServer(t, botapitest.Config{})
+			client, err := botapi.New(botapi.Config{Token: fake.Token, BaseURL: fake.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			customers, err := telegram.NewCustomerStore(db, telegram.CustomerStoreConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, err := updates.New(updates.Config{DB: db, Client: client, Customers: customers, Greeter: fixedGreeter{},
+				AppURL: "https://shop.example/app/", Mode: updates.ModePoll, PollTimeout: time.Second, Logger: quiet,
+				WebhookSecret: func(context.Context) (string, error) { return "s", nil }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return in, in.Running
+		}, updates.ErrStopped},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			migratortest.Each(t, tt.sources, func(t *testing.T, db migrator.DB) {

@@ -76,6 +76,7 @@ const (
 	GroupAdmin      = "admin"      // the admin API, /admin/api
 	GroupETL        = "etl"        // the Pulse ETL export, /pulse/etl
 	GroupPages      = "pages"      // the admin panel and the storefront pages, /admin/ and /app/
+	GroupTelegram   = "telegram"   // Telegram's updates, /telegram/webhook
 )
 
 // OrderPlaced is an order whose transaction committed, for

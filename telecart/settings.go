@@ -197,6 +197,16 @@ type Settings struct {
 	OwnerChat string `json:"owner_chat"`
 	// Notifications are the new-order notices' switches and templates.
 	Notifications Notifications `json:"notifications"`
+	// WebhookSecret is the secret token Telegram sends with every update
+	// to POST /telegram/webhook. Secret. Generated at the first Start and
+	// kept, like StartParamSecret; after changing it, register the webhook
+	// again ("bot webhook set").
+	WebhookSecret string `json:"webhook_secret"`
+	// BotGreeting is the bot's answer to /start per language ("en", "ru",
+	// …; a customer whose language has none gets "en"), plain text with the
+	// placeholders {first_name} and {shop_name}. An empty or missing entry
+	// falls back to BotGreetingDefaults.
+	BotGreeting map[string]string `json:"bot_greeting"`
 }
 
 // StorefrontTexts are the shop's own words in the storefront in one
@@ -325,6 +335,12 @@ func (s Settings) clone() Settings {
 	}
 	c.StorefrontTexts = maps.Clone(s.StorefrontTexts)
 	c.Notifications = s.Notifications.clone()
+	if s.BotGreeting != nil {
+		c.BotGreeting = make(map[string]string, len(s.BotGreeting))
+		for k, v := range s.BotGreeting {
+			c.BotGreeting[k] = v
+		}
+	}
 	return c
 }
 
@@ -348,6 +364,7 @@ func (s Settings) Masked() Settings {
 	c.PulseAPIKey = MaskSecret(s.PulseAPIKey)
 	c.PulseSecret = MaskSecret(s.PulseSecret)
 	c.StartParamSecret = MaskSecret(s.StartParamSecret)
+	c.WebhookSecret = MaskSecret(s.WebhookSecret)
 	return c
 }
 
@@ -473,6 +490,7 @@ func (s Settings) normalize() (Settings, error) {
 		fields["owner_chat"] = "Must be a chat id (a group's is negative), or CHAT_ID:THREAD_ID for a forum topic."
 	}
 	n.Notifications.validate(fields)
+	normalizeBotSettings(&n, fields)
 
 	if len(fields) > 0 {
 		return Settings{}, tcerr.Fields("The settings are invalid.", fields)

@@ -105,6 +105,9 @@ type adminSettings struct {
 	// StorefrontTextDefaults are what each storefront language shows where
 	// storefront_texts leaves a text empty, for the form's placeholders.
 	StorefrontTextDefaults map[string]StorefrontTexts `json:"storefront_text_defaults"`
+	// BotGreetingDefaults are the greetings used where BotGreeting has
+	// none, for the panel to show.
+	BotGreetingDefaults map[string]string `json:"bot_greeting_defaults"`
 	// Warnings are per-field notes on a save that went through, such as a
 	// bot token Telegram could not be asked about.
 	Warnings map[string]string `json:"warnings,omitempty"`
@@ -122,7 +125,7 @@ func (h *SettingsHandler) writeAdmin(w http.ResponseWriter, s Settings, warnings
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	httpx.WriteJSON(w, http.StatusOK, adminSettings{Settings: m, AspectRatioOptions: AspectRatioOptions(),
-		StorefrontTextDefaults: defaults, Warnings: warnings})
+		StorefrontTextDefaults: defaults, BotGreetingDefaults: BotGreetingDefaults(), Warnings: warnings})
 }
 
 // handleAdminGet handles GET /admin/api/settings.
@@ -145,9 +148,12 @@ type adminSettingsUpdate struct {
 	PulseAPIKey        *string         `json:"pulse_api_key"`
 	PulseSecret        *string         `json:"pulse_secret"`
 	StartParamSecret   *string         `json:"start_param_secret"`
+	WebhookSecret      *string         `json:"webhook_secret"`
 	AspectRatioOptions json.RawMessage `json:"aspect_ratio_options"`
 	TextDefaults       json.RawMessage `json:"storefront_text_defaults"`
 	Warnings           json.RawMessage `json:"warnings"`
+	// BotGreetingDefaults is accepted and ignored, as aspect_ratio_options.
+	BotGreetingDefaults json.RawMessage `json:"bot_greeting_defaults"`
 }
 
 // handleAdminPut handles PUT /admin/api/settings. Fields other than secrets
@@ -174,6 +180,10 @@ func (h *SettingsHandler) handleAdminPut(w http.ResponseWriter, r *http.Request)
 	next.StartParamSecret = unmaskSecret(body.StartParamSecret, cur.StartParamSecret, "start_param_secret", fields)
 	if next.StartParamSecret == "" && cur.StartParamSecret != "" && fields["start_param_secret"] == "" {
 		fields["start_param_secret"] = "Required: campaign links are signed with it. Type a new one to rotate it (links already shared stop counting)."
+	}
+	next.WebhookSecret = unmaskSecret(body.WebhookSecret, cur.WebhookSecret, "webhook_secret", fields)
+	if next.WebhookSecret == "" && cur.WebhookSecret != "" && fields["webhook_secret"] == "" {
+		fields["webhook_secret"] = "Required: Telegram's updates are checked with it. Type a new one to rotate it, then register the webhook again."
 	}
 	if err := next.Validate(); err != nil {
 		if e, ok := err.(*tcerr.Error); ok {

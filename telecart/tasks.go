@@ -10,6 +10,7 @@ import (
 
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/telegram/updates"
 )
 
 // Names of the scheduler's tasks.
@@ -30,6 +31,12 @@ func (tc *TeleCart) registerTasks() error {
 			_, err := tc.RecountCustomers(ctx)
 			return err
 		}},
+	}
+	if tc.intake != nil {
+		tasks = append(tasks, Task{Name: TaskBotUpdatesPrune, Schedule: "@daily", Enabled: true, Run: func(ctx context.Context) error {
+			_, err := tc.intake.Prune(ctx, tc.now().Add(-updates.RetentionDefault))
+			return err
+		}})
 	}
 	for _, t := range tasks {
 		if err := tc.scheduler.Register(t); err != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/telecart-go/telecart/telegram"
 	"github.com/telecart-go/telecart/telegram/botapi"
 	"github.com/telecart-go/telecart/telegram/outbox"
+	"github.com/telecart-go/telecart/telegram/updates"
 )
 
 // Config configures a TeleCart. DB, Catalog, Orders, AdminAuth and BotToken
@@ -61,9 +62,20 @@ type Config struct {
 	BotToken string
 	// TelegramAPIURL is the Bot API server. Defaults to Telegram's.
 	TelegramAPIURL string
-	// PublicURL is the shop's public base URL: a broadcast's "Open shop"
-	// button opens PublicURL + "/app/". Defaults to "": no button.
+	// PublicURL is the shop's public base URL, such as
+	// https://shop.example/telecart (where RegisterRoutes' routes are
+	// reached from outside): the bot's "Open shop" buttons and a
+	// broadcast's button open {PublicURL}/app/, and the webhook is
+	// {PublicURL}/telegram/webhook. Without it the bot takes no updates
+	// (POST /telegram/webhook is not registered) and broadcasts have no
+	// button. Telegram opens only https Mini Apps.
 	PublicURL string
+	// BotUpdates is how Telegram's updates (/start, a customer blocking
+	// the bot) arrive: BotUpdatesOff (the default), BotUpdatesPoll (long
+	// polling from Start to Stop) or BotUpdatesWebhook (Start registers
+	// {PublicURL}/telegram/webhook with a secret token). Poll and webhook
+	// need PublicURL.
+	BotUpdates string
 	// Messages tunes the message outbox (pace, retries, lease); Bot,
 	// Customers, WebAppURL, OnDelivery, Logger and Now are TeleCart's.
 	Messages outbox.Config
@@ -121,7 +133,9 @@ type TeleCart struct {
 	logger     *slog.Logger
 	now        func() time.Time
 	validator  *telegram.Validator
+	botClient  *botapi.Client
 	bot        *telegram.Bot
+	intake     *updates.Intake // nil without Config.PublicURL
 	settings   *SettingsStore
 	location   atomic.Pointer[time.Location] // the shop's time zone, last loaded
 	customers  *telegram.CustomerStore
@@ -197,6 +211,21 @@ func New(cfg Config) (*TeleCart, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	var err error
+	if cfg.PublicURL, err = validatePublicURL(cfg.PublicURL); err != nil {
+		return nil, err
+	}
+	switch cfg.BotUpdates {
+	case "":
+		cfg.BotUpdates = BotUpdatesOff
+	case BotUpdatesOff:
+	case BotUpdatesPoll, BotUpdatesWebhook:
+		if cfg.PublicURL == "" {
+			return nil, fmt.Errorf("telecart: Config.BotUpdates %q needs Config.PublicURL, the shop's public URL the bot's buttons open", cfg.BotUpdates)
+		}
+	default:
+		return nil, fmt.Errorf("telecart: Config.BotUpdates %q is none of %q, %q, %q", cfg.BotUpdates, BotUpdatesOff, BotUpdatesPoll, BotUpdatesWebhook)
+	}
 	tc := &TeleCart{cfg: cfg, db: cfg.DB, logger: cfg.Logger, now: cfg.Now, ready: make(chan struct{}),
 		startParams:     pulse.NewStartParamSerializer(cfg.StartParamSecret),
 		adminRefusalLog: rate.Sometimes{Interval: time.Minute}}
@@ -204,12 +233,14 @@ func New(cfg Config) (*TeleCart, error) {
 	if cfg.Pulse.OnDelivery != nil || cfg.Pulse.OnStateChange != nil {
 		tc.AddHooks(Hooks{PulseDelivery: cfg.Pulse.OnDelivery, PulseState: cfg.Pulse.OnStateChange})
 	}
-	var err error
 	if tc.validator, err = telegram.NewValidator(telegram.ValidatorConfig{BotToken: cfg.BotToken, Now: cfg.Now,
 		OnReject: tc.initDataRejected}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
-	if tc.bot, err = telegram.NewBot(telegram.BotConfig{Token: cfg.BotToken, BaseURL: cfg.TelegramAPIURL, Logger: cfg.Logger}); err != nil {
+	if tc.botClient, err = botapi.New(botapi.Config{Token: cfg.BotToken, BaseURL: cfg.TelegramAPIURL, Logger: cfg.Logger, Now: cfg.Now}); err != nil {
+		return nil, fmt.Errorf("telecart: %w", err)
+	}
+	if tc.bot, err = telegram.NewBot(telegram.BotConfig{Client: tc.botClient, Logger: cfg.Logger}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
 	pcfg := cfg.Pulse
@@ -264,6 +295,17 @@ func New(cfg Config) (*TeleCart, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
+	if cfg.PublicURL != "" {
+		if tc.intake, err = updates.New(updates.Config{
+			DB: cfg.DB, Client: tc.botClient, Customers: tc.customers,
+			Campaigns: startParamCampaigns{tc.attribution()}, Greeter: tc,
+			AppURL: tc.appURL(), WebhookSecret: tc.webhookSecret,
+			Mode: cfg.BotUpdates, WebhookURL: cfg.PublicURL + "/telegram/webhook",
+			Logger: cfg.Logger, Now: cfg.Now,
+		}); err != nil {
+			return nil, fmt.Errorf("telecart: %w", err)
+		}
+	}
 	if tc.forms, err = forms.NewStore(cfg.DB, forms.StoreConfig{Now: cfg.Now, Location: tc.shopLocation}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
@@ -272,7 +314,7 @@ func New(cfg Config) (*TeleCart, error) {
 		customers: tc.customers, forms: tc.forms, pulse: tc.pulse,
 		attribution: tc.attribution(), now: cfg.Now, logger: cfg.Logger, onPlaced: tc.orderPlaced,
 		orderURLTemplate: cfg.OrderURL,
-		notify: tc.queueOrderNotices, notified: tc.outbox.Wake, settings: tc.settings,
+		notify:           tc.queueOrderNotices, notified: tc.outbox.Wake, settings: tc.settings,
 	}
 	if tc.stats, err = pulse.NewStatsCache(pulse.StatsCacheConfig{Pulse: tc.pulse, TTL: cfg.StatsTTL, Now: cfg.Now}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
@@ -301,7 +343,7 @@ func New(cfg Config) (*TeleCart, error) {
 		return nil, err
 	}
 	tc.migrations = append([]migrator.Source{
-		telegram.MigrationSource(), outbox.MigrationSource(), pulse.MigrationSource(), forms.MigrationSource(), MigrationSource(),
+		telegram.MigrationSource(), updates.MigrationSource(), outbox.MigrationSource(), pulse.MigrationSource(), forms.MigrationSource(), MigrationSource(),
 	}, cfg.ExtraMigrations...)
 	return tc, nil
 }
@@ -388,14 +430,9 @@ func (tc *TeleCart) Start(ctx context.Context) error {
 	if err := tc.Migrate(ctx); err != nil {
 		return err
 	}
-	s, err := tc.settings.Get(ctx)
+	s, err := tc.ensureGenerated(ctx)
 	if err != nil {
-		return fmt.Errorf("telecart: loading settings: %w", err)
-	}
-	if s.StartParamSecret == "" {
-		if s, err = tc.settings.keepGenerated(ctx, "start_param_secret", randomSecret()); err != nil {
-			return err
-		}
+		return err
 	}
 	tc.apply(s)
 	if err := tc.pulse.Start(ctx); err != nil {
@@ -408,6 +445,12 @@ func (tc *TeleCart) Start(ctx context.Context) error {
 	if err := tc.scheduler.Start(ctx); err != nil {
 		_ = errors.Join(tc.pulse.Stop(ctx), tc.outbox.Stop(ctx))
 		return fmt.Errorf("telecart: starting the scheduler: %w", err)
+	}
+	if tc.intake != nil {
+		if err := tc.intake.Start(ctx); err != nil {
+			_ = errors.Join(tc.scheduler.Stop(ctx), tc.pulse.Stop(ctx))
+			return fmt.Errorf("telecart: starting the bot's updates: %w", err)
+		}
 	}
 	tc.started = true
 	close(tc.ready)
@@ -427,7 +470,11 @@ func (tc *TeleCart) Stop(ctx context.Context) error {
 		return nil
 	}
 	tc.stopped = true
-	return errors.Join(tc.scheduler.Stop(ctx), tc.outbox.Stop(ctx), tc.pulse.Stop(ctx))
+	var intakeErr error
+	if tc.intake != nil {
+		intakeErr = tc.intake.Stop(ctx)
+	}
+	return errors.Join(intakeErr, tc.scheduler.Stop(ctx), tc.outbox.Stop(ctx), tc.pulse.Stop(ctx))
 }
 
 // apply makes settings take effect without a restart.
@@ -510,6 +557,13 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	api.HandleFunc("/session", tc.validator.HandleSession).Methods(http.MethodPost)
 	allowOnly(api)
 
+	if tc.intake != nil {
+		tg := r.PathPrefix("/telegram").Subrouter()
+		tg.Use(tc.observe(GroupTelegram))
+		tg.HandleFunc("/webhook", tc.intake.HandleWebhook).Methods(http.MethodPost)
+		allowOnly(tg)
+	}
+
 	etl := r.PathPrefix("/pulse/etl").Subrouter()
 	etl.Use(tc.observe(GroupETL))
 	tc.etl.RegisterRoutes(etl)
@@ -525,6 +579,7 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	tc.schedulerH.RegisterAdminRoutes(admin)
 	tc.pulseAdminH.RegisterAdminRoutes(admin)
 	(&MessagesHandler{outbox: tc.outbox, settings: tc.settings, logger: tc.logger}).RegisterAdminRoutes(admin)
+	tc.registerBotAdminRoutes(admin)
 	(&DashboardHandler{service: tc.dashboard, logger: tc.logger}).RegisterAdminRoutes(admin)
 	(&OrdersHandler{service: tc.orders, logger: tc.logger}).RegisterAdminRoutes(admin)
 	if tc.logsH != nil {

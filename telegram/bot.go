@@ -1,30 +1,27 @@
 package telegram
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"golang.org/x/time/rate"
 
-	"github.com/telecart-go/telecart/internal/httpx"
+	"github.com/telecart-go/telecart/telegram/botapi"
 )
 
 // Defaults of BotConfig.
 const (
 	// BotBaseURLDefault is the Bot API server used when BotConfig.BaseURL is empty.
-	BotBaseURLDefault = "https://api.telegram.org"
+	BotBaseURLDefault = botapi.BaseURLDefault
 	// BotHTTPTimeoutDefault is the timeout of the HTTP client NewBot builds
 	// when BotConfig.HTTPClient is nil.
 	BotHTTPTimeoutDefault = 10 * time.Second
@@ -41,94 +38,54 @@ const (
 )
 
 // MaxMessageLength is the longest text sendMessage accepts, in characters.
-const MaxMessageLength = 4096
+const MaxMessageLength = botapi.MaxMessageLength
 
 // Parse modes for SendMessageParams.ParseMode.
 const (
-	ParseModeHTML       = "HTML"
-	ParseModeMarkdownV2 = "MarkdownV2"
+	ParseModeHTML       = botapi.ParseModeHTML
+	ParseModeMarkdownV2 = botapi.ParseModeMarkdownV2
 	// ParseModeNone sends the text as is, without any parse_mode.
 	ParseModeNone = "none"
 )
 
-// botMaxAnswer bounds how much of an answer is read: a sendMessage answer is
-// a few KiB, and a misbehaving proxy must not make us buffer megabytes.
-const botMaxAnswer = 1 << 20
-
+// The errors of the Bot API client, under the names this package has
+// always given them.
 var (
 	// ErrMessageEmpty is returned, before anything is sent, for a text that is
 	// empty or only white space.
-	ErrMessageEmpty = errors.New("telegram: message text is empty")
+	ErrMessageEmpty = botapi.ErrMessageEmpty
 	// ErrMessageTooLong is returned, before anything is sent, for a text of
 	// more than MaxMessageLength runes.
-	ErrMessageTooLong = fmt.Errorf("telegram: message text is longer than %d characters", MaxMessageLength)
+	ErrMessageTooLong = botapi.ErrMessageTooLong
 
 	// ErrRecipientUnreachable matches every error that means the user cannot
 	// receive messages from the bot until they act: ErrBotBlocked,
 	// ErrUserDeactivated and ErrCantInitiate. Mark the customer unreachable
 	// instead of retrying.
-	ErrRecipientUnreachable = errors.New("telegram: recipient unreachable")
+	ErrRecipientUnreachable = botapi.ErrRecipientUnreachable
 	// ErrBotBlocked is a 403 "bot was blocked by the user".
-	ErrBotBlocked error = &botUnreachableError{"telegram: bot was blocked by the user"}
+	ErrBotBlocked = botapi.ErrBotBlocked
 	// ErrUserDeactivated is a 403 "user is deactivated" (the account was deleted).
-	ErrUserDeactivated error = &botUnreachableError{"telegram: user is deactivated"}
+	ErrUserDeactivated = botapi.ErrUserDeactivated
 	// ErrCantInitiate is a 403 "bot can't initiate conversation with a user":
 	// the user never pressed Start in the bot's chat.
-	ErrCantInitiate error = &botUnreachableError{"telegram: bot can't initiate conversation with a user"}
+	ErrCantInitiate = botapi.ErrCantInitiate
 )
 
-// botUnreachableError is the type of the three 403 sentinels, so that each
-// also matches ErrRecipientUnreachable.
-type botUnreachableError struct{ msg string }
-
-func (e *botUnreachableError) Error() string { return e.msg }
-
-func (e *botUnreachableError) Is(target error) bool { return target == ErrRecipientUnreachable }
-
-// botForbidden maps a 403 description (lower case) to its sentinel.
-var botForbidden = []struct {
-	substr string
-	err    error
-}{
-	{"bot was blocked by the user", ErrBotBlocked},
-	{"user is deactivated", ErrUserDeactivated},
-	{"bot can't initiate conversation with a user", ErrCantInitiate},
-}
-
 // APIError is an answer of the Bot API with "ok": false, or an HTTP error
-// status without a Bot API body. A 403 that means the recipient is
-// unreachable also matches ErrBotBlocked, ErrUserDeactivated or
-// ErrCantInitiate (and ErrRecipientUnreachable) with errors.Is.
-type APIError struct {
-	Method      string // Bot API method, e.g. "sendMessage"
-	Code        int    // error_code, or the HTTP status when the body had none
-	Description string // description, e.g. "Forbidden: bot was blocked by the user"
-	// RetryAfter is parameters.retry_after of a 429 answer (flood control):
-	// how long to wait before the request may be repeated.
-	RetryAfter time.Duration
-	// MigrateToChatID is parameters.migrate_to_chat_id: the group became a
-	// supergroup with this ID.
-	MigrateToChatID int64
+// status without a Bot API body: botapi.Error under this package's name.
+type APIError = botapi.Error
 
-	kind error // a sentinel for classified answers, or nil
-}
-
-func (e *APIError) Error() string {
-	s := fmt.Sprintf("telegram: %s: %d %s", e.Method, e.Code, e.Description)
-	if e.RetryAfter > 0 {
-		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
-	}
-	return s
-}
-
-// Unwrap returns the sentinel the answer was classified as, if any.
-func (e *APIError) Unwrap() error { return e.kind }
-
-// BotConfig configures a Bot. Only Token is required.
+// BotConfig configures a Bot. Only Token (or Client) is required.
 type BotConfig struct {
 	// Token is the bot token from @BotFather. It is never logged nor put in
 	// an error message. Change it at run time with Bot.SetToken.
 	Token string
+
+	// Client, when set, is the Bot API client the Bot sends through, shared
+	// with the rest of the shop (the updates intake); Token, BaseURL and
+	// HTTPClient are then ignored.
+	Client *botapi.Client
 
 	// BaseURL is the Bot API server, e.g. a local telegram-bot-api server or
 	// a fake one in tests. Defaults to BotBaseURLDefault.
@@ -204,6 +161,9 @@ func (c BotConfig) withDefaults() BotConfig {
 }
 
 func (c BotConfig) validate() error {
+	if c.Client != nil {
+		return c.validatePacing()
+	}
 	if err := botCheckToken(c.Token); err != nil {
 		return err
 	}
@@ -214,6 +174,10 @@ func (c BotConfig) validate() error {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return fmt.Errorf("telegram: BaseURL %q must not have a query or fragment", c.BaseURL)
 	}
+	return c.validatePacing()
+}
+
+func (c BotConfig) validatePacing() error {
 	if c.GlobalRate < 0 {
 		return errors.New("telegram: GlobalRate must not be negative")
 	}
@@ -235,7 +199,7 @@ func botCheckToken(token string) error {
 	if token == "" {
 		return errors.New("telegram: Token is empty; set BotConfig.Token to the bot token from @BotFather")
 	}
-	if strings.ContainsAny(token, "/?#%") || strings.IndexFunc(token, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+	if err := botapi.CheckTokenSyntax(token); err != nil {
 		return errors.New("telegram: Token has a character a bot token cannot have (/, ?, #, %, space or control); copy it again from @BotFather")
 	}
 	return nil
@@ -245,7 +209,7 @@ func botCheckToken(token string) error {
 // accepts. It is safe for concurrent use; it starts no goroutines.
 type Bot struct {
 	cfg    BotConfig
-	token  atomic.Pointer[string]
+	client *botapi.Client
 	global *rate.Limiter
 
 	mu        sync.Mutex
@@ -268,14 +232,25 @@ func NewBot(cfg BotConfig) (*Bot, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	b := &Bot{
+	client := cfg.Client
+	if client == nil {
+		var err error
+		client, err = botapi.New(botapi.Config{Token: cfg.Token, BaseURL: cfg.BaseURL, HTTPClient: cfg.HTTPClient,
+			Timeout: max(cfg.HTTPClient.Timeout, botapi.TimeoutDefault), Logger: cfg.Logger, Now: cfg.Now})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &Bot{
 		cfg:    cfg,
+		client: client,
 		global: rate.NewLimiter(rate.Limit(cfg.GlobalRate), 1),
 		chats:  make(map[int64]*botChat),
-	}
-	b.token.Store(&cfg.Token)
-	return b, nil
+	}, nil
 }
+
+// Client returns the Bot API client the Bot sends through.
+func (b *Bot) Client() *botapi.Client { return b.client }
 
 // SetToken replaces the bot token; requests started afterwards use it. It is
 // safe to call while messages are being sent.
@@ -283,30 +258,15 @@ func (b *Bot) SetToken(token string) error {
 	if err := botCheckToken(token); err != nil {
 		return err
 	}
-	b.token.Store(&token)
-	return nil
+	return b.client.SetToken(token)
 }
 
-// Message is the part of a sent Bot API Message that callers need.
-type Message struct {
-	MessageID int64       `json:"message_id"`
-	Date      int64       `json:"date"` // Unix time, seconds
-	Chat      MessageChat `json:"chat"`
-	Text      string      `json:"text,omitempty"` // as Telegram stored it, markup removed
-}
+// Message is a sent Bot API message: botapi.Message under this package's
+// name.
+type Message = botapi.Message
 
-// Time returns Date as a UTC time.
-func (m Message) Time() time.Time { return time.Unix(m.Date, 0).UTC() }
-
-// MessageChat is the chat a Message was sent to.
-type MessageChat struct {
-	ID        int64  `json:"id"`
-	Type      string `json:"type"` // "private", "group", "supergroup" or "channel"
-	Title     string `json:"title,omitempty"`
-	Username  string `json:"username,omitempty"`
-	FirstName string `json:"first_name,omitempty"`
-	LastName  string `json:"last_name,omitempty"`
-}
+// MessageChat is the chat a Message was sent to: botapi.Chat.
+type MessageChat = botapi.Chat
 
 // SendMessageParams are the arguments of sendMessage.
 type SendMessageParams struct {
@@ -325,19 +285,6 @@ type SendMessageParams struct {
 	// ReplyMarkup is marshalled to JSON as is, e.g. an inline keyboard
 	// map[string]any{"inline_keyboard": ...}. Nil sends none.
 	ReplyMarkup any
-}
-
-type botSendMessageRequest struct {
-	ChatID              int64                  `json:"chat_id"`
-	Text                string                 `json:"text"`
-	ParseMode           string                 `json:"parse_mode,omitempty"`
-	LinkPreviewOptions  *botLinkPreviewOptions `json:"link_preview_options,omitempty"`
-	DisableNotification bool                   `json:"disable_notification,omitempty"`
-	ReplyMarkup         any                    `json:"reply_markup,omitempty"`
-}
-
-type botLinkPreviewOptions struct {
-	IsDisabled bool `json:"is_disabled"`
 }
 
 // SendMessage sends text to chatID with ParseModeHTML. See Send.
@@ -373,12 +320,11 @@ func (b *Bot) Send(ctx context.Context, p SendMessageParams) (Message, error) {
 	if utf8.RuneCountInString(p.Text) > MaxMessageLength {
 		return Message{}, ErrMessageTooLong
 	}
-	req := botSendMessageRequest{
+	req := botapi.SendMessageParams{
 		ChatID:              p.ChatID,
 		Text:                p.Text,
 		ParseMode:           p.ParseMode,
 		DisableNotification: p.DisableNotification,
-		ReplyMarkup:         p.ReplyMarkup,
 	}
 	switch req.ParseMode {
 	case "":
@@ -387,11 +333,14 @@ func (b *Bot) Send(ctx context.Context, p SendMessageParams) (Message, error) {
 		req.ParseMode = ""
 	}
 	if p.DisableWebPagePreview {
-		req.LinkPreviewOptions = &botLinkPreviewOptions{IsDisabled: true}
+		req.LinkPreviewOptions = &botapi.LinkPreviewOptions{IsDisabled: true}
 	}
-	body, err := json.Marshal(req)
-	if err != nil {
-		return Message{}, fmt.Errorf("telegram: sendMessage: encoding ReplyMarkup: %w", err)
+	if p.ReplyMarkup != nil {
+		markup, err := botInlineKeyboard(p.ReplyMarkup)
+		if err != nil {
+			return Message{}, err
+		}
+		req.ReplyMarkup = markup
 	}
 
 	chat, err := b.acquireChat(ctx, p.ChatID)
@@ -404,8 +353,7 @@ func (b *Bot) Send(ctx context.Context, p SendMessageParams) (Message, error) {
 		if err := b.pace(ctx, chat); err != nil {
 			return Message{}, err
 		}
-		var msg Message
-		err := b.call(ctx, "sendMessage", body, &msg)
+		msg, err := b.client.SendMessage(ctx, req)
 		chat.last = b.cfg.Now()
 		if err == nil {
 			return msg, nil
@@ -500,22 +448,11 @@ func (b *Bot) releaseChat(c *botChat) {
 	b.mu.Unlock()
 }
 
-// botAnswer is the envelope of every Bot API answer.
-type botAnswer struct {
-	OK          bool            `json:"ok"`
-	Result      json.RawMessage `json:"result"`
-	ErrorCode   int             `json:"error_code"`
-	Description string          `json:"description"`
-	Parameters  *struct {
-		RetryAfter      int64 `json:"retry_after"`
-		MigrateToChatID int64 `json:"migrate_to_chat_id"`
-	} `json:"parameters"`
-}
-
 // GetMe asks Telegram who the bot is: a check of the token, and the bot's
 // username for links. It is not paced: it sends no message.
 func (b *Bot) GetMe(ctx context.Context) (User, error) {
-	return b.getMe(ctx, *b.token.Load())
+	u, err := b.client.GetMe(ctx)
+	return botUser(u), err
 }
 
 // CheckToken asks Telegram, with getMe, whether token is a bot token it
@@ -524,105 +461,29 @@ func (b *Bot) GetMe(ctx context.Context) (User, error) {
 // 404 for one that is not a token at all); a network failure is an error
 // that is not an *APIError.
 func (b *Bot) CheckToken(ctx context.Context, token string) (User, error) {
-	if token == "" {
-		return User{}, errors.New("telegram: the bot token is empty")
-	}
-	return b.getMe(ctx, token)
+	u, err := b.client.CheckToken(ctx, token)
+	return botUser(u), err
 }
 
-func (b *Bot) getMe(ctx context.Context, token string) (User, error) {
-	var u User
-	if err := b.callToken(ctx, token, "getMe", []byte("{}"), &u); err != nil {
-		return User{}, err
-	}
-	return u, nil
+func botUser(u botapi.User) User {
+	return User{ID: u.ID, IsBot: u.IsBot, FirstName: u.FirstName, LastName: u.LastName, Username: u.Username,
+		LanguageCode: u.LanguageCode, IsPremium: u.IsPremium}
 }
 
-// call POSTs body as JSON to method and decodes the result into out. Errors
-// never contain the token.
-func (b *Bot) call(ctx context.Context, method string, body []byte, out any) error {
-	return b.callToken(ctx, *b.token.Load(), method, body, out)
-}
-
-// callToken is call with a given token.
-func (b *Bot) callToken(ctx context.Context, token, method string, body []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.cfg.BaseURL+"/bot"+token+"/"+method, bytes.NewReader(body))
+// botInlineKeyboard reads a ReplyMarkup given as any JSON value into the
+// inline keyboard the client sends.
+func botInlineKeyboard(markup any) (*botapi.InlineKeyboardMarkup, error) {
+	raw, err := json.Marshal(markup)
 	if err != nil {
-		return fmt.Errorf("telegram: %s: building request: %s", method, botScrub(err.Error(), token))
+		return nil, fmt.Errorf("telegram: sendMessage: encoding ReplyMarkup: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	resp, err := b.cfg.HTTPClient.Do(req)
-	if err != nil {
-		return botScrubError(err, token, b.cfg.BaseURL+"/bot<token>/"+method)
+	var kb botapi.InlineKeyboardMarkup
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&kb); err != nil || kb.InlineKeyboard == nil {
+		return nil, errors.New("telegram: sendMessage: ReplyMarkup must be an inline keyboard {\"inline_keyboard\": [[…]]}")
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, botMaxAnswer))
-	if err != nil {
-		return fmt.Errorf("telegram: %s: reading answer: %s", method, botScrub(err.Error(), token))
-	}
-
-	var ans botAnswer
-	if err := json.Unmarshal(raw, &ans); err != nil {
-		if resp.StatusCode/100 == 2 {
-			return fmt.Errorf("telegram: %s: decoding answer: %w", method, err)
-		}
-		ans = botAnswer{Description: http.StatusText(resp.StatusCode)}
-	}
-	if ans.OK && resp.StatusCode/100 == 2 {
-		if err := json.Unmarshal(ans.Result, out); err != nil {
-			return fmt.Errorf("telegram: %s: decoding result: %w", method, err)
-		}
-		return nil
-	}
-	apiErr := &APIError{Method: method, Code: ans.ErrorCode, Description: ans.Description}
-	if apiErr.Code == 0 {
-		apiErr.Code = resp.StatusCode
-	}
-	if ans.Parameters != nil {
-		apiErr.RetryAfter = time.Duration(ans.Parameters.RetryAfter) * time.Second
-		apiErr.MigrateToChatID = ans.Parameters.MigrateToChatID
-	}
-	if apiErr.Code == http.StatusTooManyRequests && apiErr.RetryAfter <= 0 {
-		// No retry_after in the body: fall back to the header, then to 1 s.
-		apiErr.RetryAfter = time.Second
-		if d, ok := httpx.ParseRetryAfter(resp.Header.Get("Retry-After"), b.cfg.Now()); ok && d > 0 {
-			apiErr.RetryAfter = d
-		}
-	}
-	if apiErr.Code == http.StatusForbidden {
-		d := strings.ToLower(apiErr.Description)
-		for _, f := range botForbidden {
-			if strings.Contains(d, f.substr) {
-				apiErr.kind = f.err
-				break
-			}
-		}
-	}
-	return apiErr
-}
-
-// botScrubError removes the token from an error of http.Client.Do, whose
-// *url.Error quotes the request URL. The *url.Error shape is kept so that
-// callers can still test Timeout() or errors.Is(err, context.Canceled).
-func botScrubError(err error, token, redactedURL string) error {
-	var ue *url.Error
-	if !errors.As(err, &ue) {
-		return errors.New(botScrub(err.Error(), token))
-	}
-	inner := ue.Err
-	if inner != nil && strings.Contains(inner.Error(), token) {
-		inner = errors.New(botScrub(inner.Error(), token))
-	}
-	return &url.Error{Op: ue.Op, URL: redactedURL, Err: inner}
-}
-
-func botScrub(s, token string) string {
-	s = strings.ReplaceAll(s, token, "<token>")
-	if esc := url.PathEscape(token); esc != token {
-		s = strings.ReplaceAll(s, esc, "<token>")
-	}
-	return s
+	return &kb, nil
 }
 
 // botSleep is the default BotConfig.Sleep.
@@ -640,11 +501,8 @@ func botSleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// botHTMLEscaper escapes what Telegram's HTML parse mode requires.
-var botHTMLEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
-
 // EscapeHTML escapes s for a text sent with ParseModeHTML: &, <, > and ",
 // the only characters Telegram requires escaped (it supports just the named
 // entities &lt; &gt; &amp; &quot;). Escape every untrusted piece (names,
 // product titles) before putting it between tags.
-func EscapeHTML(s string) string { return botHTMLEscaper.Replace(s) }
+func EscapeHTML(s string) string { return botapi.EscapeHTML(s) }

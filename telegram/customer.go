@@ -523,3 +523,94 @@ func (s *CustomerStore) checkFound(ctx context.Context, exec migrator.Execer, re
 	}
 	return nil
 }
+
+// SaveFromChat creates or updates, on exec, the customer for the Telegram
+// user u who wrote to the bot in a private chat (a /start): names, username,
+// language and premium are replaced by u's, last_seen_at is set to at, and,
+// since the user opened a chat with the bot, the bot may write to them
+// (allows_write_to_pm) and they are reachable (bot_blocked cleared). The
+// photo is kept: a message's sender carries none. A new customer gets a
+// random tracking_id. Only pass users from updates Telegram sent.
+func (s *CustomerStore) SaveFromChat(ctx context.Context, exec migrator.Execer, u User, at time.Time) (Customer, error) {
+	if u.ID <= 0 {
+		return Customer{}, fmt.Errorf("telegram: saving customer: user id %d is not positive", u.ID)
+	}
+	if at.IsZero() {
+		at = s.now()
+	}
+	u.AllowsWriteToPM = true
+	p := newProfile(u)
+	values := p.setMap()
+	delete(values, "photo_url")
+	now := s.now()
+	d := s.db.Dialect
+
+	existing, err := s.get(ctx, exec, "telegram_user_id", u.ID)
+	switch {
+	case err == nil:
+		err = execBuilt(ctx, exec, d.Builder().Update(s.table).
+			SetMap(values).
+			Set("bot_blocked", 0).
+			Set("bot_blocked_at", nil).
+			Set("last_seen_at", d.EncodeTime(at)).
+			Set("updated_at", d.EncodeTime(now)).
+			Where(sq.Eq{"id": existing.ID}))
+		if err != nil {
+			return Customer{}, fmt.Errorf("telegram: updating customer %d: %w", existing.ID, err)
+		}
+	case errors.Is(err, ErrCustomerNotFound):
+		values["telegram_user_id"] = u.ID
+		values["tracking_id"] = uuid.NewString()
+		values["last_seen_at"] = d.EncodeTime(at)
+		values["created_at"] = d.EncodeTime(now)
+		values["updated_at"] = d.EncodeTime(now)
+		update := []string{"first_name", "last_name", "username", "language_code", "is_premium",
+			"allows_write_to_pm", "first_name_lc", "last_name_lc", "search_text", "last_seen_at", "updated_at"}
+		err = execBuilt(ctx, exec, d.Upsert(d.Builder().Insert(s.table).SetMap(values), []string{"telegram_user_id"}, update))
+		if err != nil {
+			return Customer{}, fmt.Errorf("telegram: inserting customer for Telegram user %d: %w", u.ID, err)
+		}
+	default:
+		return Customer{}, err
+	}
+	return s.get(ctx, exec, "telegram_user_id", u.ID)
+}
+
+// execBuilt runs a built statement on exec.
+func execBuilt(ctx context.Context, exec migrator.Execer, b sq.Sqlizer) error {
+	q, args, err := b.ToSql()
+	if err != nil {
+		return err
+	}
+	_, err = exec.ExecContext(ctx, q, args...)
+	return err
+}
+
+// SetBotBlockedTx records, on exec, what Telegram said about the bot's
+// private chat with the Telegram user tgID at at: blocked (the user blocked
+// the bot) or reachable again (they restarted it, which also lets the bot
+// write to them). Blocking keeps the first bot_blocked_at. It returns
+// ErrCustomerNotFound for a user who is not a customer.
+func (s *CustomerStore) SetBotBlockedTx(ctx context.Context, exec migrator.Execer, tgID int64, blocked bool, at time.Time) error {
+	if at.IsZero() {
+		at = s.now()
+	}
+	d := s.db.Dialect
+	b := d.Builder().Update(s.table).Set("updated_at", d.EncodeTime(s.now()))
+	if blocked {
+		b = b.Set("bot_blocked", 1).Set("bot_blocked_at", d.EncodeTime(at)).
+			Where(sq.Eq{"telegram_user_id": tgID, "bot_blocked": 0})
+	} else {
+		b = b.Set("bot_blocked", 0).Set("bot_blocked_at", nil).Set("allows_write_to_pm", 1).
+			Where(sq.Eq{"telegram_user_id": tgID})
+	}
+	q, args, err := b.ToSql()
+	if err != nil {
+		return fmt.Errorf("telegram: building bot-blocked update: %w", err)
+	}
+	res, err := exec.ExecContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("telegram: recording the bot blocked=%t for Telegram user %d: %w", blocked, tgID, err)
+	}
+	return s.checkFound(ctx, exec, res, "telegram_user_id", tgID)
+}

@@ -2,7 +2,9 @@
 // Mini App sends with every request (HMAC-SHA-256 with the bot token, or
 // Telegram's Ed25519 signature for third parties), provides the HTTP
 // middleware that does so, stores the shop's Telegram customers, and talks to
-// the Bot API.
+// the Bot API. Its subpackages hold the typed Bot API client (botapi, with a
+// fake server for tests in botapi/botapitest) and the intake of the bot's
+// updates by webhook or long polling (updates).
 //
 // A storefront API puts the middleware in front of its handlers and reads the
 // validated user from the request context:

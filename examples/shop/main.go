@@ -9,6 +9,8 @@
 //	go run ./examples/shop schedule list
 //	go run ./examples/shop schedule run NAME
 //	go run ./examples/shop customers recount
+//	go run ./examples/shop bot webhook set|delete|info
+//	go run ./examples/shop bot menu-button set
 package main
 
 import (
@@ -81,6 +83,9 @@ flags (each also read from its variable; the flag wins):
   -pulse-lease D           TELECART_PULSE_LEASE        lease on a claimed batch (1m)
   -log-file PATH           TELECART_LOG_FILE           JSON log file (telecart-demo.log beside the database)
   -ingest-rate N           TELECART_INGEST_RATE        client events per customer per minute on /api/ingest (300)
+  -public-url URL          TELECART_PUBLIC_URL         the shop's public base URL for the bot's buttons and webhook (http://{addr})
+  -bot-api-url URL         TELECART_BOT_API_URL        Telegram's Bot API (https://api.telegram.org)
+  -bot-updates MODE        TELECART_BOT_UPDATES        Telegram updates: off, poll (getUpdates) or webhook (off)
   -read-timeout D          TELECART_READ_TIMEOUT       longest time to read a request, body included (30s)
   -write-timeout D         TELECART_WRITE_TIMEOUT      longest time to write an answer (1m)
   -idle-timeout D          TELECART_IDLE_TIMEOUT       longest idle keep-alive (1m)
@@ -89,7 +94,9 @@ commands (none: serve):
   migrate status | migrate up
   pulse send
   schedule list | schedule run NAME
-  customers recount`
+  customers recount
+  bot webhook set | bot webhook delete | bot webhook info
+  bot menu-button set`
 
 func serve(ctx context.Context, cfg server.Config) error {
 	s, err := server.New(ctx, cfg)
@@ -210,6 +217,54 @@ func command(ctx context.Context, cfg server.Config, args []string, out io.Write
 			return err
 		}
 		fmt.Fprintf(out, "customers recount: %d changed\n", n)
+		return nil
+	case strings.HasPrefix(name, "bot "):
+		return botCommand(ctx, tc, name, out)
+	default:
+		return fmt.Errorf("unknown command %q\n%s", name, usage)
+	}
+}
+
+// botCommand runs the bot's operator commands.
+func botCommand(ctx context.Context, tc *telecart.TeleCart, name string, out io.Writer) error {
+	switch name {
+	case "bot webhook set":
+		if err := tc.Migrate(ctx); err != nil {
+			return err
+		}
+		if err := tc.BotWebhookSet(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "bot webhook set: Telegram now POSTs updates to the shop's /telegram/webhook")
+		return nil
+	case "bot webhook delete":
+		if err := tc.BotWebhookDelete(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "bot webhook delete: no webhook; the bot takes getUpdates (-bot-updates poll)")
+		return nil
+	case "bot webhook info":
+		info, err := tc.BotWebhookInfo(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		url := info.URL
+		if url == "" {
+			url = "(none: getUpdates)"
+		}
+		fmt.Fprintf(w, "url\t%s\n", url)
+		fmt.Fprintf(w, "pending updates\t%d\n", info.PendingUpdateCount)
+		fmt.Fprintf(w, "allowed updates\t%s\n", strings.Join(info.AllowedUpdates, ", "))
+		if info.LastErrorDate > 0 {
+			fmt.Fprintf(w, "last error\t%s: %s\n", time.Unix(info.LastErrorDate, 0).UTC().Format(time.RFC3339), info.LastErrorMessage)
+		}
+		return w.Flush()
+	case "bot menu-button set":
+		if err := tc.BotMenuButtonSet(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "bot menu-button set: the chat menu button opens the storefront")
 		return nil
 	default:
 		return fmt.Errorf("unknown command %q\n%s", name, usage)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -135,6 +136,21 @@ func (c *Client) SetToken(token string) error {
 	}
 	c.token.Store(&token)
 	return nil
+}
+
+// BotID returns the bot's user id, the number before the colon in its
+// token, or 0 when the token does not start with one. It tells the updates
+// of one bot from another's without a call to getMe.
+func (c *Client) BotID() int64 {
+	head, _, ok := strings.Cut(*c.token.Load(), ":")
+	if !ok {
+		return 0
+	}
+	id, err := strconv.ParseInt(head, 10, 64)
+	if err != nil || id < 0 {
+		return 0
+	}
+	return id
 }
 
 // BaseURL returns the Bot API server the client calls, without a trailing

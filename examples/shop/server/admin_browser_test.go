@@ -134,7 +134,7 @@ func adminStart(t *testing.T) *adminEnv {
 	t.Cleanup(pulseSrv.Close)
 	// The browser first, so that a run without Chromium skips at once; its
 	// time bounds the seeding too.
-	e.ctx = browsertest.New(t, 50*time.Second)
+	e.ctx = browsertest.New(t, 60*time.Second)
 	e.srv, e.base = MustStart(t, migrator.SQLite, func(c *server.Config) {
 		c.TelegramAPIURL = tgSrv.URL
 		c.PulseURL = pulseSrv.URL
@@ -839,6 +839,31 @@ func TestAdminPanel(t *testing.T) {
 		adminDo(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=settings-save]`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid=settings-saved]`)))
 		adminWaitText(t, ctx, `[data-testid=bot-username]`, "Bot: @demo_shop_bot")
+
+		// Ensure the bot card shows the bot Telegram knows and how updates
+		// arrive, says when Telegram does not answer about the webhook, and
+		// saves a greeting per language, the webhook secret kept masked.
+		adminWaitText(t, ctx, `[data-testid=bot-state-username]`, "@demo_shop_bot")
+		adminWaitText(t, ctx, `[data-testid=bot-state-updates]`, "off (the bot does not hear /start)")
+		adminWaitText(t, ctx, `[data-testid=bot-state-webhook]`, "unknown (Telegram did not answer)")
+		if txt := adminText(t, ctx, `[data-testid=bot-state]`); strings.Contains(txt, "null") || !strings.Contains(txt, "404") {
+			t.Errorf("bot state = %q", txt)
+		}
+		if ph := adminEval[string](t, ctx, `document.querySelector('[data-testid=setting-bot_greeting-ru]').placeholder`); !strings.Contains(ph, "{first_name}") {
+			t.Errorf("ru greeting placeholder = %q, want the default", ph)
+		}
+		adminSet(t, ctx, `[data-testid=setting-bot_greeting-ru]`, "Привет, {first_name}!")
+		adminDo(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=settings-save]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=settings-saved]`)))
+		var g struct {
+			BotGreeting   map[string]string `json:"bot_greeting"`
+			WebhookSecret string            `json:"webhook_secret"`
+		}
+		e.get(t, "settings", &g)
+		if len(g.BotGreeting) != 1 || g.BotGreeting["ru"] != "Привет, {first_name}!" || g.WebhookSecret != "••••" {
+			t.Errorf("saved bot settings = %+v", g)
+		}
+		browsertest.Screenshot(t, ctx, "settings_bot_card")
 	})
 
 	t.Run("Forms", func(t *testing.T) {

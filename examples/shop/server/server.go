@@ -71,8 +71,16 @@ type Config struct {
 	// ReadTimeout, WriteTimeout and IdleTimeout bound a request's reading,
 	// an answer's writing and an idle keep-alive connection.
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
-	// TelegramAPIURL points the Bot API client elsewhere (tests). Not a flag.
+	// TelegramAPIURL is the Bot API server (-bot-api-url); empty is
+	// Telegram's. Tests point it at a fake Bot API.
 	TelegramAPIURL string
+	// PublicURL is the shop's public base URL (-public-url): the bot's
+	// "Open shop" button opens {PublicURL}/app/ and the webhook is
+	// {PublicURL}/telegram/webhook. Empty is http://{Addr}.
+	PublicURL string
+	// BotUpdates is how Telegram's updates arrive (-bot-updates): off,
+	// poll or webhook.
+	BotUpdates string
 	// Stdout receives the start-up lines and the text log. Defaults to os.Stdout.
 	Stdout io.Writer
 }
@@ -98,6 +106,9 @@ func ParseFlags(args []string, getenv func(string) string) (Config, []string, er
 	fs.StringVar(&c.PulseAPIKey, "pulse-api-key", env("TELECART_PULSE_API_KEY", ""), "Pulse API key (default: random, printed)")
 	fs.StringVar(&c.PulseSecret, "pulse-secret", env("TELECART_PULSE_SECRET", ""), "Pulse signing secret (default: random)")
 	fs.StringVar(&c.OwnerChat, "owner-chat", env("TELECART_OWNER_CHAT", ""), "chat id receiving new-order notifications; CHAT_ID:THREAD_ID for a forum topic (default: none)")
+	fs.StringVar(&c.PublicURL, "public-url", env("TELECART_PUBLIC_URL", ""), "the shop's public base URL (default: http://{addr})")
+	fs.StringVar(&c.TelegramAPIURL, "bot-api-url", env("TELECART_BOT_API_URL", ""), "Telegram's Bot API (default: Telegram's)")
+	fs.StringVar(&c.BotUpdates, "bot-updates", env("TELECART_BOT_UPDATES", telecart.BotUpdatesOff), "Telegram updates: off, poll or webhook")
 	fs.StringVar(&c.StartParamSecret, "start-param-secret", env("TELECART_START_PARAM_SECRET", ""), "signs campaign links (default: generated once and kept in the database)")
 	dev, err := envBool(getenv("TELECART_DEV"))
 	if err != nil {
@@ -226,11 +237,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		pulseURL = "http://" + s.receiverLn.Addr().String()
 	}
+	if s.Config.PublicURL == "" {
+		s.Config.PublicURL = "http://" + cfg.Addr
+	}
 	s.Orders = demo.NewOrders(db, nil)
 	tc, err := telecart.New(telecart.Config{
 		DB: db, Catalog: demo.NewCatalog(""), Orders: s.Orders, Customers: demo.NewCustomers(db),
 		AdminAuth: telecart.BearerAuth(s.Config.AdminToken), BotToken: s.Config.BotToken,
 		TelegramAPIURL:   cfg.TelegramAPIURL,
+		PublicURL:        s.Config.PublicURL,
+		BotUpdates:       cfg.BotUpdates,
 		StartParamSecret: cfg.StartParamSecret,
 		Pulse: pulse.Config{URL: pulseURL, APIKey: s.Config.PulseAPIKey, Secret: s.Config.PulseSecret,
 			RetryBase: cfg.PulseRetryBase, RetryMax: cfg.PulseRetryMax, MaxAttempts: cfg.PulseMaxAttempts,
@@ -358,6 +374,12 @@ func (s *Server) PrintBanner(baseURL string) {
 	}
 	if s.Config.StartParamSecret == "" {
 		fmt.Fprintln(w, "  campaign links: signed with the start_param secret generated once and kept in the database (the start_param_secret setting)")
+	}
+	switch s.Config.BotUpdates {
+	case telecart.BotUpdatesPoll:
+		fmt.Fprintln(w, "  bot updates: long polling (getUpdates)")
+	case telecart.BotUpdatesWebhook:
+		fmt.Fprintf(w, "  bot updates: webhook at %s/telegram/webhook\n", s.Config.PublicURL)
 	}
 	if s.Config.Dev {
 		fmt.Fprintf(w, "  dev mode: the storefront signs a demo initData at %s/dev/init-data\n", baseURL)

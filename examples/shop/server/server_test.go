@@ -196,17 +196,22 @@ func TestDemoEndToEnd(t *testing.T) {
 func TestParseFlags(t *testing.T) {
 	env := map[string]string{"TELECART_ADDR": "127.0.0.1:9999", "TELECART_DB": "sqlite::memory:",
 		"TELECART_PULSE_RETRY_BASE": "3s", "TELECART_PULSE_MAX_ATTEMPTS": "7", "TELECART_DEV": "1",
-		"TELECART_ADMIN_TOKEN": "from-env"}
-	cfg, rest, err := server.ParseFlags([]string{"-addr", ":1", "migrate", "status"}, func(k string) string { return env[k] })
+		"TELECART_ADMIN_TOKEN": "from-env", "TELECART_BOT_UPDATES": "poll", "TELECART_BOT_API_URL": "http://127.0.0.1:1",
+		"TELECART_PUBLIC_URL": "https://from-env.example"}
+	cfg, rest, err := server.ParseFlags([]string{"-addr", ":1", "-public-url", "https://shop.example", "migrate", "status"}, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cfg.PublicURL != "https://shop.example" || cfg.BotUpdates != "poll" || cfg.TelegramAPIURL != "http://127.0.0.1:1" {
+		t.Fatalf("bot flags: %+v", cfg)
 	}
 	if cfg.Addr != ":1" || cfg.DB != "sqlite::memory:" || cfg.PulseRetryBase != 3*time.Second ||
 		cfg.PulseMaxAttempts != 7 || !cfg.Dev || cfg.AdminToken != "from-env" || strings.Join(rest, " ") != "migrate status" {
 		t.Fatalf("cfg %+v rest %v", cfg, rest)
 	}
 	def, _, err := server.ParseFlags(nil, func(string) string { return "" })
-	if err != nil || def.Addr != server.AddrDefault || def.DB != server.DBDefault || def.PulseMaxAttempts != pulse.MaxAttemptsDefault {
+	if err != nil || def.Addr != server.AddrDefault || def.DB != server.DBDefault || def.PulseMaxAttempts != pulse.MaxAttemptsDefault ||
+		def.BotUpdates != "off" || def.PublicURL != "" || def.TelegramAPIURL != "" {
 		t.Fatalf("defaults %+v, %v", def, err)
 	}
 	for _, bad := range [][]string{{"-pulse-retry-base", "soon"}, {"-nope"}} {

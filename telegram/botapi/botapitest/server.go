@@ -115,6 +115,14 @@ type scripted struct {
 // NewServer starts a fake Bot API closed at the end of the test.
 func NewServer(tb testing.TB, cfg Config) *Server {
 	tb.Helper()
+	s := Start(cfg)
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a fake Bot API outside a test (an example, a demo); the
+// caller closes it with Close.
+func Start(cfg Config) *Server {
 	if cfg.Token == "" {
 		cfg.Token = TokenDefault
 	}
@@ -134,7 +142,6 @@ func NewServer(tb testing.TB, cfg Config) *Server {
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
-	tb.Cleanup(s.Close)
 	return s
 }
 

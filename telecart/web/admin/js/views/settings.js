@@ -61,6 +61,7 @@ export function mount(root, ctx) {
         field('bot_token', t('settings.bot_token'), secret('bot_token', s.bot_token), t('settings.bot_token_help')),
         s.bot_username ? h('div', { class: 'hint', 'data-testid': 'bot-username' }, t('settings.bot_username', { name: s.bot_username })) : null,
         field('start_param_secret', t('settings.start_param_secret'), secret('start_param_secret', s.start_param_secret), t('settings.start_param_secret_help'))),
+      botCard(s, field, secret, ctrl.signal),
       card(t('settings.pulse'),
         field('pulse_url', t('settings.pulse_url'), text('pulse_url', s.pulse_url, { type: 'url', placeholder: 'https://' })),
         field('pulse_api_key', t('settings.pulse_api_key'), secret('pulse_api_key', s.pulse_api_key)),
@@ -81,6 +82,8 @@ export function mount(root, ctx) {
         time_zone: v('time_zone'),
         bot_token: v('bot_token'),
         start_param_secret: v('start_param_secret'),
+        webhook_secret: v('webhook_secret'),
+        bot_greeting: Object.fromEntries(['en', 'ru'].map((l) => [l, v(`bot_greeting.${l}`)]).filter(([, g]) => g.trim())),
         pulse_url: v('pulse_url'),
         pulse_api_key: v('pulse_api_key'),
         pulse_secret: v('pulse_secret'),
@@ -103,6 +106,7 @@ export function mount(root, ctx) {
       delete body.aspect_ratio_options;
       delete body.storefront_text_defaults;
       delete body.warnings;
+      delete body.bot_greeting_defaults;
       save.disabled = true;
       try {
         const saved = await api('settings', { method: 'PUT', body });
@@ -172,6 +176,45 @@ function collectTexts(v) {
     for (const k of TEXT_KEYS) out[lang][k] = v(`storefront_texts.${lang}.${k}`);
   }
   return out;
+// botCard shows the bot Telegram knows (its username, how updates arrive,
+// the webhook's state, asked live) and edits the webhook secret and the
+// /start greetings; an empty greeting falls back to the default shown.
+function botCard(s, field, secret, signal) {
+  const state = h('div', { class: 'bot-state', 'data-testid': 'bot-state' }, h('span', { class: 'muted' }, t('bot.loading')));
+  (async () => {
+    try {
+      const b = await api('bot', { signal });
+      const row = (label, value, testid) => h('div', { class: 'kv' },
+        h('span', { class: 'muted' }, label, ': '), h('span', { 'data-testid': testid }, value));
+      const wh = b.webhook;
+      let webhook = t('bot.webhook_unknown');
+      if (wh) webhook = wh.url ? wh.url : t('bot.webhook_none');
+      state.replaceChildren(...[
+        row(t('bot.username'), b.username ? `@${b.username}` : '—', 'bot-state-username'),
+        row(t('bot.updates'), t(`bot.updates_${b.updates}`), 'bot-state-updates'),
+        row(t('bot.webhook'), webhook, 'bot-state-webhook'),
+        wh && wh.url ? row(t('bot.pending'), String(wh.pending_update_count), 'bot-state-pending') : null,
+        wh && wh.last_error_message ? h('div', { class: 'alert warn', 'data-testid': 'bot-state-webhook-error' },
+          t('bot.webhook_error', { message: wh.last_error_message })) : null,
+        b.expected_webhook_url && b.updates === 'webhook' && wh && wh.url !== b.expected_webhook_url
+          ? h('div', { class: 'alert warn', 'data-testid': 'bot-state-webhook-mismatch' }, t('bot.webhook_mismatch', { url: b.expected_webhook_url })) : null,
+        b.error ? h('div', { class: 'alert warn', 'data-testid': 'bot-state-error' }, b.error) : null,
+      ].filter(Boolean));
+    } catch (err) {
+      if (!isAbort(err)) state.replaceChildren(errorBox(err, 'bot-state-failed'));
+    }
+  })();
+  const defaults = s.bot_greeting_defaults || {};
+  const greeting = (lang) => field(`bot_greeting.${lang}`, t(`bot.greeting_${lang}`), h('textarea', {
+    class: 'input', rows: '3', id: `set-bot_greeting.${lang}`, name: `bot_greeting.${lang}`,
+    'data-testid': `setting-bot_greeting-${lang}`, placeholder: defaults[lang] || '',
+  }, (s.bot_greeting || {})[lang] || ''));
+  return card(t('bot.title'),
+    state,
+    greeting('en'),
+    greeting('ru'),
+    h('div', { class: 'hint' }, t('bot.greeting_help')),
+    field('webhook_secret', t('bot.webhook_secret'), secret('webhook_secret', s.webhook_secret), t('bot.webhook_secret_help')));
 }
 
 function ratioHelp(opt) {

@@ -25,7 +25,7 @@ var payloadFields = map[string][]string{
 	EventSearch:         {"query", "results"},
 	EventOrderCreated:   {"order_id", "total", "currency", "items[].product_id", "items[].quantity", "items[].unit_price"},
 	EventPrivacyConsent: {},
-	EventMessageSent:    {"message_id"},
+	EventMessageSent:    {"message_id", "kind", "broadcast_id"},
 }
 
 // PayloadFields returns the payload fields the event name may carry, sorted:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/telegram"
+	"github.com/telecart-go/telecart/telegram/outbox"
 )
 
 // erasedOrderFields is what an erased customer's orders keep of their
@@ -37,4 +38,36 @@ func (e orderMetaEraser) EraseCustomerTx(ctx context.Context, tx *sql.Tx, c tele
 		return fmt.Errorf("telecart: erasing order meta: %w", err)
 	}
 	return nil
+}
+
+// orderNoticeEraser blanks the shop owner's notices of an erased customer's
+// orders: they are to the owner's chat, not to the customer, but name them.
+type orderNoticeEraser struct {
+	db     migrator.DB
+	outbox *outbox.Outbox
+}
+
+func (e orderNoticeEraser) EraseCustomerTx(ctx context.Context, tx *sql.Tx, c telegram.Customer) error {
+	q, args, err := e.db.Dialect.Builder().Select("host_order_id").From(e.db.Table(OrderMetaTable)).
+		Where(sq.Eq{"customer_id": c.ID}).ToSql()
+	if err != nil {
+		return fmt.Errorf("telecart: erasing order notices: building query: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("telecart: erasing order notices: %w", err)
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("telecart: erasing order notices: %w", err)
+		}
+		keys = append(keys, "order:"+id+":owner", "order:"+id+":buyer")
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("telecart: erasing order notices: %w", err)
+	}
+	return e.outbox.EraseKeysTx(ctx, tx, keys)
 }

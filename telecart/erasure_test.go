@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/migratortest"
@@ -98,6 +99,8 @@ func TestErasure(t *testing.T) {
 			c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			c.TelegramAPIURL = fakeTelegramSend(t).URL
 			c.Customers = fakeDirectory{erasedEmail: 42}
+			// The owner's notice of the order names the buyer.
+			c.Settings.OwnerChat = "-1001234"
 			c.Hooks.CustomerErased = func(ctx context.Context, e telecart.CustomerErased) {
 				mu.Lock()
 				defer mu.Unlock()
@@ -133,7 +136,24 @@ func TestErasure(t *testing.T) {
 			"items": []any{item("p1", 1)}, "fields": fields}, http.StatusServiceUnavailable, nil)
 		s.must(t, "POST", "/api/orders", boris, false, orderBody("e1a5e000-0000-4000-8000-000000000003", item("p1", 1)), http.StatusCreated, nil)
 		s.must(t, "POST", fmt.Sprintf("/admin/api/customers/%d/messages", c.ID), "", true,
-			map[string]any{"text": "Your order is on its way"}, http.StatusOK, nil)
+			map[string]any{"text": "Your order is on its way"}, http.StatusAccepted, nil)
+
+		// The admin message goes through the outbox; its MESSAGE_SENT is
+		// tracked once Telegram took it.
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			var n int
+			if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+db.Table(pulse.OutboxTable)+" WHERE event = ?", pulse.EventMessageSent).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the admin message was not delivered within 15 s")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 
 		// An ORDER_CREATED stored by an older version, whose key held the
 		// Telegram id.

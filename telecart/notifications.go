@@ -217,6 +217,45 @@ func (q messageQueue) QueueToCustomer(ctx context.Context, c telegram.Customer, 
 	return telegram.QueuedMessage{ID: m.ID, Status: m.Status, CustomerID: m.CustomerID, ChatID: m.ChatID, Text: m.Text, CreatedAt: m.CreatedAt}, nil
 }
 
+// botReplies queues the bot's answers to Telegram's updates in the outbox,
+// in the transaction that marks their update handled: an answer is queued
+// if and only if its update was handled, and sent once.
+type botReplies struct{ o *outbox.Outbox }
+
+func (r botReplies) Reply(ctx context.Context, key string, p botapi.SendMessageParams) error {
+	_, _, err := r.o.Enqueue(ctx, botReplyMessage(key, p))
+	return err
+}
+
+func (r botReplies) ReplyTx(ctx context.Context, tx *sql.Tx, key string, p botapi.SendMessageParams) error {
+	if _, _, err := r.o.EnqueueTx(ctx, tx, botReplyMessage(key, p)); err != nil {
+		return err
+	}
+	// The row is visible once the intake commits, a moment from now; the
+	// outbox's own sweep is the fallback if this wake comes too early.
+	time.AfterFunc(botReplyWakeDelay, r.o.Wake)
+	return nil
+}
+
+const botReplyWakeDelay = 50 * time.Millisecond
+
+func botReplyMessage(key string, p botapi.SendMessageParams) outbox.Message {
+	m := outbox.Message{Kind: outbox.KindBotReply, IdempotencyKey: key, ChatID: p.ChatID,
+		ThreadID: int64(p.MessageThreadID), Text: p.Text, ParseMode: p.ParseMode}
+	if p.ReplyMarkup != nil {
+		for _, row := range p.ReplyMarkup.InlineKeyboard {
+			for _, b := range row {
+				btn := outbox.Button{Text: b.Text, URL: b.URL}
+				if b.WebApp != nil {
+					btn.WebAppURL = b.WebApp.URL
+				}
+				m.Buttons = append(m.Buttons, btn)
+			}
+		}
+	}
+	return m
+}
+
 // messageDelivered is the outbox's OnDelivery: it tracks MESSAGE_SENT for
 // a delivered broadcast or admin message (ids only, no text), and calls
 // the hosts' MessageDelivery hooks.

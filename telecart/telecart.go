@@ -290,6 +290,9 @@ func New(cfg Config) (*TeleCart, error) {
 	// transaction; the customers table itself is the store's.
 	tc.customers.AddEraser(orderMetaEraser{db: cfg.DB})
 	tc.customers.AddEraser(tc.pulse)
+	tc.customers.AddEraser(tc.outbox)
+	tc.customers.AddEraser(orderNoticeEraser{db: cfg.DB, outbox: tc.outbox})
+	tc.customers.AddEraser(updates.Eraser{DB: cfg.DB})
 	if tc.messenger, err = telegram.NewMessenger(telegram.MessengerConfig{
 		Store: tc.customers, Queue: messageQueue{tc.outbox}, Now: cfg.Now, Logger: cfg.Logger,
 	}); err != nil {
@@ -298,7 +301,7 @@ func New(cfg Config) (*TeleCart, error) {
 	if cfg.PublicURL != "" {
 		if tc.intake, err = updates.New(updates.Config{
 			DB: cfg.DB, Client: tc.botClient, Customers: tc.customers,
-			Campaigns: startParamCampaigns{tc.attribution()}, Greeter: tc,
+			Campaigns: startParamCampaigns{tc.attribution()}, Greeter: tc, Replier: botReplies{tc.outbox},
 			AppURL: tc.appURL(), WebhookSecret: tc.webhookSecret,
 			Mode: cfg.BotUpdates, WebhookURL: cfg.PublicURL + "/telegram/webhook",
 			Logger: cfg.Logger, Now: cfg.Now,

@@ -44,7 +44,8 @@ const (
 	KindOrderOwner = "order_owner" // a new order, to the owner chat
 	KindOrderBuyer = "order_buyer" // a new order, to its buyer
 	KindBroadcast  = "broadcast"
-	KindAdmin      = "admin" // the admin's message to one customer
+	KindAdmin      = "admin"     // the admin's message to one customer
+	KindBotReply   = "bot_reply" // the bot's answer to an update (/start, /chatid)
 )
 
 // MaxKeyLength bounds an idempotency key.
@@ -62,7 +63,8 @@ type Button struct {
 // Enqueue takes; the rest is the outbox's record of it.
 type Message struct {
 	ID int64 `json:"id"`
-	// Kind is KindOrderOwner, KindOrderBuyer, KindBroadcast or KindAdmin.
+	// Kind is KindOrderOwner, KindOrderBuyer, KindBroadcast, KindAdmin or
+	// KindBotReply.
 	Kind string `json:"kind"`
 	// IdempotencyKey makes a second Enqueue of the same message a no-op,
 	// e.g. "order:{id}:owner". Telegram has no idempotency key of its own.

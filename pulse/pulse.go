@@ -49,6 +49,7 @@ type Pulse struct {
 	wake                chan struct{} // 1-buffered: a pending wake-up
 	recheck             atomic.Bool   // TrackTx stored an event: look again shortly
 	dropped             atomic.Int64
+	conflicts           atomic.Int64 // claims and records retried after a conflict
 	notConfiguredLogged atomic.Bool
 	claimSeq            atomic.Uint64
 

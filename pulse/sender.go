@@ -234,7 +234,7 @@ const claimColumns = "id, idempotency_key, event, campaign_id, tracking_id, payl
 // won every candidate (SQLite only).
 func (p *Pulse) claim(ctx context.Context) (*batch, error) {
 	if p.db.Dialect == migrator.MySQL {
-		return p.claimLocked(ctx)
+		return p.claimLockedRetrying(ctx)
 	}
 	return p.claimOptimistic(ctx)
 }
@@ -931,8 +931,8 @@ func (p *Pulse) apply(owner string, set changeSet) (SendReport, error) {
 	}
 	var rep SendReport
 	var err error
-	for try := 1; try <= 3; try++ { // a deadlock between senders is retried
-		if rep, err = p.applyTx(owner, set); err == nil {
+	for try := 1; try <= 3; try++ { // a broken connection is tried again
+		if rep, err = p.applyTxRetrying(owner, set); err == nil {
 			return rep, nil
 		}
 		time.Sleep(time.Duration(try) * 20 * time.Millisecond)

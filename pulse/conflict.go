@@ -1,0 +1,47 @@
+package pulse
+
+import (
+	"context"
+
+	"github.com/telecart-go/telecart/migrator"
+)
+
+// ConflictsRetried returns how many times since New a claim or the record
+// of a delivery lost to a concurrent transaction and was run again: a
+// deadlock or lock wait timeout between senders, or on a Galera cluster a
+// certification failure, when senders on two nodes claimed the same events
+// (row locks are node-local there). The losing transaction never
+// committed, so nothing was claimed or recorded twice; a count that keeps
+// climbing fast says the senders fight over too few events (lower
+// Concurrency or BatchSize).
+func (p *Pulse) ConflictsRetried() int64 { return p.conflicts.Load() }
+
+// retryConflicts runs fn, one short transaction, again while it loses to a
+// concurrent one, with jitter, counting each retry.
+func (p *Pulse) retryConflicts(ctx context.Context, fn func(ctx context.Context) error) error {
+	return migrator.ConflictRetry{OnConflict: func(error) { p.conflicts.Add(1) }}.Do(ctx, fn)
+}
+
+// claimLockedRetrying is claimLocked, run again when it loses a conflict.
+func (p *Pulse) claimLockedRetrying(ctx context.Context) (*batch, error) {
+	var b *batch
+	err := p.retryConflicts(ctx, func(ctx context.Context) error {
+		var err error
+		b, err = p.claimLocked(ctx)
+		return err
+	})
+	return b, err
+}
+
+// applyTxRetrying is applyTx, run again when it loses a conflict. Like
+// applyTx it is not bound by the caller's context: an answer received must
+// be recorded.
+func (p *Pulse) applyTxRetrying(owner string, set changeSet) (SendReport, error) {
+	var rep SendReport
+	err := p.retryConflicts(context.Background(), func(context.Context) error {
+		var err error
+		rep, err = p.applyTx(owner, set)
+		return err
+	})
+	return rep, err
+}

@@ -32,8 +32,15 @@
 // the order given; it records every file in <prefix>migrations with its
 // batch, checksum and executed_at (UTC, microseconds), refuses to run when an
 // applied file was edited, and holds a lock so that two processes never
-// migrate at once (GET_LOCK on MySQL, BEGIN IMMEDIATE on SQLite). MySQL
+// migrate at once (a Locker lease row on MySQL, which holds across the nodes
+// of a Galera cluster too; BEGIN IMMEDIATE on SQLite). MySQL
 // commits DDL implicitly, so there the history also records how many
 // statements of a file were applied: a failed file can be fixed and the next
 // run goes on from where it stopped.
+//
+// Locker is the cluster-wide lock the runner and the scheduler share: named
+// lease rows in <prefix>locks. IsConflict and ConflictRetry classify and
+// retry the transactions that lose to concurrent ones (deadlocks, lock wait
+// timeouts, Galera certification failures), for every store's short
+// transactions.
 package migrator

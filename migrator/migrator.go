@@ -52,6 +52,13 @@ type Config struct {
 	// LockTimeout bounds the wait for another process's migration. Defaults
 	// to LockTimeoutDefault.
 	LockTimeout time.Duration
+	// LockLease is the lease of the MySQL migration lock (see Locker): a
+	// process that dies while migrating holds the lock that long after
+	// its last renewal. On Galera, a single DDL statement that runs longer
+	// than LockLease holds back the renewals (DDL is applied in total
+	// order), so raise it before altering very large tables. Defaults to
+	// LeaseTTLDefault (30s).
+	LockLease time.Duration
 	// Logger receives a line per applied file. Defaults to a discarding logger.
 	Logger *slog.Logger
 	// Now is the clock for executed_at. Defaults to time.Now.
@@ -80,6 +87,9 @@ func New(db *sql.DB, cfg Config) (*Migrator, error) {
 	}
 	if cfg.LockTimeout <= 0 {
 		cfg.LockTimeout = LockTimeoutDefault
+	}
+	if cfg.LockLease < 0 {
+		return nil, fmt.Errorf("migrator: LockLease must not be negative, got %s", cfg.LockLease)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -321,19 +331,40 @@ func (m *Migrator) upSQLite(ctx context.Context, conn *sql.Conn, files []file) (
 	return m.apply(ctx, conn, files)
 }
 
-func (m *Migrator) upMySQL(ctx context.Context, conn *sql.Conn, files []file) ([]string, error) {
-	// GET_LOCK is held by this pinned connection, scoped to the database
-	// and prefix so that other shops on the same server don't wait.
-	release, name, ok, err := MySQLLock(ctx, conn, "telecart_migrate", m.cfg.Prefix, m.cfg.LockTimeout)
+func (m *Migrator) upMySQL(ctx context.Context, conn *sql.Conn, files []file) (applied []string, err error) {
+	// A lease lock row, not GET_LOCK: GET_LOCK is node-local on a Galera
+	// cluster, where each node would grant it. The table prefix scopes it,
+	// so that other shops in the same server don't wait.
+	locker, err := NewLocker(DB{DB: m.db, Dialect: m.cfg.Dialect, Prefix: m.cfg.Prefix},
+		LockerConfig{TTL: m.cfg.LockLease, Logger: m.cfg.Logger})
 	if err != nil {
-		return nil, fmt.Errorf("migrator: %w", err)
+		return nil, err
 	}
-	if !ok {
-		return nil, fmt.Errorf("%w %q after %s", ErrLockTimeout, name, m.cfg.LockTimeout)
+	lease, err := locker.Acquire(ctx, migrateLock, m.cfg.LockTimeout)
+	if errors.Is(err, ErrLocked) {
+		return nil, fmt.Errorf("%w: %v", ErrLockTimeout, err)
 	}
-	defer release()
-	return m.apply(ctx, conn, files)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if rerr := lease.Release(context.WithoutCancel(ctx)); rerr != nil {
+			m.cfg.Logger.WarnContext(ctx, rerr.Error())
+		}
+	}()
+	// Losing the lease mid-run cancels the statement in flight: going on
+	// would race the process that took the lock over.
+	runCtx, cancel := lease.Context(ctx)
+	defer cancel()
+	applied, err = m.apply(runCtx, conn, files)
+	if lerr := lease.Err(); err != nil && lerr != nil {
+		err = fmt.Errorf("%w (%w)", err, lerr)
+	}
+	return applied, err
 }
+
+// migrateLock is the name of the migration lock in <prefix>locks.
+const migrateLock = "migrate"
 
 // apply runs under the lock: it creates the history table, checks applied
 // files, and applies the pending ones in order.

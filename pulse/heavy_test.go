@@ -85,26 +85,30 @@ func heavyEvent(prefix string, i int) pulse.Event {
 
 // heavyTrack stores events from … to-1 of prefix with TrackTx, chunk events
 // per transaction, and wakes the sender after every commit, as a host
-// does. It returns an error rather than failing the test, so that it may
-// run in a goroutine of its own.
+// does. A transaction that loses a conflict is run again, as a host on a
+// Galera cluster must (there a node aborts a local transaction whose locks
+// a replicated one needs). It returns an error rather than failing the
+// test, so that it may run in a goroutine of its own.
 func heavyTrack(ctx context.Context, p *pulse.Pulse, db migrator.DB, prefix string, from, to, chunk int) error {
 	for lo := from; lo < to; lo += chunk {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		for i := lo; i < min(lo+chunk, to); i++ {
-			res, err := p.TrackTx(ctx, tx, heavyEvent(prefix, i))
+		err := migrator.ConflictRetry{}.Do(ctx, func(ctx context.Context) error {
+			tx, err := db.BeginTx(ctx, nil)
 			if err != nil {
-				tx.Rollback()
 				return err
 			}
-			if res.Outcome != pulse.OutcomeStored {
-				tx.Rollback()
-				return fmt.Errorf("TrackTx(%s) = %+v, want stored", heavyKey(prefix, i), res)
+			defer tx.Rollback()
+			for i := lo; i < min(lo+chunk, to); i++ {
+				res, err := p.TrackTx(ctx, tx, heavyEvent(prefix, i))
+				if err != nil {
+					return err
+				}
+				if res.Outcome != pulse.OutcomeStored {
+					return fmt.Errorf("TrackTx(%s) = %+v, want stored", heavyKey(prefix, i), res)
+				}
 			}
-		}
-		if err := tx.Commit(); err != nil {
+			return tx.Commit()
+		})
+		if err != nil {
 			return err
 		}
 		p.Wake()

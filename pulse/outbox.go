@@ -91,7 +91,12 @@ type TrackResult struct {
 // while Pulse is not configured, is dropped (counted in Dropped), not an
 // error. A key tracked before is a duplicate and changes nothing.
 func (p *Pulse) Track(ctx context.Context, ev Event) (TrackResult, error) {
-	res, err := p.track(ctx, p.db, ev)
+	var res TrackResult
+	err := p.retryConflicts(ctx, func(ctx context.Context) error {
+		var err error
+		res, err = p.track(ctx, p.db, ev)
+		return err
+	})
 	if err == nil && res.Outcome == OutcomeStored {
 		p.Wake()
 	}

@@ -51,6 +51,7 @@ type Pulse struct {
 	wake                chan struct{} // 1-buffered: a pending wake-up
 	recheck             atomic.Bool   // TrackTx stored an event: look again shortly
 	dropped             atomic.Int64
+	conflicts           atomic.Int64 // claims and records retried after a conflict
 	notConfiguredLogged atomic.Bool
 	claimSeq            atomic.Uint64
 
@@ -118,6 +119,7 @@ func New(db migrator.DB, cfg Config) (*Pulse, error) {
 		stopDone: make(chan struct{}),
 	}
 	p.poolIdle = sync.NewCond(&p.poolMu)
+	p.q.OnConflict = func(error) { p.conflicts.Add(1) }
 	p.creds.Store(creds)
 	q, err := p.buildInsert()
 	if err != nil {

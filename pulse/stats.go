@@ -54,6 +54,11 @@ type Stats struct {
 	// Pulse.Dropped); live.
 	Dropped int64 `json:"dropped"`
 
+	// ConflictsRetried counts the claims and delivery records this
+	// process ran again after a conflict with another sender (see
+	// Pulse.ConflictsRetried); live.
+	ConflictsRetried int64 `json:"conflicts_retried"`
+
 	// ComputedAt is when the counts were read, so the UI can say "as of".
 	ComputedAt time.Time `json:"computed_at"`
 }
@@ -183,6 +188,7 @@ func (p *Pulse) assembleStats(snap *statsSnapshot, age time.Duration) Stats {
 		OldestPendingAgeSeconds: age.Round(time.Millisecond).Seconds(),
 		LastError:               snap.lastError,
 		Dropped:                 p.Dropped(),
+		ConflictsRetried:        p.ConflictsRetried(),
 		ComputedAt:              snap.at,
 	}
 	if snap.lastErrorAt != nil {

@@ -22,8 +22,10 @@ const TaskTimeoutDefault = 30 * time.Minute
 
 // Why a run of a task did not happen, as TaskStatus.LastSkipped shows it.
 const (
-	// SkipLocked: another replica holds the task's lock (MySQL only).
+	// SkipLocked: another replica (or process) holds the task's lock.
 	SkipLocked = "locked by another replica"
+	// SkipDone: another replica already ran this scheduled run of the task.
+	SkipDone = "ran on another replica"
 	// SkipRunning: the previous run in this process has not finished.
 	SkipRunning = "still running"
 	// SkipDisabled: the task is turned off (Task.Enabled or the settings'
@@ -49,9 +51,13 @@ var schedNamePattern = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
 
 // SchedulerConfig configures a Scheduler.
 type SchedulerConfig struct {
-	// DB holds the tasks' locks on MySQL (GET_LOCK, scoped to the database
-	// and DB.Prefix). On SQLite it is only checked at Start. Required.
+	// DB holds the tasks' locks (rows of DB.Prefix+"locks", see
+	// migrator.Locker). Required.
 	DB migrator.DB
+	// LockLease is the lease of a task's lock: a replica that dies while
+	// running a task holds it that long after its last renewal. Defaults
+	// to migrator.LeaseTTLDefault (30s).
+	LockLease time.Duration
 	// Logger receives a line per run, failure and skip. Defaults to a
 	// discarding logger.
 	Logger *slog.Logger
@@ -82,6 +88,9 @@ func (c SchedulerConfig) validate() error {
 	}
 	if err := c.DB.Dialect.Validate(); err != nil {
 		return fmt.Errorf("telecart: SchedulerConfig.DB: %w", err)
+	}
+	if c.LockLease < 0 {
+		return fmt.Errorf("telecart: SchedulerConfig.LockLease must not be negative, got %s", c.LockLease)
 	}
 	return migrator.ValidatePrefix(c.DB.Prefix)
 }
@@ -151,17 +160,22 @@ func (s TaskStatus) MarshalJSON() ([]byte, error) {
 
 // Scheduler runs named maintenance tasks on cron schedules (robfig/cron).
 // A task never overlaps itself: in this process a run is skipped while the
-// previous one is still going, and on MySQL a run takes a named lock
-// (GET_LOCK on a pinned connection) so that only one replica runs a task at a
-// time; the others skip it. SQLite deployments are single-replica, so there
-// the in-process guard is the only one. A task that fails or panics is
-// recorded and the scheduler goes on.
+// previous one is still going, and a run takes the task's lock in the
+// database (a migrator.Locker lease, which holds across the nodes of a
+// Galera cluster too) so that only one replica runs a task at a time; the
+// others skip it. Each scheduled run happens once across the replicas: the
+// lock row notes the last scheduled time run, and a replica whose cron
+// fires for a time already run elsewhere skips it (SkipDone). "@every"
+// schedules are aligned on multiples of their period, so that every
+// replica fires at the same times. A task that fails or panics is recorded
+// and the scheduler goes on.
 //
 // The settings' disabled_tasks reach the scheduler through SetDisabled and
 // apply from the next run, without a restart.
 type Scheduler struct {
-	cfg  SchedulerConfig
-	cron *cron.Cron
+	cfg    SchedulerConfig
+	cron   *cron.Cron
+	locker *migrator.Locker
 	// hard ends every run's context when Stop gives up waiting.
 	hard       context.Context
 	hardCancel context.CancelFunc
@@ -179,6 +193,7 @@ type Scheduler struct {
 // schedEntry is a registered task and its status, guarded by Scheduler.mu.
 type schedEntry struct {
 	task   Task
+	ticks  *schedTicks
 	id     cron.EntryID
 	status TaskStatus
 }
@@ -189,8 +204,13 @@ func NewScheduler(cfg SchedulerConfig) (*Scheduler, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	locker, err := migrator.NewLocker(cfg.DB, migrator.LockerConfig{TTL: cfg.LockLease, Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("telecart: scheduler: %w", err)
+	}
 	s := &Scheduler{
 		cfg:      cfg,
+		locker:   locker,
 		tasks:    map[string]*schedEntry{},
 		disabled: map[string]bool{},
 		base:     context.Background(),
@@ -227,15 +247,15 @@ func (s *Scheduler) Register(t Task) error {
 	if _, ok := s.tasks[t.Name]; ok {
 		return fmt.Errorf("telecart: task %s is already registered", t.Name)
 	}
-	e := &schedEntry{task: t, status: TaskStatus{Name: t.Name, Schedule: t.Schedule}}
+	e := &schedEntry{task: t, ticks: newSchedTicks(sched), status: TaskStatus{Name: t.Name, Schedule: t.Schedule}}
 	// SkipIfStillRunning keeps cron from stacking up runs of a slow task;
 	// run() repeats the check so that RunNow and cron never overlap either.
 	job := cron.NewChain(cron.SkipIfStillRunning(schedSkipLogger{s, e})).Then(cron.FuncJob(func() {
-		_ = s.run(s.baseContext(), e, false)
+		_ = s.run(s.baseContext(), e, e.ticks.tick(time.Now()))
 	}))
 	// cron.Schedule does not block on the scheduler's loop, so holding mu
 	// here is safe.
-	e.id = s.cron.Schedule(sched, job)
+	e.id = s.cron.Schedule(e.ticks, job)
 	s.tasks[t.Name] = e
 	return nil
 }
@@ -326,7 +346,7 @@ func (s *Scheduler) RunNow(ctx context.Context, name string) error {
 	if !ok {
 		return fmt.Errorf("%w: %q", ErrTaskNotFound, name)
 	}
-	return s.run(ctx, e, true)
+	return s.run(ctx, e, time.Time{})
 }
 
 // SetDisabled replaces the list of tasks turned off by the settings
@@ -383,10 +403,11 @@ func (s *Scheduler) baseContext() context.Context {
 	return s.base
 }
 
-// run is one attempt at running e: from cron (manual false) or from RunNow.
-// It never panics.
-func (s *Scheduler) run(ctx context.Context, e *schedEntry, manual bool) error {
+// run is one attempt at running e: from cron for the scheduled time tick,
+// or from RunNow (tick zero). It never panics.
+func (s *Scheduler) run(ctx context.Context, e *schedEntry, tick time.Time) error {
 	name := e.task.Name
+	manual := tick.IsZero()
 	s.mu.Lock()
 	switch {
 	case manual && s.stopped:
@@ -424,26 +445,45 @@ func (s *Scheduler) run(ctx context.Context, e *schedEntry, manual bool) error {
 	stopHard := context.AfterFunc(s.hard, cancel)
 	defer stopHard()
 
-	if s.cfg.DB.Dialect == migrator.MySQL {
-		release, got, err := s.lockMySQL(ctx, name)
-		if err != nil {
+	lease, got, err := s.locker.TryAcquire(ctx, schedLockName(name))
+	if err != nil {
+		err = fmt.Errorf("taking the lock: %w", err)
+		s.record(ctx, e, s.cfg.Now(), 0, err)
+		return fmt.Errorf("telecart: task %s: %w", name, err)
+	}
+	if !got {
+		s.skip(ctx, e, SkipLocked)
+		return fmt.Errorf("%w: %s", ErrTaskLocked, name)
+	}
+	defer func() {
+		relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := lease.Release(relCtx); err != nil {
+			s.cfg.Logger.WarnContext(ctx, "scheduler: "+err.Error(), "task", name)
+		}
+	}()
+	if !manual {
+		// The lock row notes the last scheduled time run, by any replica.
+		if last, err := time.Parse(time.RFC3339Nano, lease.Note()); err == nil && !last.Before(tick) {
+			s.skip(ctx, e, SkipDone)
+			return nil
+		}
+		if err := lease.SetNote(ctx, tick.UTC().Format(time.RFC3339Nano)); err != nil {
 			err = fmt.Errorf("taking the lock: %w", err)
 			s.record(ctx, e, s.cfg.Now(), 0, err)
 			return fmt.Errorf("telecart: task %s: %w", name, err)
 		}
-		if !got {
-			s.mu.Lock()
-			s.skipLocked(e, SkipLocked)
-			s.mu.Unlock()
-			s.cfg.Logger.DebugContext(ctx, "scheduler: task skipped", "task", name, "reason", SkipLocked)
-			return fmt.Errorf("%w: %s", ErrTaskLocked, name)
-		}
-		defer release()
 	}
+	// A lost lease (another replica took the lock over) ends the run.
+	ctx, cancelRun := lease.Context(ctx)
+	defer cancelRun()
 
 	start := s.cfg.Now()
 	s.cfg.Logger.DebugContext(ctx, "scheduler: task started", "task", name, "manual", manual)
-	err := s.invoke(ctx, e.task)
+	err = s.invoke(ctx, e.task)
+	if lerr := lease.Err(); err != nil && lerr != nil {
+		err = fmt.Errorf("%w (%w)", err, lerr)
+	}
 	s.record(ctx, e, start, s.cfg.Now().Sub(start), err)
 	if err != nil {
 		return fmt.Errorf("telecart: task %s: %w", name, err)
@@ -502,23 +542,64 @@ func (s *Scheduler) skipLocked(e *schedEntry, reason string) {
 	e.status.LastSkipped, e.status.LastSkippedAt = reason, &now
 }
 
-// lockMySQL tries GET_LOCK for the task without waiting, on a connection
-// pinned for the run: the lock belongs to the session, and dies with it if
-// the process does. release gives it back and returns the connection.
-func (s *Scheduler) lockMySQL(ctx context.Context, task string) (release func(), got bool, err error) {
-	conn, err := s.cfg.DB.Conn(ctx)
-	if err != nil {
-		return nil, false, err
+// skip records a run that did not happen because of the lock.
+func (s *Scheduler) skip(ctx context.Context, e *schedEntry, reason string) {
+	s.mu.Lock()
+	s.skipLocked(e, reason)
+	s.mu.Unlock()
+	s.cfg.Logger.DebugContext(ctx, "scheduler: task skipped", "task", e.task.Name, "reason", reason)
+}
+
+// schedLockName is the name of a task's lock in the locks table.
+func schedLockName(task string) string { return "task:" + task }
+
+// schedTicks is a task's schedule as cron sees it. It aligns "@every"
+// schedules on multiples of their period (robfig/cron counts them from
+// when each process started), so that every replica fires at the same
+// times, and it remembers the times it gave cron, so that a run knows
+// which scheduled time it is for.
+type schedTicks struct {
+	cron.Schedule
+	every time.Duration // an "@every" period; 0 for a cron spec
+
+	mu     sync.Mutex
+	recent [2]time.Time // the last two times Next returned, oldest first
+}
+
+func newSchedTicks(sched cron.Schedule) *schedTicks {
+	t := &schedTicks{Schedule: sched}
+	if cd, ok := sched.(cron.ConstantDelaySchedule); ok {
+		t.every = cd.Delay
 	}
-	unlock, _, ok, err := migrator.MySQLLock(ctx, conn, "telecart_task", s.cfg.DB.Prefix+":"+task, 0)
-	if err != nil || !ok {
-		conn.Close()
-		return nil, false, err
+	return t
+}
+
+// Next is the next scheduled time after now.
+func (t *schedTicks) Next(now time.Time) time.Time {
+	var n time.Time
+	if t.every > 0 {
+		n = now.Truncate(t.every).Add(t.every)
+	} else {
+		n = t.Schedule.Next(now)
 	}
-	return func() {
-		unlock()
-		conn.Close()
-	}, true, nil
+	t.mu.Lock()
+	t.recent[0], t.recent[1] = t.recent[1], n
+	t.mu.Unlock()
+	return n
+}
+
+// tick is the scheduled time a run starting at now is for: the latest
+// time Next returned that is not after now. cron may have asked for the
+// following one already when the run starts, hence two.
+func (t *schedTicks) tick(now time.Time) time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := len(t.recent) - 1; i >= 0; i-- {
+		if r := t.recent[i]; !r.IsZero() && !r.After(now) {
+			return r
+		}
+	}
+	return now.Truncate(time.Second) // not seen: cron fires on whole seconds
 }
 
 func schedCopyTime(t *time.Time) *time.Time {

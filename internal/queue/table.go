@@ -33,6 +33,17 @@ type Table struct {
 	// Pkg and Item name the owner in errors: "pulse", "event" gives
 	// "pulse: claiming a batch: …" and "pulse: finding the next due event: …".
 	Pkg, Item string
+	// OnConflict, when set, is called for every claim or record that lost
+	// to a concurrent transaction (a deadlock, a lock wait timeout, a
+	// Galera certification failure) and is run again.
+	OnConflict func(error)
+}
+
+// retry runs fn, one short transaction, again while it loses a conflict:
+// the loser never committed, so running it again claims or records nothing
+// twice.
+func (t Table) retry(ctx context.Context, fn func(ctx context.Context) error) error {
+	return migrator.ConflictRetry{OnConflict: t.OnConflict}.Do(ctx, fn)
 }
 
 // StatusIs is the guard "status = s" of statements that also pick rows by
@@ -97,7 +108,14 @@ type Claim struct {
 // that what is due is judged as late as possible; Claim returns it.
 func (t Table) Claim(ctx context.Context, now func() time.Time, c Claim) ([]int64, time.Time, error) {
 	if t.DB.Dialect == migrator.MySQL || c.Serialize != nil {
-		return t.claimTx(ctx, now, c)
+		var ids []int64
+		var at time.Time
+		err := t.retry(ctx, func(ctx context.Context) error {
+			var err error
+			ids, at, err = t.claimTx(ctx, now, c)
+			return err
+		})
+		return ids, at, err
 	}
 	return t.claimOptimistic(ctx, now, c)
 }
@@ -206,7 +224,7 @@ func (t Table) claimOptimistic(ctx context.Context, now func() time.Time, c Clai
 func (t Table) Record(fn func(ctx context.Context, tx *sql.Tx) error) error {
 	var err error
 	for try := 1; try <= recordTries; try++ {
-		if err = t.recordTx(fn); err == nil {
+		if err = t.retry(context.Background(), func(context.Context) error { return t.recordTx(fn) }); err == nil {
 			return nil
 		}
 		if try < recordTries {

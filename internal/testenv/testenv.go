@@ -1,7 +1,8 @@
 // Package testenv decides whether tests that need an outside service
-// (MariaDB, Chromium) run, skip, or fail: they skip only when their variable
-// is unset, and TELECART_TEST_REQUIRE (a comma-separated list such as
-// "mysql,chrome") turns that skip into a failure, so CI never skips them.
+// (MariaDB, a MariaDB Galera cluster, Chromium) run, skip, or fail: they
+// skip only when their variable is unset, and TELECART_TEST_REQUIRE (a
+// comma-separated list such as "mysql,chrome,galera") turns that skip into
+// a failure, so CI never skips them.
 package testenv
 
 import (

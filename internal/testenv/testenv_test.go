@@ -4,9 +4,9 @@ import "testing"
 
 // Ensure only listed features are required, whatever the list's order.
 func TestRequired(t *testing.T) {
-	t.Setenv(RequireVar, "chrome,mysql")
-	if !Required("mysql") || !Required("chrome") || Required("postgres") || Required("") {
-		t.Fatal("Required misreads TELECART_TEST_REQUIRE=chrome,mysql")
+	t.Setenv(RequireVar, "chrome,galera,mysql")
+	if !Required("mysql") || !Required("chrome") || !Required("galera") || Required("postgres") || Required("") {
+		t.Fatal("Required misreads TELECART_TEST_REQUIRE=chrome,galera,mysql")
 	}
 	t.Setenv(RequireVar, "")
 	if Required("mysql") {

@@ -3,7 +3,9 @@
 // named database created and dropped per test from the DSN in
 // TELECART_TEST_MYSQL_DSN (for example root@tcp(127.0.0.1:3306)/test).
 // Without that variable the MySQL cases skip, saying how to enable them;
-// TELECART_TEST_REQUIRE=mysql turns the skip into a failure.
+// TELECART_TEST_REQUIRE=mysql turns the skip into a failure. Tests of
+// replicas on the nodes of a MariaDB Galera cluster take their databases
+// from FreshGaleraDSNs (TELECART_TEST_GALERA_DSNS, feature "galera").
 package migratortest
 
 import (
@@ -11,6 +13,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,6 +105,59 @@ func FreshDSN(tb testing.TB, d migrator.Dialect) string {
 	}
 	base := testenv.Lookup(tb, MySQLDSNVar, "mysql",
 		"Set it to a MariaDB/MySQL DSN whose user may create databases, e.g. "+MySQLDSNVar+"='root@tcp(127.0.0.1:3306)/test'.")
+	name := createDatabase(tb, base)
+	return withDatabase(tb, base, name)
+}
+
+// GaleraDSNsVar names the variable holding the DSNs of the nodes of a
+// MariaDB Galera cluster, comma-separated, one per node, for the tests
+// that run replicas on different nodes (.ci/galera starts such a cluster).
+// TELECART_TEST_REQUIRE=galera turns their skip into a failure.
+const GaleraDSNsVar = "TELECART_TEST_GALERA_DSNS"
+
+// FreshGaleraDSNs creates an empty database on the Galera cluster of
+// TELECART_TEST_GALERA_DSNS and returns a DSN of it on each node, in the
+// variable's order, once every node has it. It is dropped when the test
+// ends. Without the variable the test skips, saying how to enable it.
+func FreshGaleraDSNs(tb testing.TB) []string {
+	tb.Helper()
+	raw := testenv.Lookup(tb, GaleraDSNsVar, "galera",
+		"Set it to the DSNs of a Galera cluster's nodes, comma-separated (.ci/galera start prints them), e.g. "+
+			GaleraDSNsVar+"='root@tcp(127.0.0.1:3311)/test,root@tcp(127.0.0.1:3312)/test,root@tcp(127.0.0.1:3313)/test'.")
+	nodes := strings.Split(raw, ",")
+	if len(nodes) < 2 {
+		tb.Fatalf("%s holds %d DSN; a cluster test needs at least 2 nodes", GaleraDSNsVar, len(nodes))
+	}
+	// DDL replicates to every node in total order; each node applies it
+	// at its own pace, so wait until each sees the database.
+	name := createDatabase(tb, nodes[0])
+	dsns := make([]string, len(nodes))
+	for i, base := range nodes {
+		dsns[i] = withDatabase(tb, base, name)
+		waitDatabase(tb, base, name)
+	}
+	return dsns
+}
+
+// MustOpenGalera returns a handle on each node of a fresh database made by
+// FreshGaleraDSNs, migrated with sources through the first node.
+func MustOpenGalera(tb testing.TB, sources ...migrator.Source) []migrator.DB {
+	tb.Helper()
+	dsns := FreshGaleraDSNs(tb)
+	dbs := make([]migrator.DB, len(dsns))
+	for i, dsn := range dsns {
+		dbs[i] = MustOpenDSN(tb, migrator.MySQL, dsn)
+	}
+	if len(sources) > 0 {
+		MustMigrate(tb, dbs[0], sources...)
+	}
+	return dbs
+}
+
+// createDatabase creates a uniquely named database through the server of
+// base and drops it when the test ends.
+func createDatabase(tb testing.TB, base string) string {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	admin, err := mysql.Open(ctx, base)
@@ -128,10 +184,39 @@ func FreshDSN(tb testing.TB, d migrator.Dialect) string {
 			tb.Errorf("dropping test database %s: %v", name, err)
 		}
 	})
+	return name
+}
+
+// withDatabase is base with its database set to name.
+func withDatabase(tb testing.TB, base, name string) string {
+	tb.Helper()
 	cfg, err := mysql.Config(base)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	cfg.DBName = name
 	return cfg.FormatDSN()
+}
+
+// waitDatabase waits until the server of base has the database name.
+func waitDatabase(tb testing.TB, base, name string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := mysql.Open(ctx, base)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	for {
+		var n int
+		err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?", name).Scan(&n)
+		if err == nil && n == 1 {
+			return
+		}
+		if ctx.Err() != nil {
+			tb.Fatalf("database %s did not reach the node of %s: %v", name, base, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -75,6 +75,7 @@ type Collector struct {
 	oldest      *prometheus.Desc
 	authFailing *prometheus.Desc
 	dropped     *prometheus.Desc
+	conflicts   *prometheus.Desc
 
 	batches       *prometheus.CounterVec
 	events        *prometheus.CounterVec
@@ -127,6 +128,9 @@ func New(tc *telecart.TeleCart, cfg Config) (*Collector, error) {
 			"1 while the Pulse API refuses the credentials and sending is paused, else 0.", nil, nil),
 		dropped: prometheus.NewDesc("telecart_pulse_dropped_events_total",
 			"Events this process did not store: no campaign or tracking id to credit, or Pulse not configured.", nil, nil),
+		conflicts: prometheus.NewDesc("telecart_pulse_conflicts_retried_total",
+			"Pulse claims and delivery records this process ran again after losing to another sender's transaction "+
+				"(a deadlock, or a certification failure on a Galera cluster); none of them committed twice.", nil, nil),
 
 		batches: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "telecart_pulse_batches_total",
 			Help: "Pulse batches by outcome: retried if any event will be retried, else failed if any failed, " +
@@ -224,6 +228,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.oldest
 	ch <- c.authFailing
 	ch <- c.dropped
+	ch <- c.conflicts
 	c.counters(func(m prometheus.Collector) { m.Describe(ch) })
 }
 
@@ -236,6 +241,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	st := c.pulse.State()
 	ch <- prometheus.MustNewConstMetric(c.authFailing, prometheus.GaugeValue, bool01(st.AuthFailing))
 	ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(c.pulse.Dropped()))
+	ch <- prometheus.MustNewConstMetric(c.conflicts, prometheus.CounterValue, float64(c.pulse.ConflictsRetried()))
 
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()

@@ -205,6 +205,9 @@ func TestCollector(t *testing.T) {
 		if got := value(t, fams, "telecart_pulse_events_total", "outcome", "retried"); got != 0 {
 			t.Errorf("events retried = %v, want 0", got)
 		}
+		if got := value(t, fams, "telecart_pulse_conflicts_retried_total"); got != 0 {
+			t.Errorf("conflicts retried by one sender alone = %v, want 0", got)
+		}
 
 		// A storefront request without init data is a rejection and a 4xx.
 		h := tc.Handler()

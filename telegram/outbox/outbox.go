@@ -131,6 +131,7 @@ type Outbox struct {
 
 	wake      chan struct{}
 	sendNanos atomic.Int64 // moving average of one send, for spacing
+	conflicts atomic.Int64 // claims and records retried after a conflict
 
 	lifeMu   sync.Mutex
 	started  bool
@@ -157,14 +158,22 @@ func New(db migrator.DB, cfg Config) (*Outbox, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Outbox{
+	o := &Outbox{
 		db: db, cfg: cfg,
 		q:     queue.Table{DB: db, Name: db.Table(MessagesTable), Pkg: "outbox", Item: "message"},
 		table: db.Table(MessagesTable), chats: db.Table(ChatsTable), pace: db.Table(PaceTable),
 		bcast: db.Table(BroadcastsTable),
 		wake:  make(chan struct{}, 1),
-	}, nil
+	}
+	o.q.OnConflict = func(error) { o.conflicts.Add(1) }
+	return o, nil
 }
+
+// ConflictsRetried returns how many claims and records of this outbox lost
+// to a concurrent transaction since New (a deadlock, or on a Galera cluster
+// a certification failure) and were run again; the loser never committed,
+// so nothing was claimed or recorded twice.
+func (o *Outbox) ConflictsRetried() int64 { return o.conflicts.Load() }
 
 // Wake makes the background sender look for due messages now, without
 // blocking. Enqueue calls it; after EnqueueTx, call it once the

@@ -199,11 +199,11 @@ func splitQuery(raw string, buf pairs) (pairs, error) {
 		k, v, _ := strings.Cut(field, "=")
 		key, ok := queryUnescape(k)
 		if !ok {
-			return nil, invalid(ErrMalformedQuery, fmt.Sprintf("bad %%-escape in key %.40q", k), nil)
+			return nil, invalid(ErrMalformedQuery, "", nil)
 		}
 		value, ok := queryUnescape(v)
 		if !ok {
-			return nil, invalid(ErrMalformedQuery, fmt.Sprintf("bad %%-escape in the value of %.40q", key), nil)
+			return nil, invalid(ErrMalformedQuery, "", nil)
 		}
 		// The data-check-string joins key=value lines with '\n', so a value
 		// with a newline or a key with '=' could stand for other fields:

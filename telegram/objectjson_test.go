@@ -21,7 +21,7 @@ func TestDecodeUserFlat(t *testing.T) {
 		{`{"id":1,"first_name":null}`, true},
 		{`{}`, true},
 		{`{"id":1,"id":2}`, true},
-		{`{"ID":1}`, false},                 // folds to id
+		{`{"ID":1}`, false},                  // folds to id
 		{`{"id":1,"fırst_name":"x"}`, false}, // non-ASCII key
 		{`{"id":1.5}`, false},
 		{`{"id":1e3}`, false},

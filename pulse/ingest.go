@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/telecart-go/telecart/internal/httpx"
+	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/tcerr"
 	"github.com/telecart-go/telecart/telegram"
 )
@@ -106,6 +108,8 @@ type IngestHandler struct {
 	now         func() time.Time
 	onResult    func(IngestReport)
 	limiter     *customerLimiter // nil: no limit
+	group       *ingestGroup
+	who         *customerCache
 }
 
 // NewIngestHandler returns the ingest handler for cfg, or an error naming
@@ -132,7 +136,8 @@ func NewIngestHandler(cfg IngestConfig) (*IngestHandler, error) {
 	case cfg.Rate > 0:
 		limiter = newCustomerLimiter(cfg.Rate)
 	}
-	return &IngestHandler{
+	h := &IngestHandler{
+		who:         newCustomerCache(),
 		limiter:     limiter,
 		pulse:       cfg.Pulse,
 		customers:   cfg.Customers,
@@ -140,7 +145,13 @@ func NewIngestHandler(cfg IngestConfig) (*IngestHandler, error) {
 		logger:      cfg.Logger,
 		now:         cfg.Now,
 		onResult:    cfg.OnResult,
-	}, nil
+	}
+	writers := 1 // SQLite has one writer
+	if cfg.Pulse.db.Dialect == migrator.MySQL {
+		writers = 4
+	}
+	h.group = &ingestGroup{maxWriters: writers, commit: h.commitJobs}
+	return h, nil
 }
 
 // RegisterStorefrontRoutes registers POST /ingest on r, which the host
@@ -332,12 +343,17 @@ const ingestDeadlockTries = 3
 func (h *IngestHandler) store(ctx context.Context, d telegram.InitData, items []ingestItem, now time.Time) (IngestResponse, error) {
 	// Outside the transaction: on SQLite the pool has one connection, and
 	// the customer row must exist whether or not the events are stored.
-	c, err := h.customers.GetByTelegramID(ctx, d.User.ID)
-	if errors.Is(err, telegram.ErrCustomerNotFound) {
-		c, err = h.customers.Save(ctx, *d.User, now)
-	}
-	if err != nil {
-		return IngestResponse{}, fmt.Errorf("pulse: ingest: loading the customer: %w", err)
+	c, cached := h.who.get(d.User.ID, now)
+	if !cached {
+		var err error
+		c, err = h.customers.GetByTelegramID(ctx, d.User.ID)
+		if errors.Is(err, telegram.ErrCustomerNotFound) {
+			c, err = h.customers.Save(ctx, *d.User, now)
+		}
+		if err != nil {
+			return IngestResponse{}, fmt.Errorf("pulse: ingest: loading the customer: %w", err)
+		}
+		h.who.put(d.User.ID, c, now)
 	}
 	events := make([]Event, len(items))
 	campaign := h.attribution.CampaignFor(d, c, now)
@@ -359,35 +375,20 @@ func (h *IngestHandler) store(ctx context.Context, d telegram.InitData, items []
 		visit = p.CampaignID
 	}
 
-	for try := 1; ; try++ {
-		res, err := h.storeTx(ctx, d.User.ID, events, visit, now)
-		if err == nil {
-			if res.Accepted > 0 {
-				h.pulse.Wake()
-			}
-			return res, nil
-		}
-		if try == ingestDeadlockTries || !isDeadlock(err) || ctx.Err() != nil {
-			return IngestResponse{}, err
-		}
-		time.Sleep(time.Duration(try) * 10 * time.Millisecond)
-	}
+	job := &ingestJob{tgID: d.User.ID, events: events, visit: visit}
+	h.group.do(ctx, job)
+	return job.res, job.err
 }
 
-// storeTx is one attempt of store's transaction.
-func (h *IngestHandler) storeTx(ctx context.Context, tgID int64, events []Event, visit string, now time.Time) (IngestResponse, error) {
-	tx, err := h.pulse.db.BeginTx(ctx, nil)
+// storeJob stores one request's events, and its campaign visit, in tx.
+func (h *IngestHandler) storeJob(ctx context.Context, tx *sql.Tx, j *ingestJob) (IngestResponse, error) {
+	results, err := h.pulse.trackMany(ctx, tx, j.events)
 	if err != nil {
-		return IngestResponse{}, fmt.Errorf("pulse: ingest: beginning a transaction: %w", err)
+		return IngestResponse{}, fmt.Errorf("pulse: ingest: %w", err)
 	}
-	defer tx.Rollback()
 	var res IngestResponse
 	newOpen := false
-	for _, ev := range events {
-		r, err := h.pulse.TrackTx(ctx, tx, ev)
-		if err != nil {
-			return IngestResponse{}, fmt.Errorf("pulse: ingest: %w", err)
-		}
+	for i, r := range results {
 		switch r.Outcome {
 		case OutcomeStored:
 			res.Accepted++
@@ -398,17 +399,14 @@ func (h *IngestHandler) storeTx(ctx context.Context, tgID int64, events []Event,
 		}
 		// A reload (the same initData) is a duplicate open and records
 		// nothing; a dropped open (Pulse off) is still a visit.
-		if ev.Name == EventWebAppOpen && r.Outcome != OutcomeDuplicate {
+		if j.events[i].Name == EventWebAppOpen && r.Outcome != OutcomeDuplicate {
 			newOpen = true
 		}
 	}
-	if newOpen && visit != "" {
-		if err := h.customers.RecordCampaign(ctx, tx, tgID, visit, now); err != nil {
+	if newOpen && j.visit != "" {
+		if err := h.customers.RecordCampaign(ctx, tx, j.tgID, j.visit, h.now().UTC()); err != nil {
 			return IngestResponse{}, fmt.Errorf("pulse: ingest: %w", err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return IngestResponse{}, fmt.Errorf("pulse: ingest: committing: %w", err)
 	}
 	return res, nil
 }

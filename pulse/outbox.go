@@ -122,30 +122,46 @@ func (p *Pulse) TrackTx(ctx context.Context, tx *sql.Tx, ev Event) (TrackResult,
 // track validates and inserts ev through exec (the database or the host's
 // transaction).
 func (p *Pulse) track(ctx context.Context, exec migrator.Execer, ev Event) (TrackResult, error) {
+	row, res, err := p.prepare(ctx, ev)
+	if err != nil || row == nil {
+		return res, err
+	}
+	return p.insert(ctx, exec, row)
+}
+
+// eventRow is an event ready to insert: the arguments of insertSQL.
+type eventRow struct {
+	key  string
+	args []any
+}
+
+// prepare validates ev and returns its row, or, when it is not to be
+// stored, a nil row with the drop's result.
+func (p *Pulse) prepare(ctx context.Context, ev Event) (*eventRow, TrackResult, error) {
 	if !IsKnownEvent(ev.Name) {
-		return TrackResult{}, fmt.Errorf("%w %q", ErrUnknownEvent, ev.Name)
+		return nil, TrackResult{}, fmt.Errorf("%w %q", ErrUnknownEvent, ev.Name)
 	}
 	if ev.IdempotencyKey == "" {
-		return TrackResult{}, ErrMissingIdempotencyKey
+		return nil, TrackResult{}, ErrMissingIdempotencyKey
 	}
 	if len(ev.IdempotencyKey) > IdempotencyKeyMaxLen || !utf8.ValidString(ev.IdempotencyKey) {
-		return TrackResult{}, ErrInvalidIdempotencyKey
+		return nil, TrackResult{}, ErrInvalidIdempotencyKey
 	}
 	payload, err := encodePayload(ev.Payload)
 	if err != nil {
-		return TrackResult{}, err
+		return nil, TrackResult{}, err
 	}
 	if !p.creds.Load().configured() {
 		if !p.notConfiguredLogged.Swap(true) {
 			p.cfg.Logger.WarnContext(ctx, "pulse: not configured (no URL, API key and secret); events are dropped until it is")
 		}
-		return p.drop(DropNotConfigured), nil
+		return nil, p.drop(DropNotConfigured), nil
 	}
 	if !validID(ev.CampaignID, CampaignIDMaxLen) {
-		return p.drop(DropCampaignID), nil
+		return nil, p.drop(DropCampaignID), nil
 	}
 	if !validID(ev.TrackingID, TrackingIDMaxLen) {
-		return p.drop(DropTrackingID), nil
+		return nil, p.drop(DropTrackingID), nil
 	}
 
 	now := p.cfg.Now()
@@ -161,23 +177,26 @@ func (p *Pulse) track(ctx context.Context, exec migrator.Execer, ev Event) (Trac
 			CampaignID: ev.CampaignID, TrackingID: ev.TrackingID, Payload: payload,
 		})
 		if err != nil {
-			return TrackResult{}, fmt.Errorf("pulse: encoding event: %w", err)
+			return nil, TrackResult{}, fmt.Errorf("pulse: encoding event: %w", err)
 		}
 		if size := len(batchOpen) + len(wire) + len(batchClose); size > p.cfg.MaxBatchBytes {
-			return TrackResult{}, fmt.Errorf("%w: %d bytes alone, MaxBatchBytes is %d", ErrPayloadTooLarge, size, p.cfg.MaxBatchBytes)
+			return nil, TrackResult{}, fmt.Errorf("%w: %d bytes alone, MaxBatchBytes is %d", ErrPayloadTooLarge, size, p.cfg.MaxBatchBytes)
 		}
 	}
-
 	d := p.db.Dialect
-	q, args := p.insertSQL, []any{ev.IdempotencyKey, ev.Name, ev.CampaignID, ev.TrackingID, string(payload),
-		StatusPending, 0, d.EncodeTime(now), d.EncodeTime(occurred), d.EncodeTime(now)}
-	r, err := exec.ExecContext(ctx, q, args...)
+	return &eventRow{key: ev.IdempotencyKey, args: []any{ev.IdempotencyKey, ev.Name, ev.CampaignID, ev.TrackingID,
+		string(payload), StatusPending, 0, d.EncodeTime(now), d.EncodeTime(occurred), d.EncodeTime(now)}}, TrackResult{}, nil
+}
+
+// insert stores one prepared row; an existing key makes it a duplicate.
+func (p *Pulse) insert(ctx context.Context, exec migrator.Execer, row *eventRow) (TrackResult, error) {
+	r, err := exec.ExecContext(ctx, p.insertSQL, row.args...)
 	if err != nil {
-		return TrackResult{}, fmt.Errorf("pulse: storing event %q: %w", ev.IdempotencyKey, err)
+		return TrackResult{}, fmt.Errorf("pulse: storing event %q: %w", row.key, err)
 	}
 	n, err := r.RowsAffected()
 	if err != nil {
-		return TrackResult{}, fmt.Errorf("pulse: storing event %q: %w", ev.IdempotencyKey, err)
+		return TrackResult{}, fmt.Errorf("pulse: storing event %q: %w", row.key, err)
 	}
 	if n == 0 {
 		return TrackResult{Outcome: OutcomeDuplicate}, nil
@@ -185,14 +204,122 @@ func (p *Pulse) track(ctx context.Context, exec migrator.Execer, ev Event) (Trac
 	return TrackResult{Outcome: OutcomeStored}, nil
 }
 
+// trackMany is TrackTx for several events at once, with the same outcome
+// per event, in fewer statements: the rows go in one multi-row
+// insert-or-ignore under a savepoint. When every row went in, each is
+// stored; when some did not (a duplicate key, which the statement cannot
+// name), the savepoint is rolled back and the rows go in one by one, each
+// with its own outcome. Duplicates are rare (a retried request, a reload),
+// so the common case is one statement. An error stops at the first bad
+// event, as a loop over TrackTx would.
+func (p *Pulse) trackMany(ctx context.Context, tx *sql.Tx, evs []Event) ([]TrackResult, error) {
+	results := make([]TrackResult, len(evs))
+	rows := make([]*eventRow, 0, len(evs))
+	at := make([]int, 0, len(evs)) // index in evs of each row
+	for i, ev := range evs {
+		row, res, err := p.prepare(ctx, ev)
+		if err != nil {
+			return nil, err
+		}
+		if row == nil {
+			results[i] = res
+			continue
+		}
+		rows = append(rows, row)
+		at = append(at, i)
+	}
+	stored := false
+	if len(rows) > 1 {
+		var err error
+		if stored, err = p.insertAll(ctx, tx, rows); err != nil {
+			return nil, err
+		}
+	}
+	for j, row := range rows {
+		if stored {
+			results[at[j]] = TrackResult{Outcome: OutcomeStored}
+			continue
+		}
+		res, err := p.insert(ctx, tx, row)
+		if err != nil {
+			return nil, err
+		}
+		results[at[j]] = res
+	}
+	for _, r := range results {
+		if r.Outcome == OutcomeStored {
+			p.recheck.Store(true)
+			p.Wake()
+			break
+		}
+	}
+	return results, nil
+}
+
+// insertAll inserts rows in one statement and reports whether every one
+// went in; if not, it leaves the transaction as it found it.
+func (p *Pulse) insertAll(ctx context.Context, tx *sql.Tx, rows []*eventRow) (bool, error) {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT pulse_track_many"); err != nil {
+		return false, fmt.Errorf("pulse: storing events: %w", err)
+	}
+	q, args := p.insertManySQL(len(rows)), make([]any, 0, len(rows)*len(rows[0].args))
+	for _, row := range rows {
+		args = append(args, row.args...)
+	}
+	r, err := tx.ExecContext(ctx, q, args...)
+	var n int64
+	if err == nil {
+		n, err = r.RowsAffected()
+	}
+	if err != nil {
+		return false, fmt.Errorf("pulse: storing %d events: %w", len(rows), err)
+	}
+	if n == int64(len(rows)) {
+		_, err = tx.ExecContext(ctx, "RELEASE SAVEPOINT pulse_track_many")
+		if err != nil {
+			return false, fmt.Errorf("pulse: storing events: %w", err)
+		}
+		return true, nil
+	}
+	if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT pulse_track_many"); err != nil {
+		return false, fmt.Errorf("pulse: storing events: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT pulse_track_many"); err != nil {
+		return false, fmt.Errorf("pulse: storing events: %w", err)
+	}
+	return false, nil
+}
+
+// insertManySQL is insertSQL with n rows of values, built once per n (at
+// most IngestMaxEvents).
+func (p *Pulse) insertManySQL(n int) string {
+	if q, ok := p.insertMany.Load(n); ok {
+		return q.(string)
+	}
+	d := p.db.Dialect
+	b := d.Builder().Insert(p.table).Columns(insertColumns...)
+	for range n {
+		b = b.Values(make([]any, len(insertColumns))...)
+	}
+	q, _, err := d.InsertIgnore(b, "idempotency_key").ToSql()
+	if err != nil {
+		panic(fmt.Sprintf("pulse: building a %d-row insert: %v", n, err)) // fixed columns: cannot fail
+	}
+	p.insertMany.Store(n, q)
+	return q
+}
+
+// insertColumns are the columns of Track's INSERT, in the order of
+// eventRow.args.
+var insertColumns = []string{"idempotency_key", "event", "campaign_id", "tracking_id", "payload", "status",
+	"attempts", "next_attempt_at", "occurred_at", "created_at"}
+
 // buildInsert builds Track's INSERT once; track supplies the arguments in
 // the same order as the columns.
 func (p *Pulse) buildInsert() (string, error) {
 	d := p.db.Dialect
-	cols := []string{"idempotency_key", "event", "campaign_id", "tracking_id", "payload", "status",
-		"attempts", "next_attempt_at", "occurred_at", "created_at"}
-	q, _, err := d.InsertIgnore(d.Builder().Insert(p.table).Columns(cols...).
-		Values(make([]any, len(cols))...), "idempotency_key").ToSql()
+	q, _, err := d.InsertIgnore(d.Builder().Insert(p.table).Columns(insertColumns...).
+		Values(make([]any, len(insertColumns))...), "idempotency_key").ToSql()
 	if err != nil {
 		return "", fmt.Errorf("pulse: building insert: %w", err)
 	}

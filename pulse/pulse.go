@@ -44,6 +44,8 @@ type Pulse struct {
 	q     queue.Table // the shared claim, lease and record mechanism over table
 	// insertSQL is Track's INSERT, built once: only its arguments change.
 	insertSQL string
+	// insertMany holds multi-row inserts by row count (int → string).
+	insertMany sync.Map
 
 	credsMu sync.Mutex // serializes SetCredentials
 	creds   atomic.Pointer[credentials]

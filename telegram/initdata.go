@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -198,13 +197,13 @@ func splitQuery(raw string, buf pairs) (pairs, error) {
 			return nil, invalid(ErrMalformedQuery, "semicolon in query", nil)
 		}
 		k, v, _ := strings.Cut(field, "=")
-		key, err := url.QueryUnescape(k)
-		if err != nil {
-			return nil, invalid(ErrMalformedQuery, "", err)
+		key, ok := queryUnescape(k)
+		if !ok {
+			return nil, invalid(ErrMalformedQuery, "", nil)
 		}
-		value, err := url.QueryUnescape(v)
-		if err != nil {
-			return nil, invalid(ErrMalformedQuery, "", err)
+		value, ok := queryUnescape(v)
+		if !ok {
+			return nil, invalid(ErrMalformedQuery, "", nil)
 		}
 		// The data-check-string joins key=value lines with '\n', so a value
 		// with a newline or a key with '=' could stand for other fields:
@@ -221,6 +220,48 @@ func splitQuery(raw string, buf pairs) (pairs, error) {
 		}
 	}
 	return ps, nil
+}
+
+// queryUnescape is url.QueryUnescape ('+' is a space, %XX a byte, a '%'
+// without two hex digits an error) in one pass, and without a copy when
+// there is nothing to decode: the user field is most of init data, and
+// url.QueryUnescape scanned it twice.
+func queryUnescape(s string) (string, bool) {
+	i := 0
+	for i < len(s) && s[i] != '%' && s[i] != '+' {
+		i++
+	}
+	if i == len(s) {
+		return s, true
+	}
+	// A Builder hands its bytes over as the string without copying them.
+	var b strings.Builder
+	b.Grow(len(s))
+	for {
+		b.WriteString(s[:i])
+		if i == len(s) {
+			return b.String(), true
+		}
+		if s[i] == '+' {
+			b.WriteByte(' ')
+			s = s[i+1:]
+		} else {
+			if i+2 >= len(s) {
+				return "", false
+			}
+			hi, ok1 := fromHex(s[i+1])
+			lo, ok2 := fromHex(s[i+2])
+			if !ok1 || !ok2 {
+				return "", false
+			}
+			b.WriteByte(hi<<4 | lo)
+			s = s[i+3:]
+		}
+		i = 0
+		for i < len(s) && s[i] != '%' && s[i] != '+' {
+			i++
+		}
+	}
 }
 
 // get returns the value of key; ps is short, so a scan beats a search.
@@ -321,8 +362,11 @@ func isDigits(s string) bool {
 
 func decodeUser(field, s string) (*User, error) {
 	var u User
-	if err := decodeObject(field, s, &u); err != nil {
-		return nil, err
+	if !decodeUserFlat(s, &u) {
+		u = User{}
+		if err := decodeObject(field, s, &u); err != nil {
+			return nil, err
+		}
 	}
 	if u.ID == 0 {
 		return nil, invalid(ErrMalformedField, field+" has no id", nil)
@@ -332,8 +376,11 @@ func decodeUser(field, s string) (*User, error) {
 
 func decodeChat(s string) (*Chat, error) {
 	var c Chat
-	if err := decodeObject("chat", s, &c); err != nil {
-		return nil, err
+	if !decodeChatFlat(s, &c) {
+		c = Chat{}
+		if err := decodeObject("chat", s, &c); err != nil {
+			return nil, err
+		}
 	}
 	if c.ID == 0 {
 		return nil, invalid(ErrMalformedField, "chat has no id", nil)

@@ -105,26 +105,42 @@ type Validator struct {
 // tokenKey is computed once per bot token, so that a validation costs one
 // HMAC over the data-check-string and nothing more.
 type tokenKey struct {
-	secret [sha256.Size]byte // HMAC-SHA-256 keyed "WebAppData" of the token
-	mac    hash.Hash         // HMAC keyed with secret, never written: cloned
+	secret  [sha256.Size]byte // HMAC-SHA-256 keyed "WebAppData" of the token
+	scratch sync.Pool         // of *hmacScratch keyed with secret
+}
+
+// hmacScratch is what one validation needs to hash: a keyed HMAC whose Reset
+// restores the precomputed key state, and buffers reused across calls, so a
+// validation allocates nothing to hash.
+type hmacScratch struct {
+	mac hash.Hash
+	dcs []byte // the data-check-string
+	sum [sha256.Size]byte
 }
 
 func newTokenKey(botToken string) *tokenKey {
 	k := &tokenKey{secret: *webAppSecret(botToken)}
-	k.mac = hmac.New(sha256.New, k.secret[:])
+	k.scratch.New = func() any {
+		return &hmacScratch{mac: hmac.New(sha256.New, k.secret[:]), dcs: make([]byte, 0, 1024)}
+	}
 	return k
 }
 
-// newMAC returns a fresh HMAC keyed with the secret. Cloning the keyed state
-// skips hashing the padded key again; Clone only reads k.mac, so concurrent
-// calls are safe.
-func (k *tokenKey) newMAC() hash.Hash {
-	if c, ok := k.mac.(hash.Cloner); ok {
-		if m, err := c.Clone(); err == nil {
-			return m
-		}
+// maxPooledDCS keeps an odd huge init data from pinning its buffer.
+const maxPooledDCS = 8 << 10
+
+// verify says whether want is the HMAC of the data-check-string of ps,
+// comparing in constant time.
+func (k *tokenKey) verify(ps pairs, want *[sha256.Size]byte) bool {
+	sc := k.scratch.Get().(*hmacScratch)
+	sc.dcs = appendDataCheckString(sc.dcs[:0], "", ps, false)
+	sc.mac.Reset()
+	sc.mac.Write(sc.dcs)
+	ok := hmac.Equal(want[:], sc.mac.Sum(sc.sum[:0]))
+	if cap(sc.dcs) <= maxPooledDCS {
+		k.scratch.Put(sc)
 	}
-	return hmac.New(sha256.New, k.secret[:])
+	return ok
 }
 
 // NewValidator returns a Validator for cfg, or an error saying which field to
@@ -224,11 +240,9 @@ func (v *Validator) validate(raw string) (InitData, error) {
 	if err != nil {
 		return InitData{}, err
 	}
-	mac := key.newMAC()
-	mac.Write(dataCheckString("", ps, false))
 	// Compare bytes, not hex strings: hmac.Equal takes constant time, and
 	// upper-case hex is the same hash.
-	if !hmac.Equal(got[:], mac.Sum(nil)) {
+	if !key.verify(ps, &got) {
 		return InitData{}, invalid(ErrSignatureMismatch, "", nil)
 	}
 	return v.decodeFresh(raw, ps)
@@ -292,10 +306,27 @@ func decodeHash(ps pairs) ([sha256.Size]byte, error) {
 	if len(h) != 2*sha256.Size {
 		return sum, invalid(ErrMalformedHash, "", nil)
 	}
-	if _, err := hex.Decode(sum[:], []byte(h)); err != nil {
-		return sum, invalid(ErrMalformedHash, "", nil)
+	for i := range sum {
+		hi, ok1 := fromHex(h[2*i])
+		lo, ok2 := fromHex(h[2*i+1])
+		if !ok1 || !ok2 {
+			return sum, invalid(ErrMalformedHash, "", nil)
+		}
+		sum[i] = hi<<4 | lo
 	}
 	return sum, nil
+}
+
+func fromHex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // dataCheckString is prefix followed by every field but hash (and signature
@@ -307,7 +338,11 @@ func dataCheckString(prefix string, ps pairs, skipSignature bool) []byte {
 	for _, p := range ps {
 		n += len(p.key) + 1 + len(p.value) + 1
 	}
-	b := make([]byte, 0, n)
+	return appendDataCheckString(make([]byte, 0, n), prefix, ps, skipSignature)
+}
+
+// appendDataCheckString appends the data-check-string to b.
+func appendDataCheckString(b []byte, prefix string, ps pairs, skipSignature bool) []byte {
 	b = append(b, prefix...)
 	first := true
 	for _, p := range ps {

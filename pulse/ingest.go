@@ -424,13 +424,6 @@ func openID(d telegram.InitData) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// isDeadlock reports whether err is MySQL/MariaDB's deadlock error (1213),
-// by its text, so that this package does not import the driver.
-func isDeadlock(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "Error 1213") || strings.Contains(s, "Deadlock found")
-}
-
 // refusal is the one place where the ingest errors get their kinds, so
 // that OnResult sees what the client is answered.
 func refusal(err error) error {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/telegram"
 )
 
@@ -133,20 +134,22 @@ func (h *IngestHandler) commitTogether(ctx context.Context, jobs []*ingestJob) e
 	return nil
 }
 
-// commitAlone stores one job in its own transaction, run again when
-// MySQL/MariaDB chose it as a deadlock victim.
+// commitAlone stores one job in its own transaction, run again when it
+// lost to a concurrent one (a deadlock, or on a Galera cluster a
+// certification failure), counted with the Pulse's other conflicts.
 func (h *IngestHandler) commitAlone(ctx context.Context, j *ingestJob) (IngestResponse, error) {
-	for try := 1; ; try++ {
-		res, err := h.commitOne(ctx, j)
-		if err == nil {
-			h.forgetVisit(j)
-			return res, nil
-		}
-		if try == ingestDeadlockTries || !isDeadlock(err) || ctx.Err() != nil {
-			return IngestResponse{}, err
-		}
-		time.Sleep(time.Duration(try) * 10 * time.Millisecond)
+	var res IngestResponse
+	err := migrator.ConflictRetry{Attempts: ingestDeadlockTries, OnConflict: func(error) { h.pulse.conflicts.Add(1) }}.
+		Do(ctx, func(ctx context.Context) error {
+			var err error
+			res, err = h.commitOne(ctx, j)
+			return err
+		})
+	if err != nil {
+		return IngestResponse{}, err
 	}
+	h.forgetVisit(j)
+	return res, nil
 }
 
 func (h *IngestHandler) commitOne(ctx context.Context, j *ingestJob) (IngestResponse, error) {

@@ -27,6 +27,8 @@ const (
 	BatchSizeDefault     = 500
 	MaxBatchBytesDefault = 1 << 20
 	ConcurrencyDefault   = 2
+	// MaxConcurrencyDefault is Config.MaxConcurrency's default.
+	MaxConcurrencyDefault = 8
 	HTTPTimeoutDefault   = 15 * time.Second
 	MaxRetryAfterDefault = 10 * time.Minute
 	SweepScheduleDefault = "@every 1m"
@@ -84,6 +86,15 @@ type Config struct {
 	// Concurrency is how many batches may be in flight at once. Defaults
 	// to ConcurrencyDefault (2).
 	Concurrency int
+
+	// MaxConcurrency is how far the background sender may raise the
+	// batches in flight above Concurrency while a backlog drains against a
+	// receiver whose latency, not the database, is what each batch waits
+	// on; any batch that is not fully accepted (a 429, a 5xx, a network
+	// error) drops it back to Concurrency at once. SendOnce always uses
+	// Concurrency. Defaults to MaxConcurrencyDefault (8), or Concurrency
+	// when that is larger; set it equal to Concurrency to turn adapting off.
+	MaxConcurrency int
 
 	// HTTPTimeout bounds one request, answer included. Defaults to
 	// HTTPTimeoutDefault (15s).
@@ -168,6 +179,9 @@ func (c Config) withDefaults() Config {
 	if c.Concurrency == 0 {
 		c.Concurrency = ConcurrencyDefault
 	}
+	if c.MaxConcurrency == 0 {
+		c.MaxConcurrency = max(MaxConcurrencyDefault, c.Concurrency)
+	}
 	if c.HTTPTimeout == 0 {
 		c.HTTPTimeout = HTTPTimeoutDefault
 	}
@@ -219,6 +233,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("pulse: MaxBatchBytes must be at least %d, got %d", minBatchBytes, c.MaxBatchBytes)
 	case c.Concurrency < 1 || c.Concurrency > 64:
 		return fmt.Errorf("pulse: Concurrency must be between 1 and 64, got %d", c.Concurrency)
+	case c.MaxConcurrency < c.Concurrency || c.MaxConcurrency > 64:
+		return fmt.Errorf("pulse: MaxConcurrency must be between Concurrency (%d) and 64, got %d", c.Concurrency, c.MaxConcurrency)
 	case c.MaxRetryAfter < 0:
 		return fmt.Errorf("pulse: MaxRetryAfter must not be negative, got %s", c.MaxRetryAfter)
 	}

@@ -54,6 +54,7 @@ type Pulse struct {
 	recheck             atomic.Bool   // TrackTx stored an event: look again shortly
 	dropped             atomic.Int64
 	conflicts           atomic.Int64 // claims and records retried after a conflict
+	limit               atomic.Int32 // background workers allowed now: Concurrency..MaxConcurrency
 	notConfiguredLogged atomic.Bool
 	claimSeq            atomic.Uint64
 
@@ -122,6 +123,7 @@ func New(db migrator.DB, cfg Config) (*Pulse, error) {
 	}
 	p.poolIdle = sync.NewCond(&p.poolMu)
 	p.q.OnConflict = func(error) { p.conflicts.Add(1) }
+	p.limit.Store(int32(cfg.Concurrency))
 	p.creds.Store(creds)
 	q, err := p.buildInsert()
 	if err != nil {
@@ -359,7 +361,7 @@ func (p *Pulse) kick() {
 	p.dirty.Store(true)
 	p.poolMu.Lock()
 	defer p.poolMu.Unlock()
-	if p.running >= p.cfg.Concurrency || p.soft.Err() != nil {
+	if p.running >= int(p.limit.Load()) || p.soft.Err() != nil {
 		return
 	}
 	p.running++

@@ -189,9 +189,13 @@ func (p *Pulse) sendBatch(soft, hard context.Context, more func()) (SendReport, 
 	if b.more && more != nil {
 		more()
 	}
+	claimed := time.Since(start)
 	dr := DeliveryReport{BatchID: b.id, Attempt: maxAttempts(b.rows) + 1}
 	rep, next, err := p.deliver(hard, creds, b, &dr)
 	rep.Claimed = len(b.rows)
+	if more != nil {
+		p.adapt(b, rep, err, claimed, time.Since(start)-claimed)
+	}
 	if p.cfg.OnDelivery != nil {
 		dr.SendReport, dr.Duration = rep, time.Since(start)
 		switch {
@@ -203,6 +207,29 @@ func (p *Pulse) sendBatch(soft, hard context.Context, more func()) (SendReport, 
 		p.cfg.OnDelivery(dr)
 	}
 	return rep, next, err
+}
+
+// adapt sets how many background workers may run: one more while a backlog
+// remains and batches are wholly accepted and spend most of their time
+// waiting on the receiver rather than on the database (claimed is the
+// claim's time, delivered the request's and the record's), up to
+// MaxConcurrency; back to Concurrency at the first batch that is not wholly
+// accepted. More batches in flight hide the receiver's latency; they do
+// not help when the database is the bottleneck, nor press a receiver that
+// pushes back.
+func (p *Pulse) adapt(b *batch, rep SendReport, err error, claimed, delivered time.Duration) {
+	base, top := int32(p.cfg.Concurrency), int32(p.cfg.MaxConcurrency)
+	switch {
+	case err != nil || rep.Sent != len(b.rows):
+		p.limit.Store(base)
+	case b.more && delivered > 4*claimed:
+		for {
+			n := p.limit.Load()
+			if n >= top || p.limit.CompareAndSwap(n, n+1) {
+				return
+			}
+		}
+	}
 }
 
 // batch is a claim: rows leased to owner until leaseUntil.

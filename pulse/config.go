@@ -29,9 +29,9 @@ const (
 	ConcurrencyDefault   = 2
 	// MaxConcurrencyDefault is Config.MaxConcurrency's default.
 	MaxConcurrencyDefault = 8
-	HTTPTimeoutDefault   = 15 * time.Second
-	MaxRetryAfterDefault = 10 * time.Minute
-	SweepScheduleDefault = "@every 1m"
+	HTTPTimeoutDefault    = 15 * time.Second
+	MaxRetryAfterDefault  = 10 * time.Minute
+	SweepScheduleDefault  = "@every 1m"
 )
 
 // senderIDMaxLen leaves room in lease_owner (128 characters) for the

@@ -156,7 +156,7 @@ func (h *ProductsHandler) handleList(w http.ResponseWriter, r *http.Request) {
 		out.Data = append(out.Data, toProductJSON(p, size, false))
 	}
 	out.Meta.Pages = (out.Meta.Total + perPage - 1) / perPage
-	httpx.WriteJSON(w, http.StatusOK, out)
+	httpx.WriteJSONTagged(w, r, out)
 }
 
 // handleGet handles GET /api/products/{id}?aspect_ratio=. It answers the

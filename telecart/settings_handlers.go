@@ -89,7 +89,7 @@ func (h *SettingsHandler) handleStorefrontGet(w http.ResponseWriter, r *http.Req
 	for _, lang := range StorefrontLanguages() {
 		texts[lang] = s.StorefrontTextsFor(lang)
 	}
-	httpx.WriteJSON(w, http.StatusOK, storefrontSettings{
+	httpx.WriteJSONTagged(w, r, storefrontSettings{
 		ShopName:          s.ShopName,
 		PrivacyPolicyLink: s.PrivacyPolicyLink,
 		Blocks:            nonNil(s.Blocks),

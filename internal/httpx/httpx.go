@@ -4,8 +4,11 @@
 package httpx
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -81,6 +84,44 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	WriteJSONHeader(w, status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// WriteJSONTagged writes v as a 200 JSON answer with an ETag of its
+// bytes, or answers 304 without a body when the request's If-None-Match
+// holds that tag: a storefront asking again for settings or a feed page
+// that did not change gets no body back. The answer is private (it is
+// behind the initData check) and must be revalidated each time.
+func WriteJSONTagged(w http.ResponseWriter, r *http.Request, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		WriteError(w, r, nil, fmt.Errorf("httpx: encoding the answer: %w", err))
+		return
+	}
+	sum := sha256.Sum256(body)
+	tag := `"` + hex.EncodeToString(sum[:12]) + `"`
+	h := w.Header()
+	h.Set("ETag", tag)
+	h.Set("Cache-Control", "private, no-cache")
+	if etagMatches(r.Header.Get("If-None-Match"), tag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	WriteJSONHeader(w, http.StatusOK)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// etagMatches reports whether the If-None-Match header value lists tag
+// (weakly compared, as RFC 9110 asks for If-None-Match) or is "*".
+func etagMatches(header, tag string) bool {
+	for header != "" {
+		var t string
+		t, header, _ = strings.Cut(header, ",")
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == tag {
+			return true
+		}
+	}
+	return false
 }
 
 // WriteJSONHeader sends the headers and status WriteJSON would, for a

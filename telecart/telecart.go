@@ -123,6 +123,9 @@ type TeleCart struct {
 	// startParams signs and checks campaign links; its secret comes from
 	// the settings.
 	startParams *pulse.StartParamSerializer
+	campaigns   *pulse.Campaigns
+	campaignsH  *pulse.CampaignsHandler
+	botName     botNameCache
 
 	// adminRefusals counts the admin API's refusals; the log reports them
 	// at most once a minute.
@@ -250,6 +253,9 @@ func New(cfg Config) (*TeleCart, error) {
 	if tc.etl, err = pulse.NewETLHandler(pulse.ETLConfig{Source: metrics,
 		APIKey: tc.pulseAPIKey, Logger: cfg.Logger}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
+	}
+	if err := tc.newCampaigns(); err != nil {
+		return nil, err
 	}
 	tc.dashboard = &DashboardService{db: cfg.DB, customers: tc.customers, stats: tc.stats, settings: tc.settings, now: cfg.Now}
 	if tc.scheduler, err = NewScheduler(SchedulerConfig{DB: cfg.DB, Logger: cfg.Logger, Now: cfg.Now}); err != nil {
@@ -484,6 +490,7 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	tc.formsH.RegisterAdminRoutes(admin)
 	tc.schedulerH.RegisterAdminRoutes(admin)
 	tc.pulseAdminH.RegisterAdminRoutes(admin)
+	tc.campaignsH.RegisterAdminRoutes(admin)
 	(&DashboardHandler{service: tc.dashboard, logger: tc.logger}).RegisterAdminRoutes(admin)
 	if tc.logsH != nil {
 		tc.logsH.RegisterAdminRoutes(admin)

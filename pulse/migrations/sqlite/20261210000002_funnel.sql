@@ -1,0 +1,56 @@
+-- The campaign funnel's rollups, folded from the outbox before retention
+-- purges it (pulse/funnel.go). day is YYYY-MM-DD in the shop's time zone.
+CREATE TABLE {prefix}pulse_funnel_days (
+  campaign_id              TEXT    NOT NULL,
+  day                      TEXT    NOT NULL,
+  open_events              INTEGER NOT NULL DEFAULT 0,
+  open_customers           INTEGER NOT NULL DEFAULT 0,
+  product_view_events      INTEGER NOT NULL DEFAULT 0,
+  product_view_customers   INTEGER NOT NULL DEFAULT 0,
+  add_to_cart_events       INTEGER NOT NULL DEFAULT 0,
+  add_to_cart_customers    INTEGER NOT NULL DEFAULT 0,
+  checkout_start_events    INTEGER NOT NULL DEFAULT 0,
+  checkout_start_customers INTEGER NOT NULL DEFAULT 0,
+  order_events             INTEGER NOT NULL DEFAULT 0,
+  order_customers          INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (campaign_id, day)
+);
+
+CREATE INDEX {prefix}pulse_funnel_days_day ON {prefix}pulse_funnel_days (day);
+
+-- Revenue of ORDER_CREATED events per campaign, day and currency, in minor units.
+CREATE TABLE {prefix}pulse_funnel_revenue (
+  campaign_id TEXT    NOT NULL,
+  day         TEXT    NOT NULL,
+  currency    TEXT    NOT NULL,
+  orders      INTEGER NOT NULL DEFAULT 0,
+  revenue     INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (campaign_id, day, currency)
+);
+
+CREATE INDEX {prefix}pulse_funnel_revenue_day ON {prefix}pulse_funnel_revenue (day);
+
+-- The day each customer first reached each step of each campaign: counts
+-- unique customers exactly, after the events themselves are purged.
+CREATE TABLE {prefix}pulse_funnel_seen (
+  campaign_id TEXT NOT NULL,
+  step        TEXT NOT NULL,
+  tracking_id TEXT NOT NULL,
+  day         TEXT NOT NULL,
+  PRIMARY KEY (campaign_id, step, tracking_id)
+);
+
+-- One row: the fold's lock (every fold updates it first) and its progress.
+CREATE TABLE {prefix}pulse_funnel_state (
+  name          TEXT    NOT NULL PRIMARY KEY,
+  folded_events INTEGER NOT NULL DEFAULT 0,
+  folded_at     TEXT    NULL
+);
+
+INSERT INTO {prefix}pulse_funnel_state (name, folded_events) VALUES ('funnel', 0);
+
+-- 1 once the event is in the rollups; retention purges only folded events.
+-- A flag rather than an id watermark: transactions commit out of id order.
+ALTER TABLE {prefix}pulse_events ADD COLUMN folded INTEGER NOT NULL DEFAULT 0;
+
+CREATE INDEX {prefix}pulse_events_unfolded ON {prefix}pulse_events (folded, id);

@@ -9,6 +9,7 @@ import { setTimeZone, timeZone } from './format.js';
 import { closeAllDialogs, errorBox, errorText } from './components.js';
 import * as dashboard from './views/dashboard.js';
 import * as customers from './views/customers.js';
+import * as campaigns from './views/campaigns.js';
 import * as pulse from './views/pulse.js';
 import * as logs from './views/logs.js';
 import * as settings from './views/settings.js';
@@ -18,6 +19,7 @@ import * as scheduler from './views/scheduler.js';
 const ROUTES = [
   { id: 'dashboard', view: dashboard },
   { id: 'customers', view: customers },
+  { id: 'campaigns', view: campaigns },
   { id: 'pulse', view: pulse },
   { id: 'logs', view: logs },
   { id: 'settings', view: settings },

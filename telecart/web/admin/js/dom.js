@@ -97,6 +97,12 @@ const ICONS = {
   filter: ['M22 3H2l8 9.5V19l4 2v-8.5z'],
   columns: ['M12 3v18', 'M3 3h18v18H3z'],
   search: ['M11 19a8 8 0 1 0 0-16 8 8 0 0 0 0 16z', 'M21 21l-4.35-4.35'],
+  campaigns: ['M3 11v2a1 1 0 0 0 1 1h2l5 4V6L6 10H4a1 1 0 0 0-1 1z', 'M15.5 8.5a5 5 0 0 1 0 7', 'M19 5a10 10 0 0 1 0 14'],
+  copy: ['M9 9h11v11H9z', 'M5 15H4V4h11v1'],
+  download: ['M21 15v4a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-4', 'M7 10l5 5 5-5', 'M12 15V3'],
+  edit: ['M12 20h9', 'M16.5 3.5a2.1 2.1 0 0 1 3 3L7 19l-4 1 1-4z'],
+  archive: ['M21 8v13H3V8', 'M1 3h22v5H1z', 'M10 12h4'],
+  plus: ['M12 5v14', 'M5 12h14'],
 };
 
 export function icon(name, cls) {

@@ -202,7 +202,9 @@ func (h *CampaignsHandler) handleQR(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-// handleFunnel handles GET /admin/api/campaigns/funnel?from=&to=.
+// handleFunnel handles GET /admin/api/campaigns/funnel?from=&to=
+// [&days=0][&campaign=]: days=0 leaves out the per-day series, campaign
+// answers one campaign.
 func (h *CampaignsHandler) handleFunnel(w http.ResponseWriter, r *http.Request) {
 	f, err := h.funnel(r.Context(), r)
 	if err != nil {
@@ -214,22 +216,48 @@ func (h *CampaignsHandler) handleFunnel(w http.ResponseWriter, r *http.Request) 
 }
 
 func (h *CampaignsHandler) funnel(ctx context.Context, r *http.Request) (Funnel, error) {
+	fq, err := funnelQuery(r)
+	if err != nil {
+		return Funnel{}, err
+	}
+	return h.c.FunnelOf(ctx, fq)
+}
+
+// funnelQuery reads the funnel routes' query.
+func funnelQuery(r *http.Request) (FunnelQuery, error) {
 	q := r.URL.Query()
-	for _, k := range []string{"from", "to"} {
+	for _, k := range []string{"from", "to", "days", "campaign"} {
 		if len(q[k]) > 1 {
-			return Funnel{}, tcerr.Invalidf("%s is given more than once", k)
+			return FunnelQuery{}, tcerr.Invalidf("%s is given more than once", k)
 		}
 	}
 	if (q.Get("from") == "") != (q.Get("to") == "") {
-		return Funnel{}, tcerr.Invalidf("give both from and to, or neither for the last %d days", FunnelDaysDefault)
+		return FunnelQuery{}, tcerr.Invalidf("give both from and to, or neither for the last %d days", FunnelDaysDefault)
 	}
-	return h.c.Funnel(ctx, q.Get("from"), q.Get("to"))
+	fq := FunnelQuery{From: q.Get("from"), To: q.Get("to"), Days: true, Campaign: q.Get("campaign")}
+	switch q.Get("days") {
+	case "", "1", "true":
+	case "0", "false":
+		fq.Days = false
+	default:
+		return FunnelQuery{}, tcerr.Invalidf("days must be 1 (with the per-day series, the default) or 0 (without)")
+	}
+	if _, ok := q["campaign"]; ok && !validID(fq.Campaign, CampaignIDMaxLen) {
+		return FunnelQuery{}, tcerr.Invalidf("campaign must be a campaign id: 1 to %d characters of A-Z, a-z, 0-9, '_' and '-'", CampaignIDMaxLen)
+	}
+	return fq, nil
 }
 
 // handleFunnelCSV handles GET /admin/api/campaigns/funnel.csv?from=&to=:
 // one row per campaign, revenue in major units (minor ÷ 100).
 func (h *CampaignsHandler) handleFunnelCSV(w http.ResponseWriter, r *http.Request) {
-	f, err := h.funnel(r.Context(), r)
+	fq, err := funnelQuery(r)
+	if err != nil {
+		httpx.WriteError(w, r, h.logger, err)
+		return
+	}
+	fq.Days = false // the CSV has the sums only
+	f, err := h.c.FunnelOf(r.Context(), fq)
 	if err != nil {
 		httpx.WriteError(w, r, h.logger, err)
 		return

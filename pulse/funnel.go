@@ -268,9 +268,10 @@ func (s *Campaigns) foldBatch(ctx context.Context, loc *time.Location) (n int, m
 	for k := range days {
 		dayKeys = append(dayKeys, k)
 	}
-	// One lock order for every fold: MySQL's gap locks then never cross.
+	// One lock order for every fold, the key's: MySQL's gap locks then
+	// never cross.
 	slices.SortFunc(dayKeys, func(a, b dayKey) int {
-		return strings.Compare(a.campaign+" "+a.day, b.campaign+" "+b.day)
+		return strings.Compare(a.day+" "+a.campaign, b.day+" "+b.campaign)
 	})
 	for chunk := range slices.Chunk(dayKeys, 200) {
 		ins := b.Insert(s.db.Table(FunnelDaysTable)).Columns(append([]string{"campaign_id", "day"}, cols...)...)
@@ -281,7 +282,7 @@ func (s *Campaigns) foldBatch(ctx context.Context, loc *time.Location) (n int, m
 			}
 			ins = ins.Values(vals...)
 		}
-		if err := execBuilt(ctx, tx, d.UpsertAdd(ins, []string{"campaign_id", "day"}, cols)); err != nil {
+		if err := execBuilt(ctx, tx, d.UpsertAdd(ins, []string{"day", "campaign_id"}, cols)); err != nil {
 			return 0, false, fmt.Errorf("pulse: folding the funnel: adding day counts: %w", err)
 		}
 	}
@@ -290,7 +291,7 @@ func (s *Campaigns) foldBatch(ctx context.Context, loc *time.Location) (n int, m
 		for k, v := range revenue {
 			ins = ins.Values(k.campaign, k.day, k.currency, v[0], v[1])
 		}
-		if err := execBuilt(ctx, tx, d.UpsertAdd(ins, []string{"campaign_id", "day", "currency"}, []string{"orders", "revenue"})); err != nil {
+		if err := execBuilt(ctx, tx, d.UpsertAdd(ins, []string{"day", "campaign_id", "currency"}, []string{"orders", "revenue"})); err != nil {
 			return 0, false, fmt.Errorf("pulse: folding the funnel: adding revenue: %w", err)
 		}
 	}
@@ -463,17 +464,35 @@ func execBuilt(ctx context.Context, exec migrator.Execer, b sq.Sqlizer) error {
 	return err
 }
 
-// Funnel folds what is new (up to FunnelReadFoldMax batches), then answers
-// every campaign's funnel from the rollups for the days from to to
-// (YYYY-MM-DD, inclusive, in the shop's time zone; both empty for the last
-// 30 days). Saved campaigns come first, newest first, then campaign_ids
-// without a saved campaign that have events in the range.
+// FunnelQuery is what FunnelOf answers.
+type FunnelQuery struct {
+	// From and To are days (YYYY-MM-DD, inclusive, in the shop's time
+	// zone); both empty mean the last FunnelDaysDefault days.
+	From, To string
+	// Days fills each campaign's per-day series, which reads a row per
+	// campaign and active day; without it Days is empty and the read is
+	// the rollup's sums, a row per campaign.
+	Days bool
+	// Campaign limits the answer to one campaign id; "" answers all.
+	Campaign string
+}
+
+// Funnel is FunnelOf with the per-day series of every campaign, the full
+// answer of GET /admin/api/campaigns/funnel.
 func (s *Campaigns) Funnel(ctx context.Context, from, to string) (Funnel, error) {
+	return s.FunnelOf(ctx, FunnelQuery{From: from, To: to, Days: true})
+}
+
+// FunnelOf folds what is new (up to FunnelReadFoldMax batches), then
+// answers the funnel of every campaign (or of q.Campaign) from the rollups
+// for q's days. Saved campaigns come first, newest first, then
+// campaign_ids without a saved campaign that have events in the range.
+func (s *Campaigns) FunnelOf(ctx context.Context, q FunnelQuery) (Funnel, error) {
 	loc, err := s.cfg.Location(ctx)
 	if err != nil {
 		return Funnel{}, fmt.Errorf("pulse: funnel: the shop's time zone: %w", err)
 	}
-	from, to, err = FunnelRange(from, to, s.cfg.Now(), loc)
+	from, to, err := FunnelRange(q.From, q.To, s.cfg.Now(), loc)
 	if err != nil {
 		return Funnel{}, err
 	}
@@ -496,61 +515,36 @@ func (s *Campaigns) Funnel(ctx context.Context, from, to string) (Funnel, error)
 	if err != nil {
 		return Funnel{}, err
 	}
+	known := 0
 	for _, c := range saved {
+		if q.Campaign != "" && c.ID != q.Campaign {
+			continue
+		}
 		f := add(c.ID)
 		f.Name, f.Archived, f.Known = c.Name, c.Archived, true
+		known++
+	}
+	inRange := sq.And{sq.GtOrEq{"day": from}, sq.LtOrEq{"day": to}}
+	if q.Campaign != "" {
+		inRange = append(inRange, sq.Eq{"campaign_id": q.Campaign})
 	}
 	totals := map[string]*[2 * len(funnelSteps)]int64{}
 	var unknown []string
-
-	cols := dayColumns()
-	q, args, err := s.db.Dialect.Builder().Select(append([]string{"campaign_id", "day"}, cols...)...).
-		From(s.db.Table(FunnelDaysTable)).Where(sq.And{sq.GtOrEq{"day": from}, sq.LtOrEq{"day": to}}).
-		OrderBy("campaign_id", "day").ToSql()
-	if err != nil {
-		return Funnel{}, err
-	}
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return Funnel{}, fmt.Errorf("pulse: funnel: reading days: %w", err)
-	}
-	defer rows.Close()
-	var v [2 * len(funnelSteps)]int64
-	dest := make([]any, 2+len(v))
-	var id, day string
-	dest[0], dest[1] = &id, &day
-	for i := range v {
-		dest[2+i] = &v[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return Funnel{}, fmt.Errorf("pulse: funnel: reading days: %w", err)
-		}
-		f := byID[id]
-		if f == nil {
-			f = add(id)
+	if err := s.sumDays(ctx, inRange, func(id string, v *[2 * len(funnelSteps)]int64) {
+		if byID[id] == nil {
+			add(id)
 			unknown = append(unknown, id)
 		}
-		t := totals[id]
-		if t == nil {
-			t = new([2 * len(funnelSteps)]int64)
-			totals[id] = t
-		}
-		steps := make(map[string]int64, len(funnelSteps))
-		for i := range v {
-			t[i] += v[i]
-		}
-		for i, st := range funnelSteps {
-			steps[st] = v[2*i+1]
-		}
-		f.Days = append(f.Days, FunnelDay{Date: day, Steps: steps})
+		totals[id] = v
+	}); err != nil {
+		return Funnel{}, err
 	}
-	if err := rows.Err(); err != nil {
-		return Funnel{}, fmt.Errorf("pulse: funnel: reading days: %w", err)
+	if q.Days {
+		if err := s.readDays(ctx, inRange, byID); err != nil {
+			return Funnel{}, err
+		}
 	}
-	rows.Close()
-
-	if err := s.addRevenue(ctx, from, to, byID); err != nil {
+	if err := s.addRevenue(ctx, inRange, byID); err != nil {
 		return Funnel{}, err
 	}
 	if s.cfg.Attribution != nil {
@@ -567,8 +561,7 @@ func (s *Campaigns) Funnel(ctx context.Context, from, to string) (Funnel, error)
 		}
 	}
 	slices.Sort(unknown)
-	known := order[:len(saved)]
-	for _, id := range append(slices.Clone(known), unknown...) {
+	for _, id := range append(slices.Clone(order[:known]), unknown...) {
 		c := byID[id]
 		t := totals[id]
 		if t == nil {
@@ -587,10 +580,91 @@ func (s *Campaigns) Funnel(ctx context.Context, from, to string) (Funnel, error)
 	return out, nil
 }
 
+// sumDays sums the day rows of where per campaign, in the database: one
+// row per campaign comes back, whatever the days.
+func (s *Campaigns) sumDays(ctx context.Context, where sq.Sqlizer, each func(string, *[2 * len(funnelSteps)]int64)) error {
+	cols := dayColumns()
+	sel := make([]string, 0, 1+len(cols))
+	sel = append(sel, "campaign_id")
+	for _, c := range cols {
+		sel = append(sel, "SUM("+c+")")
+	}
+	q, args, err := s.db.Dialect.Builder().Select(sel...).From(s.db.Table(FunnelDaysTable)).
+		Where(where).GroupBy("campaign_id").ToSql()
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("pulse: funnel: summing days: %w", err)
+	}
+	defer rows.Close()
+	var id string
+	for rows.Next() {
+		v := new([2 * len(funnelSteps)]int64)
+		dest := make([]any, 1+len(v))
+		dest[0] = &id
+		for i := range v {
+			dest[1+i] = &v[i]
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("pulse: funnel: summing days: %w", err)
+		}
+		each(id, v)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("pulse: funnel: summing days: %w", err)
+	}
+	return nil
+}
+
+// readDays adds each campaign's days with customers per step.
+func (s *Campaigns) readDays(ctx context.Context, where sq.Sqlizer, byID map[string]*CampaignFunnel) error {
+	sel := []string{"campaign_id", "day"}
+	for _, st := range funnelSteps {
+		sel = append(sel, st+"_customers")
+	}
+	q, args, err := s.db.Dialect.Builder().Select(sel...).From(s.db.Table(FunnelDaysTable)).
+		Where(where).OrderBy("campaign_id", "day").ToSql()
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("pulse: funnel: reading days: %w", err)
+	}
+	defer rows.Close()
+	var v [len(funnelSteps)]int64
+	var id, day string
+	dest := make([]any, 2+len(v))
+	dest[0], dest[1] = &id, &day
+	for i := range v {
+		dest[2+i] = &v[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("pulse: funnel: reading days: %w", err)
+		}
+		c := byID[id]
+		if c == nil {
+			continue // folded after the sums were read; the next read has it
+		}
+		steps := make(map[string]int64, len(funnelSteps))
+		for i, st := range funnelSteps {
+			steps[st] = v[i]
+		}
+		c.Days = append(c.Days, FunnelDay{Date: day, Steps: steps})
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("pulse: funnel: reading days: %w", err)
+	}
+	return nil
+}
+
 // addRevenue sums each campaign's revenue in the range per currency.
-func (s *Campaigns) addRevenue(ctx context.Context, from, to string, byID map[string]*CampaignFunnel) error {
+func (s *Campaigns) addRevenue(ctx context.Context, where sq.Sqlizer, byID map[string]*CampaignFunnel) error {
 	q, args, err := s.db.Dialect.Builder().Select("campaign_id", "currency", "SUM(orders)", "SUM(revenue)").
-		From(s.db.Table(FunnelRevenueTable)).Where(sq.And{sq.GtOrEq{"day": from}, sq.LtOrEq{"day": to}}).
+		From(s.db.Table(FunnelRevenueTable)).Where(where).
 		GroupBy("campaign_id", "currency").ToSql()
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package pulse_test
 import (
 	"context"
 	"math/rand/v2"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -286,6 +287,29 @@ func TestFunnelScenario(t *testing.T) {
 				}
 				if seen != 3 {
 					t.Errorf("%s %v: %d campaigns", when, r, seen)
+				}
+				// Without days: the same sums, no days; one campaign: that
+				// campaign's answer alone, days and all.
+				sums, err := camps.FunnelOf(ctx, pulse.FunnelQuery{From: r[0], To: r[1]})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, c := range sums.Campaigns {
+					full := got.Campaigns[i]
+					if c.ID != full.ID || !reflect.DeepEqual(c.Steps, full.Steps) || c.Revenue != full.Revenue ||
+						c.Attributed != full.Attributed || len(c.Days) != 0 {
+						t.Errorf("%s %v without days: %+v, want %+v without its days", when, r, c, full)
+					}
+					one, err := camps.FunnelOf(ctx, pulse.FunnelQuery{From: r[0], To: r[1], Days: true, Campaign: c.ID})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(one.Campaigns) != 1 || !reflect.DeepEqual(one.Campaigns[0], full) {
+						t.Errorf("%s %v campaign %s alone: %+v, want %+v", when, r, c.ID, one.Campaigns, full)
+					}
+				}
+				if len(sums.Campaigns) != len(got.Campaigns) {
+					t.Errorf("%s %v: %d campaigns without days, %d with", when, r, len(sums.Campaigns), len(got.Campaigns))
 				}
 			}
 		}

@@ -1,5 +1,8 @@
 -- The campaign funnel's rollups, folded from the outbox before retention
 -- purges it (pulse/funnel.go). day is YYYY-MM-DD in the shop's time zone.
+-- Keyed by day first: the funnel reads a range of days of every campaign,
+-- which is then one range of the clustered key; a campaign's own page
+-- reads through the (campaign_id, day) key.
 CREATE TABLE {prefix}pulse_funnel_days (
   campaign_id             VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   day                     CHAR(10)    CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
@@ -13,8 +16,8 @@ CREATE TABLE {prefix}pulse_funnel_days (
   checkout_start_customers BIGINT     NOT NULL DEFAULT 0,
   order_events            BIGINT      NOT NULL DEFAULT 0,
   order_customers         BIGINT      NOT NULL DEFAULT 0,
-  PRIMARY KEY (campaign_id, day),
-  KEY pulse_funnel_days_day (day)
+  PRIMARY KEY (day, campaign_id),
+  UNIQUE KEY pulse_funnel_days_campaign (campaign_id, day)
 ) ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin;
 
 -- Revenue of ORDER_CREATED events per campaign, day and currency, in minor units.
@@ -24,8 +27,8 @@ CREATE TABLE {prefix}pulse_funnel_revenue (
   currency    VARCHAR(8)  CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   orders      BIGINT      NOT NULL DEFAULT 0,
   revenue     BIGINT      NOT NULL DEFAULT 0,
-  PRIMARY KEY (campaign_id, day, currency),
-  KEY pulse_funnel_revenue_day (day)
+  PRIMARY KEY (day, campaign_id, currency),
+  UNIQUE KEY pulse_funnel_revenue_campaign (campaign_id, day, currency)
 ) ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin;
 
 -- The day each customer first reached each step of each campaign: counts

@@ -1,5 +1,8 @@
 -- The campaign funnel's rollups, folded from the outbox before retention
 -- purges it (pulse/funnel.go). day is YYYY-MM-DD in the shop's time zone.
+-- Keyed by day first, without a rowid: the funnel reads a range of days of
+-- every campaign, which is then one range of the table itself; a
+-- campaign's own page reads through the (campaign_id, day) index.
 CREATE TABLE {prefix}pulse_funnel_days (
   campaign_id              TEXT    NOT NULL,
   day                      TEXT    NOT NULL,
@@ -13,10 +16,10 @@ CREATE TABLE {prefix}pulse_funnel_days (
   checkout_start_customers INTEGER NOT NULL DEFAULT 0,
   order_events             INTEGER NOT NULL DEFAULT 0,
   order_customers          INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (campaign_id, day)
-);
+  PRIMARY KEY (day, campaign_id)
+) WITHOUT ROWID;
 
-CREATE INDEX {prefix}pulse_funnel_days_day ON {prefix}pulse_funnel_days (day);
+CREATE UNIQUE INDEX {prefix}pulse_funnel_days_campaign ON {prefix}pulse_funnel_days (campaign_id, day);
 
 -- Revenue of ORDER_CREATED events per campaign, day and currency, in minor units.
 CREATE TABLE {prefix}pulse_funnel_revenue (
@@ -25,10 +28,10 @@ CREATE TABLE {prefix}pulse_funnel_revenue (
   currency    TEXT    NOT NULL,
   orders      INTEGER NOT NULL DEFAULT 0,
   revenue     INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (campaign_id, day, currency)
-);
+  PRIMARY KEY (day, campaign_id, currency)
+) WITHOUT ROWID;
 
-CREATE INDEX {prefix}pulse_funnel_revenue_day ON {prefix}pulse_funnel_revenue (day);
+CREATE UNIQUE INDEX {prefix}pulse_funnel_revenue_campaign ON {prefix}pulse_funnel_revenue (campaign_id, day, currency);
 
 -- The day each customer first reached each step of each campaign: counts
 -- unique customers exactly, after the events themselves are purged.
@@ -38,7 +41,7 @@ CREATE TABLE {prefix}pulse_funnel_seen (
   tracking_id TEXT NOT NULL,
   day         TEXT NOT NULL,
   PRIMARY KEY (campaign_id, step, tracking_id)
-);
+) WITHOUT ROWID;
 
 -- One row: the fold's lock (every fold updates it first) and its progress.
 CREATE TABLE {prefix}pulse_funnel_state (

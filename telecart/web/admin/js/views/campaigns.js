@@ -195,7 +195,8 @@ function mountList(root, ctx) {
     ctrl = new AbortController();
     box.setAttribute('aria-busy', 'true');
     try {
-      const f = await api('campaigns/funnel', { query: { from: state.from, to: state.to }, signal: ctrl.signal });
+      // The sums only: the list draws no days.
+      const f = await api('campaigns/funnel', { query: { from: state.from, to: state.to, days: 0 }, signal: ctrl.signal });
       last = f;
       status.replaceChildren();
       render(f);
@@ -472,7 +473,7 @@ function mountCampaign(root, ctx, id) {
     ctrl = new AbortController();
     funnel.setAttribute('aria-busy', 'true');
     try {
-      const f = await api('campaigns/funnel', { query: { from: state.from, to: state.to }, signal: ctrl.signal });
+      const f = await api('campaigns/funnel', { query: { from: state.from, to: state.to, campaign: id }, signal: ctrl.signal });
       const c = f.campaigns.find((x) => x.id === id) || {
         id, attributed: 0, revenue: 0, currency: '', revenues: [], steps: STEPS.map((st) => ({ step: st, customers: 0, events: 0, conversion: null })), days: [],
       };

@@ -17,10 +17,12 @@ import (
 
 // The funnel's rollup tables (prefixed), written only by Fold.
 const (
-	FunnelDaysTable    = "pulse_funnel_days"
-	FunnelRevenueTable = "pulse_funnel_revenue"
-	FunnelSeenTable    = "pulse_funnel_seen"
-	FunnelStateTable   = "pulse_funnel_state"
+	FunnelDaysTable          = "pulse_funnel_days"
+	FunnelMonthsTable        = "pulse_funnel_months"
+	FunnelRevenueTable       = "pulse_funnel_revenue"
+	FunnelRevenueMonthsTable = "pulse_funnel_revenue_months"
+	FunnelSeenTable          = "pulse_funnel_seen"
+	FunnelStateTable         = "pulse_funnel_state"
 )
 
 // Bounds of Fold and Funnel.
@@ -263,36 +265,42 @@ func (s *Campaigns) foldBatch(ctx context.Context, loc *time.Location) (n int, m
 		}
 	}
 
-	cols := dayColumns()
-	dayKeys := make([]dayKey, 0, len(days))
-	for k := range days {
-		dayKeys = append(dayKeys, k)
-	}
-	// One lock order for every fold, the key's: MySQL's gap locks then
-	// never cross.
-	slices.SortFunc(dayKeys, func(a, b dayKey) int {
-		return strings.Compare(a.day+" "+a.campaign, b.day+" "+b.campaign)
-	})
-	for chunk := range slices.Chunk(dayKeys, 200) {
-		ins := b.Insert(s.db.Table(FunnelDaysTable)).Columns(append([]string{"campaign_id", "day"}, cols...)...)
-		for _, k := range chunk {
-			vals := []any{k.campaign, k.day}
-			for _, v := range days[k] {
-				vals = append(vals, v)
-			}
-			ins = ins.Values(vals...)
+	// The months get the same deltas as their days.
+	months := make(map[dayKey]*[2 * len(funnelSteps)]int64, len(days))
+	for k, v := range days {
+		mk := dayKey{k.campaign, k.day[:len("2006-01")]}
+		m := months[mk]
+		if m == nil {
+			m = new([2 * len(funnelSteps)]int64)
+			months[mk] = m
 		}
-		if err := execBuilt(ctx, tx, d.UpsertAdd(ins, []string{"day", "campaign_id"}, cols)); err != nil {
-			return 0, false, fmt.Errorf("pulse: folding the funnel: adding day counts: %w", err)
+		for i := range v {
+			m[i] += v[i]
 		}
 	}
-	if len(revenue) > 0 {
-		ins := b.Insert(s.db.Table(FunnelRevenueTable)).Columns("campaign_id", "day", "currency", "orders", "revenue")
-		for k, v := range revenue {
-			ins = ins.Values(k.campaign, k.day, k.currency, v[0], v[1])
+	monthRevenue := make(map[revenueKey]*[2]int64, len(revenue))
+	for k, v := range revenue {
+		mk := revenueKey{k.campaign, k.day[:len("2006-01")], k.currency}
+		m := monthRevenue[mk]
+		if m == nil {
+			m = new([2]int64)
+			monthRevenue[mk] = m
 		}
-		if err := execBuilt(ctx, tx, d.UpsertAdd(ins, []string{"day", "campaign_id", "currency"}, []string{"orders", "revenue"})); err != nil {
-			return 0, false, fmt.Errorf("pulse: folding the funnel: adding revenue: %w", err)
+		m[0] += v[0]
+		m[1] += v[1]
+	}
+	for _, w := range []struct {
+		table, period string
+		counts        map[dayKey]*[2 * len(funnelSteps)]int64
+		revenue       map[revenueKey]*[2]int64
+	}{
+		{FunnelDaysTable, "day", days, nil},
+		{FunnelMonthsTable, "month", months, nil},
+		{FunnelRevenueTable, "day", nil, revenue},
+		{FunnelRevenueMonthsTable, "month", nil, monthRevenue},
+	} {
+		if err := s.addCounts(ctx, tx, w.table, w.period, w.counts, w.revenue); err != nil {
+			return 0, false, err
 		}
 	}
 	// By id, never by range: a row in the range that committed after the
@@ -310,6 +318,50 @@ func (s *Campaigns) foldBatch(ctx context.Context, loc *time.Location) (n int, m
 		return 0, false, fmt.Errorf("pulse: folding the funnel: committing: %w", err)
 	}
 	return len(batch), len(batch) == s.cfg.FoldBatch, nil
+}
+
+// addCounts adds counters (or revenue, when counts is nil) to table, whose
+// key is (period, campaign_id[, currency]), in the key's order: the lock
+// order of every fold, so that MySQL's gap locks never cross.
+func (s *Campaigns) addCounts(ctx context.Context, tx migrator.Execer, table, period string,
+	counts map[dayKey]*[2 * len(funnelSteps)]int64, revenue map[revenueKey]*[2]int64) error {
+	b := s.db.Dialect.Builder()
+	var cols, key []string
+	var rows [][]any
+	if counts != nil {
+		cols, key = dayColumns(), []string{period, "campaign_id"}
+		for k, v := range counts {
+			r := make([]any, 0, 2+len(v))
+			r = append(r, k.day, k.campaign)
+			for _, x := range v {
+				r = append(r, x)
+			}
+			rows = append(rows, r)
+		}
+	} else {
+		cols, key = []string{"orders", "revenue"}, []string{period, "campaign_id", "currency"}
+		for k, v := range revenue {
+			rows = append(rows, []any{k.day, k.campaign, k.currency, v[0], v[1]})
+		}
+	}
+	slices.SortFunc(rows, func(a, b []any) int {
+		for i := range key {
+			if c := strings.Compare(a[i].(string), b[i].(string)); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	for chunk := range slices.Chunk(rows, 500) {
+		ins := b.Insert(s.db.Table(table)).Columns(append(slices.Clone(key), cols...)...)
+		for _, r := range chunk {
+			ins = ins.Values(r...)
+		}
+		if err := execBuilt(ctx, tx, s.db.Dialect.UpsertAdd(ins, key, cols)); err != nil {
+			return fmt.Errorf("pulse: folding the funnel: adding to %s: %w", table, err)
+		}
+	}
+	return nil
 }
 
 // storedFirsts returns the stored first days of keys.
@@ -530,21 +582,34 @@ func (s *Campaigns) FunnelOf(ctx context.Context, q FunnelQuery) (Funnel, error)
 	}
 	totals := map[string]*[2 * len(funnelSteps)]int64{}
 	var unknown []string
-	if err := s.sumDays(ctx, inRange, func(id string, v *[2 * len(funnelSteps)]int64) {
-		if byID[id] == nil {
-			add(id)
-			unknown = append(unknown, id)
+	parts := funnelParts(from, to, q.Campaign)
+	for _, p := range parts {
+		table := FunnelDaysTable
+		if p.months {
+			table = FunnelMonthsTable
 		}
-		totals[id] = v
-	}); err != nil {
-		return Funnel{}, err
+		if err := s.sumCounts(ctx, table, p.where, func(id string, v *[2 * len(funnelSteps)]int64) {
+			if byID[id] == nil {
+				add(id)
+				unknown = append(unknown, id)
+			}
+			if t := totals[id]; t != nil {
+				for i := range v {
+					t[i] += v[i]
+				}
+			} else {
+				totals[id] = v
+			}
+		}); err != nil {
+			return Funnel{}, err
+		}
 	}
 	if q.Days {
 		if err := s.readDays(ctx, inRange, byID); err != nil {
 			return Funnel{}, err
 		}
 	}
-	if err := s.addRevenue(ctx, inRange, byID); err != nil {
+	if err := s.addRevenue(ctx, parts, byID); err != nil {
 		return Funnel{}, err
 	}
 	if s.cfg.Attribution != nil {
@@ -580,16 +645,16 @@ func (s *Campaigns) FunnelOf(ctx context.Context, q FunnelQuery) (Funnel, error)
 	return out, nil
 }
 
-// sumDays sums the day rows of where per campaign, in the database: one
-// row per campaign comes back, whatever the days.
-func (s *Campaigns) sumDays(ctx context.Context, where sq.Sqlizer, each func(string, *[2 * len(funnelSteps)]int64)) error {
+// sumCounts sums the rows of table (days or months) in where per
+// campaign, in the database: one row per campaign comes back.
+func (s *Campaigns) sumCounts(ctx context.Context, table string, where sq.Sqlizer, each func(string, *[2 * len(funnelSteps)]int64)) error {
 	cols := dayColumns()
 	sel := make([]string, 0, 1+len(cols))
 	sel = append(sel, "campaign_id")
 	for _, c := range cols {
 		sel = append(sel, "SUM("+c+")")
 	}
-	q, args, err := s.db.Dialect.Builder().Select(sel...).From(s.db.Table(FunnelDaysTable)).
+	q, args, err := s.db.Dialect.Builder().Select(sel...).From(s.db.Table(table)).
 		Where(where).GroupBy("campaign_id").ToSql()
 	if err != nil {
 		return err
@@ -662,10 +727,34 @@ func (s *Campaigns) readDays(ctx context.Context, where sq.Sqlizer, byID map[str
 }
 
 // addRevenue sums each campaign's revenue in the range per currency.
-func (s *Campaigns) addRevenue(ctx context.Context, where sq.Sqlizer, byID map[string]*CampaignFunnel) error {
+func (s *Campaigns) addRevenue(ctx context.Context, parts []funnelPart, byID map[string]*CampaignFunnel) error {
+	for _, p := range parts {
+		table := FunnelRevenueTable
+		if p.months {
+			table = FunnelRevenueMonthsTable
+		}
+		if err := s.addRevenuePart(ctx, table, p.where, byID); err != nil {
+			return err
+		}
+	}
+	for _, c := range byID {
+		slices.SortFunc(c.Revenues, func(a, b FunnelRevenue) int {
+			if a.Orders != b.Orders {
+				return int(b.Orders - a.Orders)
+			}
+			return strings.Compare(a.Currency, b.Currency)
+		})
+		if len(c.Revenues) > 0 {
+			c.Revenue, c.Currency = c.Revenues[0].Revenue, c.Revenues[0].Currency
+		}
+	}
+	return nil
+}
+
+// addRevenuePart adds one part's revenue per campaign and currency.
+func (s *Campaigns) addRevenuePart(ctx context.Context, table string, where sq.Sqlizer, byID map[string]*CampaignFunnel) error {
 	q, args, err := s.db.Dialect.Builder().Select("campaign_id", "currency", "SUM(orders)", "SUM(revenue)").
-		From(s.db.Table(FunnelRevenueTable)).Where(where).
-		GroupBy("campaign_id", "currency").ToSql()
+		From(s.db.Table(table)).Where(where).GroupBy("campaign_id", "currency").ToSql()
 	if err != nil {
 		return err
 	}
@@ -680,25 +769,62 @@ func (s *Campaigns) addRevenue(ctx context.Context, where sq.Sqlizer, byID map[s
 		if err := rows.Scan(&id, &r.Currency, &r.Orders, &r.Revenue); err != nil {
 			return fmt.Errorf("pulse: funnel: reading revenue: %w", err)
 		}
-		if c := byID[id]; c != nil {
+		c := byID[id]
+		if c == nil {
+			continue
+		}
+		if i := slices.IndexFunc(c.Revenues, func(x FunnelRevenue) bool { return x.Currency == r.Currency }); i >= 0 {
+			c.Revenues[i].Orders += r.Orders
+			c.Revenues[i].Revenue += r.Revenue
+		} else {
 			c.Revenues = append(c.Revenues, r)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("pulse: funnel: reading revenue: %w", err)
 	}
-	for _, c := range byID {
-		slices.SortFunc(c.Revenues, func(a, b FunnelRevenue) int {
-			if a.Orders != b.Orders {
-				return int(b.Orders - a.Orders)
-			}
-			return strings.Compare(a.Currency, b.Currency)
-		})
-		if len(c.Revenues) > 0 {
-			c.Revenue, c.Currency = c.Revenues[0].Revenue, c.Revenues[0].Currency
-		}
-	}
 	return nil
+}
+
+// funnelPart is a piece of a range: whole months from the month tables,
+// or the ragged ends from the day tables.
+type funnelPart struct {
+	months bool
+	where  sq.Sqlizer
+}
+
+// funnelParts splits the days from to to (inclusive) into whole months
+// and the days around them, each limited to campaign when it is not "".
+func funnelParts(from, to, campaign string) []funnelPart {
+	f, _ := time.Parse(DateLayout, from)
+	t, _ := time.Parse(DateLayout, to)
+	first := time.Date(f.Year(), f.Month(), 1, 0, 0, 0, 0, time.UTC) // the first whole month
+	if f.Day() != 1 {
+		first = first.AddDate(0, 1, 0)
+	}
+	end := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC) // the month after the last whole one
+	if t.AddDate(0, 0, 1).Month() != t.Month() {
+		end = end.AddDate(0, 1, 0)
+	}
+	only := func(w sq.And) sq.And {
+		if campaign != "" {
+			w = append(w, sq.Eq{"campaign_id": campaign})
+		}
+		return w
+	}
+	if !first.Before(end) {
+		return []funnelPart{{where: only(sq.And{sq.GtOrEq{"day": from}, sq.LtOrEq{"day": to}})}}
+	}
+	const monthLayout = "2006-01"
+	parts := []funnelPart{{months: true, where: only(sq.And{
+		sq.GtOrEq{"month": first.Format(monthLayout)}, sq.Lt{"month": end.Format(monthLayout)}})}}
+	if from < first.Format(DateLayout) {
+		parts = append(parts, funnelPart{where: only(sq.And{sq.GtOrEq{"day": from}, sq.Lt{"day": first.Format(DateLayout)}})})
+	}
+	if to >= end.Format(DateLayout) {
+		parts = append(parts, funnelPart{where: only(sq.And{sq.GtOrEq{"day": end.Format(DateLayout)}, sq.LtOrEq{"day": to}})})
+	}
+	return parts
 }
 
 // FoldedEvents returns how many events the funnel has folded since the

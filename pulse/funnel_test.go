@@ -232,6 +232,12 @@ func TestFunnelScenario(t *testing.T) {
 			{"2026-10-25", "2026-11-10"}, // everything
 			{"2026-11-01", "2026-11-01"}, // one Moscow day: 21:00 UTC on 10-31 onwards
 			{"2026-11-02", "2026-11-04"},
+			// Whole months come from the month rollups, the days around
+			// them from the day rollups.
+			{"2026-10-01", "2026-11-30"},
+			{"2026-10-28", "2026-11-30"},
+			{"2026-10-01", "2026-11-01"},
+			{"2026-09-30", "2026-12-01"},
 		}
 		check := func(when string) {
 			t.Helper()

@@ -31,6 +31,33 @@ CREATE TABLE {prefix}pulse_funnel_revenue (
   UNIQUE KEY pulse_funnel_revenue_campaign (campaign_id, day, currency)
 ) ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin;
 
+-- The same sums per calendar month (YYYY-MM): a range reads whole months
+-- here and only its ragged ends from the day tables.
+CREATE TABLE {prefix}pulse_funnel_months (
+  month                   CHAR(7)     CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  campaign_id             VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  open_events             BIGINT      NOT NULL DEFAULT 0,
+  open_customers          BIGINT      NOT NULL DEFAULT 0,
+  product_view_events     BIGINT      NOT NULL DEFAULT 0,
+  product_view_customers  BIGINT      NOT NULL DEFAULT 0,
+  add_to_cart_events      BIGINT      NOT NULL DEFAULT 0,
+  add_to_cart_customers   BIGINT      NOT NULL DEFAULT 0,
+  checkout_start_events   BIGINT      NOT NULL DEFAULT 0,
+  checkout_start_customers BIGINT     NOT NULL DEFAULT 0,
+  order_events            BIGINT      NOT NULL DEFAULT 0,
+  order_customers         BIGINT      NOT NULL DEFAULT 0,
+  PRIMARY KEY (month, campaign_id)
+) ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin;
+
+CREATE TABLE {prefix}pulse_funnel_revenue_months (
+  month       CHAR(7)     CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  campaign_id VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  currency    VARCHAR(8)  CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  orders      BIGINT      NOT NULL DEFAULT 0,
+  revenue     BIGINT      NOT NULL DEFAULT 0,
+  PRIMARY KEY (month, campaign_id, currency)
+) ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin;
+
 -- The day each customer first reached each step of each campaign: counts
 -- unique customers exactly, after the events themselves are purged.
 CREATE TABLE {prefix}pulse_funnel_seen (

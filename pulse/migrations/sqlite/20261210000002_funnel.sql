@@ -33,6 +33,33 @@ CREATE TABLE {prefix}pulse_funnel_revenue (
 
 CREATE UNIQUE INDEX {prefix}pulse_funnel_revenue_campaign ON {prefix}pulse_funnel_revenue (campaign_id, day, currency);
 
+-- The same sums per calendar month (YYYY-MM): a range reads whole months
+-- here and only its ragged ends from the day tables.
+CREATE TABLE {prefix}pulse_funnel_months (
+  month                    TEXT    NOT NULL,
+  campaign_id              TEXT    NOT NULL,
+  open_events              INTEGER NOT NULL DEFAULT 0,
+  open_customers           INTEGER NOT NULL DEFAULT 0,
+  product_view_events      INTEGER NOT NULL DEFAULT 0,
+  product_view_customers   INTEGER NOT NULL DEFAULT 0,
+  add_to_cart_events       INTEGER NOT NULL DEFAULT 0,
+  add_to_cart_customers    INTEGER NOT NULL DEFAULT 0,
+  checkout_start_events    INTEGER NOT NULL DEFAULT 0,
+  checkout_start_customers INTEGER NOT NULL DEFAULT 0,
+  order_events             INTEGER NOT NULL DEFAULT 0,
+  order_customers          INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (month, campaign_id)
+) WITHOUT ROWID;
+
+CREATE TABLE {prefix}pulse_funnel_revenue_months (
+  month       TEXT    NOT NULL,
+  campaign_id TEXT    NOT NULL,
+  currency    TEXT    NOT NULL,
+  orders      INTEGER NOT NULL DEFAULT 0,
+  revenue     INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (month, campaign_id, currency)
+) WITHOUT ROWID;
+
 -- The day each customer first reached each step of each campaign: counts
 -- unique customers exactly, after the events themselves are purged.
 CREATE TABLE {prefix}pulse_funnel_seen (

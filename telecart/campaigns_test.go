@@ -156,6 +156,9 @@ func TestCampaignLinksMatchVectors(t *testing.T) {
 		s.must(t, "GET", "/admin/api/campaigns/funnel?from=2026-13-01&to=2026-12-01", "", true, nil, http.StatusBadRequest, nil)
 		s.must(t, "GET", "/admin/api/campaigns/funnel?from=2026-12-02&to=2026-12-01", "", true, nil, http.StatusBadRequest, nil)
 		s.must(t, "GET", "/admin/api/campaigns/funnel?from=2025-01-01&to=2026-12-01", "", true, nil, http.StatusBadRequest, nil)
+		s.must(t, "GET", "/admin/api/campaigns/funnel?days=2", "", true, nil, http.StatusBadRequest, nil)
+		s.must(t, "GET", "/admin/api/campaigns/funnel?campaign=a.b", "", true, nil, http.StatusBadRequest, nil)
+		s.must(t, "GET", "/admin/api/campaigns/funnel?campaign=", "", true, nil, http.StatusBadRequest, nil)
 
 		// Ensure edit and archive keep the id and its links.
 		var c map[string]any
@@ -270,6 +273,27 @@ func TestCampaignLinkAttributes(t *testing.T) {
 		}
 		if _, ok := got["forged"]; ok {
 			t.Error("the forged campaign shows in the funnel")
+		}
+		// days=0 keeps the sums and drops the days; campaign= answers one.
+		var lean struct {
+			Campaigns []struct {
+				ID    string            `json:"id"`
+				Steps []json.RawMessage `json:"steps"`
+				Days  []json.RawMessage `json:"days"`
+			} `json:"campaigns"`
+		}
+		s.must(t, "GET", "/admin/api/campaigns/funnel?days=0", "", true, nil, http.StatusOK, &lean)
+		if len(lean.Campaigns) != len(f.Campaigns) {
+			t.Errorf("days=0: %d campaigns, want %d", len(lean.Campaigns), len(f.Campaigns))
+		}
+		for _, c := range lean.Campaigns {
+			if len(c.Days) != 0 || len(c.Steps) != 5 {
+				t.Errorf("days=0: campaign %s has %d days and %d steps", c.ID, len(c.Days), len(c.Steps))
+			}
+		}
+		s.must(t, "GET", "/admin/api/campaigns/funnel?campaign=second", "", true, nil, http.StatusOK, &lean)
+		if len(lean.Campaigns) != 1 || lean.Campaigns[0].ID != "second" || len(lean.Campaigns[0].Days) != 1 {
+			t.Errorf("campaign=second: %+v", lean.Campaigns)
 		}
 		csv, ctype := s.raw(t, "/admin/api/campaigns/funnel.csv")
 		if !strings.HasPrefix(ctype, "text/csv") || !bytes.Contains(csv, []byte("\nsecond,second,false,")) {

@@ -93,6 +93,23 @@ func (d Dialect) Upsert(b sq.InsertBuilder, conflict []string, update []string) 
 	}
 }
 
+// UpsertAdd turns an INSERT into one that, on a conflict on the unique key
+// made of conflict columns, adds the new row's values of the add columns to
+// the stored ones (counters). Column names must be constants from code.
+func (d Dialect) UpsertAdd(b sq.InsertBuilder, conflict []string, add []string) sq.InsertBuilder {
+	sets := make([]string, len(add))
+	if d == MySQL {
+		for i, c := range add {
+			sets[i] = c + " = " + c + " + VALUES(" + c + ")"
+		}
+		return b.Suffix("ON DUPLICATE KEY UPDATE " + strings.Join(sets, ", "))
+	}
+	for i, c := range add {
+		sets[i] = c + " = " + c + " + excluded." + c
+	}
+	return b.Suffix("ON CONFLICT(" + strings.Join(conflict, ", ") + ") DO UPDATE SET " + strings.Join(sets, ", "))
+}
+
 // InsertIgnore turns an INSERT into one that does nothing when a row with the
 // same conflict key exists; RowsAffected is then 0. Unlike MySQL's INSERT
 // IGNORE it does not swallow other errors (truncation, NOT NULL).

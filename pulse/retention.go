@@ -24,7 +24,9 @@ const (
 // PurgeSent deletes sent events whose sent_at is more than olderThan before
 // now (Config.Now), batch rows (PurgeBatchDefault when 0, at most 10000)
 // per statement, until none is left; it returns how many it deleted.
-// Pending, sending and failed events are never touched. On an error it
+// Pending, sending and failed events are never touched, nor events the
+// campaign funnel has not folded yet (Campaigns.Fold): the funnel outlives
+// the outbox. On an error it
 // stops and returns what it deleted so far.
 func (p *Pulse) PurgeSent(ctx context.Context, olderThan time.Duration, batch int) (int64, error) {
 	if olderThan <= 0 {
@@ -34,7 +36,7 @@ func (p *Pulse) PurgeSent(ctx context.Context, olderThan time.Duration, batch in
 	// sent_at is not indexed, but an event is sent after it was created:
 	// created_at < cutoff holds for every row to delete, and lets the
 	// (status, created_at) index find them.
-	cond := sq.And{sq.Eq{"status": StatusSent}, sq.Lt{"created_at": cutoff}, sq.Lt{"sent_at": cutoff}}
+	cond := sq.And{sq.Eq{"status": StatusSent, "folded": 1}, sq.Lt{"created_at": cutoff}, sq.Lt{"sent_at": cutoff}}
 	return p.purge(ctx, StatusSent, cond, batch)
 }
 
@@ -47,7 +49,7 @@ func (p *Pulse) PurgeFailed(ctx context.Context, olderThan time.Duration, batch 
 		return 0, fmt.Errorf("pulse: PurgeFailed: olderThan must be positive, got %s", olderThan)
 	}
 	cutoff := p.db.Dialect.EncodeTime(p.cfg.Now().Add(-olderThan))
-	cond := sq.And{sq.Eq{"status": StatusFailed}, sq.Lt{"next_attempt_at": cutoff}}
+	cond := sq.And{sq.Eq{"status": StatusFailed, "folded": 1}, sq.Lt{"next_attempt_at": cutoff}}
 	return p.purge(ctx, StatusFailed, cond, batch)
 }
 
@@ -95,7 +97,9 @@ func (p *Pulse) purge(ctx context.Context, status string, cond sq.Sqlizer, batch
 // than sent and failed events older than failed, PurgeBatchDefault rows at
 // a time. A zero duration means its default (SentRetentionDefault,
 // FailedRetentionDefault); a negative one keeps those events forever.
-// Pending and sending events are never purged. The stats cache is not
+// Pending and sending events are never purged, nor events not folded into
+// the campaign funnel yet: run Campaigns.Fold before it (telecart's
+// pulse_retention task does). The stats cache is not
 // told: its counts catch up within its TTL.
 func (p *Pulse) RetentionTask(sent, failed time.Duration) func(ctx context.Context) error {
 	if sent == 0 {

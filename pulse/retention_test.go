@@ -41,6 +41,12 @@ func TestPurge(t *testing.T) {
 		)
 		mustSeed(t, db, rows...)
 
+		// Ensure nothing goes before the funnel has folded it.
+		if n, err := p.PurgeSent(ctx, pulse.SentRetentionDefault, 500); err != nil || n != 0 {
+			t.Fatalf("PurgeSent before the fold = %d, %v; want 0", n, err)
+		}
+		mustFold(t, db)
+
 		// Ensure old sent events go, in batches, and nothing else.
 		n, err := p.PurgeSent(ctx, pulse.SentRetentionDefault, 500)
 		if err != nil || n != 1234 {
@@ -96,6 +102,7 @@ func TestRetentionTask(t *testing.T) {
 			seedRow{Key: "failed-60d", Status: pulse.StatusFailed, CreatedAt: now.Add(-60 * retentionDay)},
 			seedRow{Key: "pending-100d", CreatedAt: now.Add(-100 * retentionDay)},
 		)
+		mustFold(t, db)
 
 		// Ensure a negative duration keeps that status forever.
 		if err := p.RetentionTask(-1, 75*retentionDay)(ctx); err != nil {

@@ -117,15 +117,15 @@ func TestDisableTaskThroughSettings(t *testing.T) {
 			return out
 		}
 		before := enabled()
-		for _, name := range []string{telecart.TaskPulseSweep, telecart.TaskPulseRetention, telecart.TaskCustomerCounts} {
+		for _, name := range []string{telecart.TaskPulseSweep, telecart.TaskPulseRetention, telecart.TaskCustomerCounts, telecart.TaskCampaignFunnel} {
 			if !before[name] {
 				t.Fatalf("task %s missing or disabled: %v", name, before)
 			}
 		}
 		// No task recounts the Pulse stats behind the admin's back: the
 		// counts hold for StatsTTL unless the admin asks for fresh ones.
-		if len(before) != 3 {
-			t.Fatalf("tasks %v; want exactly the three maintenance tasks", before)
+		if len(before) != 4 {
+			t.Fatalf("tasks %v; want exactly the four maintenance tasks", before)
 		}
 		var settings map[string]any
 		s.must(t, "GET", "/admin/api/settings", "", true, nil, http.StatusOK, &settings)

@@ -171,6 +171,11 @@ type Settings struct {
 	// The admin API fills it from Telegram's getMe when a new token is
 	// saved.
 	BotUsername string `json:"bot_username"`
+	// MiniAppShortName is the Mini App's short name from @BotFather
+	// (/newapp), or empty. When set, campaign links open the Mini App
+	// directly (https://t.me/{bot}/{short name}?startapp=…); otherwise
+	// they open the bot's main Mini App (https://t.me/{bot}?startapp=…).
+	MiniAppShortName string `json:"mini_app_short_name"`
 	// StartParamSecret signs campaign links (the start_param's h): a
 	// start_param without a valid h attributes nothing. Secret. When
 	// neither the host nor the admin set one, TeleCart generates one at
@@ -372,6 +377,9 @@ var taskNamePattern = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
 
 var botUsernamePattern = regexp.MustCompile(`^[A-Za-z0-9_]{5,32}$`)
 
+// miniAppShortNamePattern is @BotFather's rule for a Mini App's short name.
+var miniAppShortNamePattern = regexp.MustCompile(`^[A-Za-z0-9_]{3,30}$`)
+
 // maxTextLen bounds free-text settings (shop name, block titles), in
 // characters.
 const maxTextLen = 255
@@ -411,6 +419,10 @@ func (s Settings) normalize() (Settings, error) {
 	n.BotUsername = strings.TrimPrefix(strings.TrimSpace(n.BotUsername), "@")
 	if n.BotUsername != "" && !botUsernamePattern.MatchString(n.BotUsername) {
 		fields["bot_username"] = "Must be a Telegram bot username: 5 to 32 letters, digits and underscores."
+	}
+	n.MiniAppShortName = strings.TrimSpace(n.MiniAppShortName)
+	if n.MiniAppShortName != "" && !miniAppShortNamePattern.MatchString(n.MiniAppShortName) {
+		fields["mini_app_short_name"] = "Must be the Mini App's short name from @BotFather: 3 to 30 letters, digits and underscores."
 	}
 
 	n.PulseURL = strings.TrimSpace(n.PulseURL)

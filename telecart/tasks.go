@@ -25,8 +25,8 @@ func (tc *TeleCart) registerTasks() error {
 	tasks := []Task{
 		{Name: TaskPulseSweep, Schedule: cmp.Or(tc.cfg.Pulse.SweepSchedule, pulse.SweepScheduleDefault),
 			Enabled: !tc.cfg.Pulse.NoSweep, Run: tc.sweepPulse},
-		{Name: TaskPulseRetention, Schedule: "@every 1h", Enabled: true,
-			Run: tc.pulse.RetentionTask(tc.cfg.SentRetention, tc.cfg.FailedRetention)},
+		{Name: TaskPulseRetention, Schedule: "@every 1h", Enabled: true, Run: tc.retention()},
+		{Name: TaskCampaignFunnel, Schedule: "@every 5m", Enabled: true, Run: tc.foldFunnel},
 		{Name: TaskCustomerCounts, Schedule: "@daily", Enabled: true, Run: func(ctx context.Context) error {
 			_, err := tc.RecountCustomers(ctx)
 			return err
@@ -44,6 +44,18 @@ func (tc *TeleCart) registerTasks() error {
 		}
 	}
 	return nil
+}
+
+// retention is the pulse_retention task: it folds the campaign funnel
+// first, since retention purges only folded events.
+func (tc *TeleCart) retention() func(ctx context.Context) error {
+	purge := tc.pulse.RetentionTask(tc.cfg.SentRetention, tc.cfg.FailedRetention)
+	return func(ctx context.Context) error {
+		if err := tc.foldFunnel(ctx); err != nil {
+			return err
+		}
+		return purge(ctx)
+	}
 }
 
 // sweepPulse is the pulse_sweep task, the Pulse sender's only sweep: it

@@ -154,6 +154,9 @@ type TeleCart struct {
 	// startParams signs and checks campaign links; its secret comes from
 	// the settings.
 	startParams *pulse.StartParamSerializer
+	campaigns   *pulse.Campaigns
+	campaignsH  *pulse.CampaignsHandler
+	botName     botNameCache
 
 	// adminRefusals counts the admin API's refusals; the log reports them
 	// at most once a minute.
@@ -334,6 +337,9 @@ func New(cfg Config) (*TeleCart, error) {
 	if tc.etl, err = pulse.NewETLHandler(pulse.ETLConfig{Source: metrics,
 		APIKey: tc.pulseAPIKey, Logger: cfg.Logger}); err != nil {
 		return nil, fmt.Errorf("telecart: %w", err)
+	}
+	if err := tc.newCampaigns(); err != nil {
+		return nil, err
 	}
 	tc.dashboard = &DashboardService{db: cfg.DB, customers: tc.customers, stats: tc.stats, settings: tc.settings, now: cfg.Now}
 	if tc.scheduler, err = NewScheduler(SchedulerConfig{DB: cfg.DB, Logger: cfg.Logger, Now: cfg.Now}); err != nil {
@@ -583,6 +589,7 @@ func (tc *TeleCart) RegisterRoutes(r *mux.Router) {
 	tc.pulseAdminH.RegisterAdminRoutes(admin)
 	(&MessagesHandler{outbox: tc.outbox, settings: tc.settings, logger: tc.logger}).RegisterAdminRoutes(admin)
 	tc.registerBotAdminRoutes(admin)
+	tc.campaignsH.RegisterAdminRoutes(admin)
 	(&DashboardHandler{service: tc.dashboard, logger: tc.logger}).RegisterAdminRoutes(admin)
 	(&OrdersHandler{service: tc.orders, logger: tc.logger}).RegisterAdminRoutes(admin)
 	if tc.logsH != nil {
@@ -836,7 +843,8 @@ func firstNonEmpty(vs ...string) string {
 }
 
 // shopLocation is the shop's time zone from the settings, in which the
-// checkout form's date rules read "today". The last zone loaded is kept, as
+// checkout form's date rules read "today" and the campaign funnel's days
+// begin. The last zone loaded is kept, as
 // the settings change rarely and loading reads the zone database.
 func (tc *TeleCart) shopLocation(ctx context.Context) (*time.Location, error) {
 	s, err := tc.settings.Get(ctx)

@@ -121,6 +121,40 @@ func (s *CustomerStore) CountUpdatedSince(ctx context.Context, since time.Time) 
 	return n, nil
 }
 
+// CountFirstCampaigns counts the customers by the campaign that brought
+// them first, among those whose first campaign came in [from, to): the
+// campaign funnel's "attributed". It reads the (first_campaign_at,
+// first_campaign_id) index only.
+func (s *CustomerStore) CountFirstCampaigns(ctx context.Context, from, to time.Time) (map[string]int64, error) {
+	d := s.db.Dialect
+	query, args, err := d.Builder().Select("first_campaign_id", "COUNT(*)").From(s.table).
+		Where(sq.And{sq.GtOrEq{"first_campaign_at": d.EncodeTime(from)}, sq.Lt{"first_campaign_at": d.EncodeTime(to)}}).
+		GroupBy("first_campaign_id").ToSql()
+	if err != nil {
+		return nil, fmt.Errorf("telegram: building the campaign count: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: counting customers by first campaign: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("telegram: counting customers by first campaign: %w", err)
+		}
+		if id != "" {
+			out[id] = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("telegram: counting customers by first campaign: %w", err)
+	}
+	return out, nil
+}
+
 // RecountPageSize is how many customers RecountOrders handles per
 // transaction.
 const RecountPageSize = 1000

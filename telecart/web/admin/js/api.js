@@ -55,9 +55,31 @@ function apiURL(path, query) {
 // ApiError. opts: method, query (an object), body (JSON-encoded), signal,
 // token (instead of the stored one; a 401 then only throws).
 export async function api(path, opts = {}) {
+  const res = await send(path, opts, 'application/json');
+  const text = await res.text();
+  return text ? parseJSON(text) : null;
+}
+
+// apiBlob calls the admin API for a file (a QR code, a CSV export) and
+// answers it as a Blob, or throws an ApiError as api does.
+export async function apiBlob(path, opts = {}) {
+  const res = await send(path, opts, '*/*');
+  return res.blob();
+}
+
+function parseJSON(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+// send makes the call and answers a 2xx response; anything else throws.
+async function send(path, opts, accept) {
   const { method = 'GET', query, body, signal } = opts;
   const token = opts.token ?? getToken();
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: accept };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res;
@@ -70,15 +92,9 @@ export async function api(path, opts = {}) {
     if (err && err.name === 'AbortError') throw err;
     throw new ApiError(0, 'network', 'network');
   }
+  if (res.ok) return res;
   const text = await res.text();
-  let data = null;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = null;
-    }
-  }
+  const data = text ? parseJSON(text) : null;
   if (res.status === 401) {
     const bearer = /^\s*bearer\b/i.test(res.headers.get('WWW-Authenticate') || '');
     const e = (data && data.error) || {};
@@ -88,11 +104,8 @@ export async function api(path, opts = {}) {
     }
     throw new ApiError(401, e.code || 'unauthorized', e.message || 'Unauthorized', null, bearer);
   }
-  if (!res.ok) {
-    const e = (data && data.error) || {};
-    throw new ApiError(res.status, e.code || `http_${res.status}`, e.message || `HTTP ${res.status}`, e.fields);
-  }
-  return data;
+  const e = (data && data.error) || {};
+  throw new ApiError(res.status, e.code || `http_${res.status}`, e.message || `HTTP ${res.status}`, e.fields);
 }
 
 // isAbort tells an aborted request, which views ignore.

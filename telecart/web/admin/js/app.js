@@ -10,6 +10,7 @@ import { closeAllDialogs, errorBox, errorText } from './components.js';
 import * as dashboard from './views/dashboard.js';
 import * as customers from './views/customers.js';
 import * as orders from './views/orders.js';
+import * as campaigns from './views/campaigns.js';
 import * as pulse from './views/pulse.js';
 import * as logs from './views/logs.js';
 import * as settings from './views/settings.js';
@@ -20,6 +21,7 @@ const ROUTES = [
   { id: 'dashboard', view: dashboard },
   { id: 'customers', view: customers },
   { id: 'orders', view: orders },
+  { id: 'campaigns', view: campaigns },
   { id: 'pulse', view: pulse },
   { id: 'logs', view: logs },
   { id: 'settings', view: settings },

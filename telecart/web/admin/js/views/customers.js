@@ -25,6 +25,8 @@ const COLUMNS = [
   { key: 'allows_write_to_pm', bool: true, show: true },
   { key: 'bot_blocked', bool: true, show: false, boolYes: 'danger' },
   { key: 'orders_count', sort: true, num: true, show: true },
+  { key: 'first_campaign_id', show: false, help: true, render: (c) => campaignLink(c.first_campaign_id) },
+  { key: 'last_campaign_id', show: true, help: true, render: (c) => campaignLink(c.last_campaign_id) },
   { key: 'tracking_id', show: false, mono: true },
   { key: 'privacy_consented_at', sort: true, date: true, show: true, help: true },
   { key: 'last_seen_at', sort: true, date: true, show: true, help: true },
@@ -274,6 +276,14 @@ function cell(col, c) {
   if (col.date) return v ? h('time', { datetime: v, title: dateTime(v) }, dateTimeShort(v)) : '—';
   if (col.num) return number(v);
   return v === '' || v == null ? '—' : String(v);
+}
+
+// campaignLink opens a campaign's page; the id is checked like the
+// Campaigns page checks it, as customers may carry an older, longer one.
+function campaignLink(id) {
+  if (!id) return '—';
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(id)) return h('span', { class: 'mono' }, id);
+  return h('a', { href: `#/campaigns/${encodeURIComponent(id)}`, class: 'link mono', 'data-testid': 'customer-campaign' }, id);
 }
 
 function fullName(c) {

@@ -60,6 +60,7 @@ export function mount(root, ctx) {
       card(t('settings.telegram'),
         field('bot_token', t('settings.bot_token'), secret('bot_token', s.bot_token), t('settings.bot_token_help')),
         s.bot_username ? h('div', { class: 'hint', 'data-testid': 'bot-username' }, t('settings.bot_username', { name: s.bot_username })) : null,
+        field('mini_app_short_name', t('settings.mini_app_short_name'), text('mini_app_short_name', s.mini_app_short_name, { placeholder: 'shop' }), t('settings.mini_app_short_name_help')),
         field('start_param_secret', t('settings.start_param_secret'), secret('start_param_secret', s.start_param_secret), t('settings.start_param_secret_help'))),
       botCard(s, field, secret, ctrl.signal),
       card(t('settings.pulse'),
@@ -84,6 +85,7 @@ export function mount(root, ctx) {
         start_param_secret: v('start_param_secret'),
         webhook_secret: v('webhook_secret'),
         bot_greeting: Object.fromEntries(['en', 'ru'].map((l) => [l, v(`bot_greeting.${l}`)]).filter(([, g]) => g.trim())),
+        mini_app_short_name: v('mini_app_short_name'),
         pulse_url: v('pulse_url'),
         pulse_api_key: v('pulse_api_key'),
         pulse_secret: v('pulse_secret'),
@@ -176,6 +178,8 @@ function collectTexts(v) {
     for (const k of TEXT_KEYS) out[lang][k] = v(`storefront_texts.${lang}.${k}`);
   }
   return out;
+}
+
 // botCard shows the bot Telegram knows (its username, how updates arrive,
 // the webhook's state, asked live) and edits the webhook secret and the
 // /start greetings; an empty greeting falls back to the default shown.

@@ -288,7 +288,15 @@ func heavyCrash(t *testing.T, d migrator.Dialect, dsns []string, n int) {
 	// process once the lease expires, and every repeat the receiver
 	// sees is the same event, byte for byte, under the same key.
 	db := migratortest.MustOpenDSN(t, d, dsns[0])
-	migratortest.MustMigrate(t, db, sources()...)
+	if len(dsns) > 1 {
+		nodes := []migrator.DB{db}
+		for _, dsn := range dsns[1:] {
+			nodes = append(nodes, migratortest.MustOpenDSN(t, d, dsn))
+		}
+		migratortest.MustMigrateGalera(t, nodes, sources()...)
+	} else {
+		migratortest.MustMigrate(t, db, sources()...)
+	}
 	rv, err := pulsetest.New(pulsetest.Config{APIKey: testAPIKey, Secret: testSecret, Logger: slog.New(slog.DiscardHandler), MaxRecorded: -1})
 	if err != nil {
 		t.Fatal(err)

@@ -130,7 +130,7 @@ func TestHeavyGaleraChaos(t *testing.T) {
 	for i, dsn := range dsns {
 		dbs[i] = migratortest.MustOpenDSN(t, migrator.MySQL, dsn)
 	}
-	migratortest.MustMigrate(t, dbs[0], sources()...)
+	migratortest.MustMigrateGalera(t, dbs, sources()...)
 	var reqs heavyRequests
 	rv, url := MustNewReceiver(t, pulsetest.Config{Seed: 20261204, OnRequest: reqs.add, MaxRecorded: -1})
 	chaos := pulsetest.Faults{ErrorRate: 0.30, TimeoutRate: 0.10, DropRate: 0.05, TooManyRate: 0.10, RetryAfter: time.Second}

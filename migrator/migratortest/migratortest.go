@@ -149,9 +149,40 @@ func MustOpenGalera(tb testing.TB, sources ...migrator.Source) []migrator.DB {
 		dbs[i] = MustOpenDSN(tb, migrator.MySQL, dsn)
 	}
 	if len(sources) > 0 {
-		MustMigrate(tb, dbs[0], sources...)
+		MustMigrateGalera(tb, dbs, sources...)
 	}
 	return dbs
+}
+
+// MustMigrateGalera migrates through the first node of dbs, then waits
+// until every node has applied the same migrations: each node applies
+// replicated DDL at its own pace, and a test that opens a store on another
+// node at once could find its table missing.
+func MustMigrateGalera(tb testing.TB, dbs []migrator.DB, sources ...migrator.Source) {
+	tb.Helper()
+	MustMigrate(tb, dbs[0], sources...)
+	count := func(db migrator.DB) (int, error) {
+		var n int
+		err := db.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM "+db.Table("migrations")).Scan(&n)
+		return n, err
+	}
+	want, err := count(dbs[0])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for i := 1; i < len(dbs); i++ {
+		for {
+			got, err := count(dbs[i])
+			if err == nil && got == want {
+				break
+			}
+			if time.Now().After(deadline) {
+				tb.Fatalf("node %d has %d of %d migrations after 60 s (%v)", i+1, got, want, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 }
 
 // createDatabase creates a uniquely named database through the server of

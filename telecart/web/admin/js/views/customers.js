@@ -353,7 +353,7 @@ function messageDialog(c) {
       const res = await api(`customers/${encodeURIComponent(c.id)}/messages`, { method: 'POST', body: { text: text.value } });
       result.dataset.status = 'ok';
       clear(result, h('div', { class: 'alert success' },
-        t('message.sent'), ' ', h('span', { class: 'nowrap' }, t('message.message_id'), ' ', h('b', { 'data-testid': 'message-id' }, String(res.message_id)))));
+        t('message.sent'), ' ', h('span', { class: 'nowrap' }, t('message.message_id'), ' ', h('b', { 'data-testid': 'message-id' }, String(res.id)))));
       text.value = '';
       updateCount();
     } catch (err) {

@@ -89,7 +89,9 @@ type Claim struct {
 	// Candidates reads the rows to claim and returns their ids. q is the
 	// claim's transaction (or connection); lock is the suffix of a SELECT
 	// that reads the queue table's rows ("FOR UPDATE SKIP LOCKED" on MySQL).
-	// Rows whose lease expired must come first.
+	// Rows whose lease expired must come first. A claim that loses a
+	// conflict (a deadlock, a Galera certification failure) runs again
+	// from Serialize: Candidates must forget what an earlier run read.
 	Candidates func(ctx context.Context, q migrator.Execer, now time.Time, lock string) ([]int64, error)
 	// Lease returns the UPDATE, without WHERE, that leases the candidates:
 	// at least status 'sending', lease_owner and lease_expires_at. With

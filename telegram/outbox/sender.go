@@ -246,6 +246,9 @@ func (o *Outbox) claim(ctx context.Context) (*batch, error) {
 	var nextSlot time.Time
 	c := queue.Claim{
 		Candidates: func(ctx context.Context, q migrator.Execer, now time.Time, lock string) ([]int64, error) {
+			// A claim that lost a conflict runs again from here: what the
+			// lost attempt read was never leased to this sender.
+			b.msgs, b.wait = b.msgs[:0], 0
 			limit := o.cfg.UnpacedBatch
 			start := now
 			spacing := o.spacing()

@@ -403,10 +403,12 @@ func (h *IngestHandler) storeJob(ctx context.Context, tx *sql.Tx, j *ingestJob) 
 			newOpen = true
 		}
 	}
+	j.visited = false // a run again after a conflict starts over
 	if newOpen && j.visit != "" {
 		if err := h.customers.RecordCampaign(ctx, tx, j.tgID, j.visit, h.now().UTC()); err != nil {
 			return IngestResponse{}, fmt.Errorf("pulse: ingest: %w", err)
 		}
+		j.visited = true
 	}
 	return res, nil
 }

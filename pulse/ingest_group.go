@@ -27,9 +27,12 @@ type ingestJob struct {
 	tgID   int64
 	events []Event // sorted by idempotency key
 	visit  string  // campaign of the launch link, "" for none
-	res    IngestResponse
-	err    error
-	done   chan struct{}
+	// visited: storing the job recorded the visit (a new open with a
+	// campaign), which changes the customer's stored attribution.
+	visited bool
+	res     IngestResponse
+	err     error
+	done    chan struct{}
 }
 
 // ingestGroup queues jobs and runs at most maxWriters transactions at once
@@ -171,7 +174,7 @@ func (h *IngestHandler) commitOne(ctx context.Context, j *ingestJob) (IngestResp
 // forgetVisit drops the cached customer of a job that recorded a campaign
 // visit: their stored attribution changed.
 func (h *IngestHandler) forgetVisit(j *ingestJob) {
-	if j.visit != "" {
+	if j.visited {
 		h.who.forget(j.tgID)
 	}
 }

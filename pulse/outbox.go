@@ -399,37 +399,11 @@ type Counts struct {
 
 // Counts counts the outbox rows by status, live.
 func (p *Pulse) Counts(ctx context.Context) (Counts, error) {
-	q, args, err := p.db.Dialect.Builder().Select("status", "COUNT(*)").From(p.table).GroupBy("status").ToSql()
+	by, err := migrator.CountByStatus(ctx, p.db, p.table)
 	if err != nil {
-		return Counts{}, err
+		return Counts{}, fmt.Errorf("pulse: %w", err)
 	}
-	rows, err := p.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return Counts{}, fmt.Errorf("pulse: counting events: %w", err)
-	}
-	defer rows.Close()
-	var c Counts
-	for rows.Next() {
-		var status string
-		var n int64
-		if err := rows.Scan(&status, &n); err != nil {
-			return Counts{}, fmt.Errorf("pulse: counting events: %w", err)
-		}
-		switch status {
-		case StatusPending:
-			c.Pending = n
-		case StatusSending:
-			c.Sending = n
-		case StatusSent:
-			c.Sent = n
-		case StatusFailed:
-			c.Failed = n
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return Counts{}, fmt.Errorf("pulse: counting events: %w", err)
-	}
-	return c, nil
+	return Counts{Pending: by[StatusPending], Sending: by[StatusSending], Sent: by[StatusSent], Failed: by[StatusFailed]}, nil
 }
 
 // OldestPending returns the age (by Now) of the oldest event not yet

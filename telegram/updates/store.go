@@ -177,32 +177,11 @@ type Counts struct {
 }
 
 func (s *store) counts(ctx context.Context) (Counts, error) {
-	q, args, err := s.db.Dialect.Builder().Select("status", "COUNT(*)").From(s.table).GroupBy("status").ToSql()
+	by, err := migrator.CountByStatus(ctx, s.db, s.table)
 	if err != nil {
-		return Counts{}, err
+		return Counts{}, fmt.Errorf("updates: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return Counts{}, fmt.Errorf("updates: counting updates: %w", err)
-	}
-	defer rows.Close()
-	var c Counts
-	for rows.Next() {
-		var status string
-		var n int64
-		if err := rows.Scan(&status, &n); err != nil {
-			return Counts{}, fmt.Errorf("updates: counting updates: %w", err)
-		}
-		switch status {
-		case statusPending:
-			c.Pending = n
-		case statusDone:
-			c.Done = n
-		case statusFailed:
-			c.Failed = n
-		}
-	}
-	return c, rows.Err()
+	return Counts{Pending: by[statusPending], Done: by[statusDone], Failed: by[statusFailed]}, nil
 }
 
 // rawUpdate is an update's id and its JSON as received.

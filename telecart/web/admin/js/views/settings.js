@@ -181,6 +181,8 @@ function collectTexts(v) {
     for (const k of TEXT_KEYS) out[lang][k] = v(`storefront_texts.${lang}.${k}`);
   }
   return out;
+}
+
 // botCard shows the bot Telegram knows (its username, how updates arrive,
 // the webhook's state, asked live) and edits the webhook secret and the
 // /start greetings; an empty greeting falls back to the default shown.

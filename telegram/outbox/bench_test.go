@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,20 +34,30 @@ const benchOutboxBacklog = 2000
 func benchOutbox(b *testing.B, db migrator.DB, cfg outbox.Config) (*outbox.Outbox, *botapitest.Server) {
 	b.Helper()
 	api := botapitest.NewServer(b, botapitest.Config{})
-	client, err := botapi.New(botapi.Config{Token: api.Token, BaseURL: api.URL})
-	if err != nil {
-		b.Fatal(err)
-	}
-	customers, err := telegram.NewCustomerStore(db, telegram.CustomerStoreConfig{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.Bot, cfg.Customers, cfg.Logger = client, customers, slog.New(slog.DiscardHandler)
+	cfg.Bot, cfg.Customers, cfg.Logger = benchClient(b, api), benchCustomers(b, db), slog.New(slog.DiscardHandler)
 	o, err := outbox.New(db, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
 	return o, api
+}
+
+func benchClient(b *testing.B, api *botapitest.Server) *botapi.Client {
+	b.Helper()
+	client, err := botapi.New(botapi.Config{Token: api.Token, BaseURL: api.URL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return client
+}
+
+func benchCustomers(b *testing.B, db migrator.DB) *telegram.CustomerStore {
+	b.Helper()
+	customers, err := telegram.NewCustomerStore(db, telegram.CustomerStoreConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return customers
 }
 
 // benchSeed queues n admin messages of prefix, each to its own private
@@ -102,6 +113,22 @@ func BenchmarkOutboxDrain(b *testing.B) {
 	}
 }
 
+// benchMissedSlots counts the sender's "missed a slot" records: a message
+// whose slot had passed by more than SlotTolerance when its turn came (the
+// process was not scheduled in time), sent back to the queue with the
+// rest of its batch.
+type benchMissedSlots struct{ n atomic.Int64 }
+
+func (h *benchMissedSlots) Enabled(context.Context, slog.Level) bool { return true }
+func (h *benchMissedSlots) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "outbox: missed a slot; requeueing the rest of the batch" {
+		h.n.Add(1)
+	}
+	return nil
+}
+func (h *benchMissedSlots) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *benchMissedSlots) WithGroup(string) slog.Handler      { return h }
+
 // benchPacedWindow is how long BenchmarkOutboxPaced measures the
 // background sender at the default pace; -short makes it 10s.
 const benchPacedWindow = 60 * time.Second
@@ -109,8 +136,10 @@ const benchPacedWindow = 60 * time.Second
 // BenchmarkOutboxPaced runs the background sender at the default pace (29
 // a second overall, one a second per private chat) over a backlog larger
 // than the window can take, and reports the sustained rate over the window
-// after the first message, and the most messages the fake received in any
-// 1-second window (Telegram's limit is 30).
+// after the first message, the most messages the fake received in any
+// 1-second window (Telegram's limit is 30), and where the rest of the
+// window went: the time lost in gaps longer than 1.5 slots (a slot is
+// 1/29 s) and the slots missed.
 func BenchmarkOutboxPaced(b *testing.B) {
 	window := benchPacedWindow
 	if testing.Short() {
@@ -120,7 +149,12 @@ func BenchmarkOutboxPaced(b *testing.B) {
 		b.Run(string(d), func(b *testing.B) {
 			for b.Loop() {
 				db := migratortest.MustOpenDB(b, d, sources()...)
-				o, api := benchOutbox(b, db, outbox.Config{})
+				missed := &benchMissedSlots{}
+				api := botapitest.NewServer(b, botapitest.Config{})
+				o, err := outbox.New(db, outbox.Config{Bot: benchClient(b, api), Customers: benchCustomers(b, db), Logger: slog.New(missed)})
+				if err != nil {
+					b.Fatal(err)
+				}
 				backlog := int(window.Seconds()*outbox.GlobalRateDefault) + 200
 				benchSeed(b, db, o, "paced", backlog)
 				ctx := context.Background()
@@ -141,10 +175,15 @@ func BenchmarkOutboxPaced(b *testing.B) {
 				}
 				sent := api.Sent()
 				end := first.Add(window)
+				slot := time.Second * 1000 / (outbox.GlobalRateDefault * 1000)
 				n, peak := 0, 0
+				var lost time.Duration
 				for i, m := range sent {
 					if m.Time.Before(end) {
 						n++
+						if gap := m.Time.Sub(sent[max(i-1, 0)].Time); gap > slot*3/2 {
+							lost += gap - slot
+						}
 					}
 					// Messages are recorded in order; count those within 1s
 					// from this one.
@@ -159,6 +198,8 @@ func BenchmarkOutboxPaced(b *testing.B) {
 				}
 				b.ReportMetric(float64(n)/window.Seconds(), "msgs/s")
 				b.ReportMetric(float64(peak), "max-per-1s")
+				b.ReportMetric(lost.Seconds(), "lost-s")
+				b.ReportMetric(float64(missed.n.Load()), "missed-slots")
 			}
 		})
 	}

@@ -249,6 +249,32 @@ func TestAdminBroadcast(t *testing.T) {
 		adminSet(t, ctx, `[data-testid=messages-status]`, "")
 	})
 
+	t.Run("Russian", func(t *testing.T) {
+		// Ensure every text of the bot's pages has both languages, and the
+		// pages speak Russian when switched.
+		missing, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`import(new URL('js/i18n.js', location.href).href).then(({ keys }) => {
+			const k = keys();
+			const ours = (l) => k[l].filter((x) => /^(nav\.(messages|broadcasts)|messages\.|broadcasts\.|notices\.)/.test(x));
+			const en = ours('en'), ru = ours('ru');
+			if (en.length < 100) return ['too few keys: ' + en.length];
+			return en.filter((x) => !ru.includes(x)).concat(ru.filter((x) => !en.includes(x)));
+		})`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(missing) > 0 {
+			t.Errorf("keys in one language only: %q", missing)
+		}
+		adminDo(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=lang-ru]`)))
+		adminGo(t, ctx, "broadcasts")
+		adminWaitText(t, ctx, `[data-testid=page-title]`, "Рассылки")
+		adminWait(t, ctx, `document.querySelector('[data-testid=broadcast-row][data-status=done]') && document.querySelector('[data-testid=broadcast-row][data-status=done]').textContent.includes('Завершена')`)
+		adminGo(t, ctx, "messages")
+		adminWaitText(t, ctx, `[data-testid=page-title]`, "Сообщения")
+		adminWait(t, ctx, `document.querySelector('[data-testid=message-status]').textContent === 'Отправлено'`)
+		adminDo(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=lang-en]`)))
+	})
+
 	t.Run("CancelDraft", func(t *testing.T) {
 		// Ensure a draft to the English speakers can be cancelled, and then
 		// offers no control; nothing more is sent.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -190,6 +191,13 @@ func BenchmarkOutboxPaced(b *testing.B) {
 					j := i
 					for j < len(sent) && sent[j].Time.Sub(m.Time) < time.Second {
 						j++
+					}
+					if j-i > 30 {
+						var offsets []string
+						for _, w := range sent[i:j] {
+							offsets = append(offsets, w.Time.Sub(m.Time).Round(time.Millisecond).String())
+						}
+						b.Logf("%d messages within 1s of %s: %s", j-i, m.Time.Sub(first).Round(time.Millisecond), strings.Join(offsets, " "))
 					}
 					peak = max(peak, j-i)
 				}

@@ -532,14 +532,11 @@ func (o *Outbox) release(owner string, msgs []claimed, now time.Time) int {
 		}
 		// Their chats had nothing sent in those slots: they may have new ones
 		// at once rather than a chat interval later.
-		// Give the unused slots back, unless another claim came since. After
-		// a missed slot they start again from now, not from the batch's end:
-		// nothing was sent in the slots between, so the pace holds, and a
-		// late sender does not leave the rest of the second unused.
+		// Give the unused slots back, unless another claim came since.
 		first, after := msgs[0].slot, msgs[len(msgs)-1].slot.Add(o.spacing())
-		if back := maxTime(first, now); back.Before(after) {
+		if first.After(now) {
 			if _, err := tx.ExecContext(ctx, "UPDATE "+o.pace+" SET next_slot = ? WHERE id = 1 AND next_slot <= ?",
-				o.db.Dialect.EncodeTime(back), o.db.Dialect.EncodeTime(after)); err != nil {
+				o.db.Dialect.EncodeTime(first), o.db.Dialect.EncodeTime(after)); err != nil {
 				return err
 			}
 		}

@@ -108,6 +108,9 @@ type adminSettings struct {
 	// BotGreetingDefaults are the greetings used where BotGreeting has
 	// none, for the panel to show.
 	BotGreetingDefaults map[string]string `json:"bot_greeting_defaults"`
+	// NotificationDefaults are the notice templates used where
+	// notifications has none, by kind (owner, buyer) and language.
+	NotificationDefaults map[string]map[string]string `json:"notification_defaults"`
 	// Warnings are per-field notes on a save that went through, such as a
 	// bot token Telegram could not be asked about.
 	Warnings map[string]string `json:"warnings,omitempty"`
@@ -125,7 +128,8 @@ func (h *SettingsHandler) writeAdmin(w http.ResponseWriter, s Settings, warnings
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	httpx.WriteJSON(w, http.StatusOK, adminSettings{Settings: m, AspectRatioOptions: AspectRatioOptions(),
-		StorefrontTextDefaults: defaults, BotGreetingDefaults: BotGreetingDefaults(), Warnings: warnings})
+		StorefrontTextDefaults: defaults, BotGreetingDefaults: BotGreetingDefaults(), Warnings: warnings,
+		NotificationDefaults: map[string]map[string]string{"owner": DefaultOwnerTemplates, "buyer": DefaultBuyerTemplates}})
 }
 
 // handleAdminGet handles GET /admin/api/settings.
@@ -154,6 +158,8 @@ type adminSettingsUpdate struct {
 	Warnings           json.RawMessage `json:"warnings"`
 	// BotGreetingDefaults is accepted and ignored, as aspect_ratio_options.
 	BotGreetingDefaults json.RawMessage `json:"bot_greeting_defaults"`
+	// NotificationDefaults is accepted and ignored, as aspect_ratio_options.
+	NotificationDefaults json.RawMessage `json:"notification_defaults"`
 }
 
 // handleAdminPut handles PUT /admin/api/settings. Fields other than secrets

@@ -16,12 +16,16 @@ import * as logs from './views/logs.js';
 import * as settings from './views/settings.js';
 import * as forms from './views/forms.js';
 import * as scheduler from './views/scheduler.js';
+import * as messages from './views/messages.js';
+import * as broadcasts from './views/broadcasts.js';
 
 const ROUTES = [
   { id: 'dashboard', view: dashboard },
   { id: 'customers', view: customers },
   { id: 'orders', view: orders },
   { id: 'campaigns', view: campaigns },
+  { id: 'messages', view: messages },
+  { id: 'broadcasts', view: broadcasts },
   { id: 'pulse', view: pulse },
   { id: 'logs', view: logs },
   { id: 'settings', view: settings },

@@ -7,6 +7,7 @@ import { t, has } from '../i18n.js';
 import {
   card, clearFieldErrors, errorBox, fieldError, loading, setFieldError, toast,
 } from '../components.js';
+import { telegramPreview } from '../tghtml.js';
 
 export function mount(root, ctx) {
   let ctrl = new AbortController();
@@ -63,6 +64,7 @@ export function mount(root, ctx) {
         field('mini_app_short_name', t('settings.mini_app_short_name'), text('mini_app_short_name', s.mini_app_short_name, { placeholder: 'shop' }), t('settings.mini_app_short_name_help')),
         field('start_param_secret', t('settings.start_param_secret'), secret('start_param_secret', s.start_param_secret), t('settings.start_param_secret_help'))),
       botCard(s, field, secret, ctrl.signal),
+      notificationsCard(s, field, text),
       card(t('settings.pulse'),
         field('pulse_url', t('settings.pulse_url'), text('pulse_url', s.pulse_url, { type: 'url', placeholder: 'https://' })),
         field('pulse_api_key', t('settings.pulse_api_key'), secret('pulse_api_key', s.pulse_api_key)),
@@ -84,6 +86,8 @@ export function mount(root, ctx) {
         bot_token: v('bot_token'),
         start_param_secret: v('start_param_secret'),
         webhook_secret: v('webhook_secret'),
+        owner_chat: v('owner_chat'),
+        notifications: collectNotifications(s.notifications, v, (name) => form.querySelector(`[name="${CSS.escape(name)}"]`)?.checked),
         bot_greeting: Object.fromEntries(['en', 'ru'].map((l) => [l, v(`bot_greeting.${l}`)]).filter(([, g]) => g.trim())),
         mini_app_short_name: v('mini_app_short_name'),
         pulse_url: v('pulse_url'),
@@ -109,6 +113,7 @@ export function mount(root, ctx) {
       delete body.storefront_text_defaults;
       delete body.warnings;
       delete body.bot_greeting_defaults;
+      delete body.notification_defaults;
       save.disabled = true;
       try {
         const saved = await api('settings', { method: 'PUT', body });
@@ -219,6 +224,76 @@ function botCard(s, field, secret, signal) {
     greeting('ru'),
     h('div', { class: 'hint' }, t('bot.greeting_help')),
     field('webhook_secret', t('bot.webhook_secret'), secret('webhook_secret', s.webhook_secret), t('bot.webhook_secret_help')));
+}
+
+// The notices' languages in the panel; templates stored for others are
+// kept as they are.
+const NOTICE_LANGS = ['en', 'ru'];
+const NOTICE_KINDS = ['owner', 'buyer'];
+const PLACEHOLDERS = ['{order_id}', '{shop_name}', '{customer}', '{total}', '{items}', '{fields}', '{date}'];
+
+// notificationsCard edits the new-order notices: the owner chat, a switch
+// per notice, the owner's language and the templates per language, each
+// with a preview of it filled with a sample order (POST
+// notifications/preview). An empty template means the default shown.
+function notificationsCard(s, field, text) {
+  const n = s.notifications || {};
+  const defaults = s.notification_defaults || {};
+  const toggle = (name, label, on) => h('label', { class: 'check' },
+    h('input', { type: 'checkbox', name, 'data-testid': `setting-${name}`, checked: on }), h('span', {}, label));
+  const template = (kind, lang) => {
+    const name = `notifications.${kind}.${lang}`;
+    const area = h('textarea', {
+      class: 'input mono', rows: '6', id: `set-${name}`, name, lang, 'data-testid': `setting-notifications-${kind}-${lang}`,
+      placeholder: (defaults[kind] || {})[lang] || '',
+    }, (n[kind] || {})[lang] || '');
+    const out = h('div', { class: 'notice-preview', 'data-testid': `notice-preview-${kind}-${lang}` });
+    const btn = h('button', {
+      type: 'button', class: 'btn small', 'data-testid': `notice-preview-btn-${kind}-${lang}`,
+      onclick: async () => {
+        btn.disabled = true;
+        const body = area.value.trim() ? { template: area.value } : { kind, language: lang };
+        try {
+          const res = await api('notifications/preview', { method: 'POST', body });
+          clear(out, telegramPreview(res.text, '', `notice-preview-${kind}-${lang}-message`));
+        } catch (err) {
+          clear(out, errorBox(err, `notice-preview-error-${kind}-${lang}`));
+        } finally {
+          btn.disabled = false;
+        }
+      },
+    }, t('notices.preview'));
+    return field(name, t(`notices.${kind}_${lang}`), [area, h('div', { class: 'notice-actions' }, btn), out]);
+  };
+  const ownerLang = h('select', { class: 'input narrow', id: 'set-notifications.owner_language', name: 'notifications.owner_language', 'data-testid': 'setting-notifications-owner_language' },
+    NOTICE_LANGS.map((l) => h('option', { value: l, selected: (n.owner_language || 'en') === l }, t(`settings.lang.${l}`))));
+  return card(t('notices.title'),
+    field('owner_chat', t('notices.owner_chat'), text('owner_chat', s.owner_chat, { class: 'input mono', placeholder: '-1001234567890:42' }), t('notices.owner_chat_help')),
+    h('div', { class: 'field' },
+      toggle('notifications.owner_on', t('notices.owner_on'), !n.owner_off),
+      toggle('notifications.buyer_on', t('notices.buyer_on'), !n.buyer_off)),
+    field('notifications.owner_language', t('notices.owner_language'), ownerLang),
+    h('p', { class: 'hint', 'data-testid': 'notice-placeholders' }, t('notices.placeholders'), ' ',
+      PLACEHOLDERS.map((p) => h('code', { class: 'placeholder' }, p))),
+    h('div', { class: 'notices-grid' }, NOTICE_KINDS.map((k) => NOTICE_LANGS.map((l) => template(k, l)))));
+}
+
+// collectNotifications reads the notices' settings back; a template left
+// empty takes the default, and templates of other languages stay.
+function collectNotifications(cur, v, checked) {
+  const n = { ...(cur || {}) };
+  n.owner_off = !checked('notifications.owner_on');
+  n.buyer_off = !checked('notifications.buyer_on');
+  n.owner_language = v('notifications.owner_language');
+  for (const kind of NOTICE_KINDS) {
+    const m = { ...(n[kind] || {}) };
+    for (const lang of NOTICE_LANGS) {
+      const tpl = v(`notifications.${kind}.${lang}`);
+      if (tpl.trim()) m[lang] = tpl; else delete m[lang];
+    }
+    n[kind] = m;
+  }
+  return n;
 }
 
 function ratioHelp(opt) {

@@ -206,13 +206,10 @@ func (o *Outbox) sendBatchReport(ctx context.Context) (Report, time.Duration, er
 		now := o.cfg.Now()
 		if !o.cfg.NoPacing && now.Sub(c.slot) > o.cfg.SlotTolerance {
 			// Late (a pause of this process): sending now could bunch up
-			// with the slots around this one. This message goes back to the
-			// queue for a new slot; the batch's later slots are still this
-			// sender's and still ahead, so the rest keep them (releasing
-			// them too left them unused until the end of their second).
-			o.cfg.Logger.Debug("outbox: missed a slot; requeueing its message", "late", now.Sub(c.slot), "message_id", c.msg.ID)
-			rep.Released += o.release(b.owner, rest[:1], now)
-			continue
+			// with slots handed out since. Back to the queue for new slots.
+			o.cfg.Logger.Debug("outbox: missed a slot; requeueing the rest of the batch", "late", now.Sub(c.slot), "messages", len(rest))
+			rep.Released += o.release(b.owner, rest, now)
+			return rep, 0, nil
 		}
 		began := time.Now()
 		status, stop, err := o.send(b.owner, c.msg)

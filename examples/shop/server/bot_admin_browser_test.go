@@ -296,8 +296,19 @@ func TestAdminBroadcast(t *testing.T) {
 		adminWait(t, ctx, `document.querySelector('[data-testid=broadcast-detail][data-status=running]')`)
 		adminDo(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=broadcast-pause]`)))
 		adminWait(t, ctx, `document.querySelector('[data-testid=broadcast-detail][data-status=paused]')`)
-		time.Sleep(1500 * time.Millisecond) // a message in flight at the pause is recorded meanwhile
+		// The messages a sender had already claimed for the current second
+		// still go out (they are in its hands, not queued); wait until the
+		// count stands still, then nothing more may go while paused.
 		paused := len(e.api.Sent()) - before
+		for still, deadline := time.Now(), time.Now().Add(20*time.Second); time.Since(still) < 1500*time.Millisecond; {
+			if time.Now().After(deadline) {
+				t.Fatal("messages kept going out after the pause")
+			}
+			time.Sleep(50 * time.Millisecond)
+			if n := len(e.api.Sent()) - before; n != paused {
+				paused, still = n, time.Now()
+			}
+		}
 		if paused >= 60 {
 			t.Fatalf("all 60 sent before the pause took effect")
 		}

@@ -116,13 +116,11 @@ func (s *Campaigns) fold(ctx context.Context, maxBatches int) (int64, error) {
 	for b := 0; maxBatches < 0 || b < maxBatches; b++ {
 		var n int
 		var more bool
-		for try := 1; ; try++ {
+		err = migrator.ConflictRetry{Attempts: ingestDeadlockTries}.Do(ctx, func(ctx context.Context) error {
+			var err error
 			n, more, err = s.foldBatch(ctx, loc)
-			if err == nil || try == ingestDeadlockTries || !migrator.IsConflict(err) || ctx.Err() != nil {
-				break
-			}
-			time.Sleep(time.Duration(try) * 10 * time.Millisecond)
-		}
+			return err
+		})
 		total += int64(n)
 		if err != nil {
 			return total, err

@@ -55,9 +55,10 @@ type LockerConfig struct {
 // database, whether that is one server or a cluster whose nodes each lock
 // their own rows and sessions (MariaDB Galera, where GET_LOCK and row locks
 // are node-local). A lock is a row of <prefix>locks with an owner and a
-// lease expiry, taken and renewed in short committed transactions: on
-// Galera the cluster's certification decides between two nodes that take
-// the same lock at once, and the loser's commit fails and is not counted.
+// lease expiry, taken and renewed in short committed transactions. On
+// Galera two nodes that take the same lock at once are told apart by the
+// cluster: usually certification fails the later commit, and where both
+// commit the later write stands and a Fence has the earlier taker let go.
 // The table is created on first use (CREATE TABLE IF NOT EXISTS), like the
 // migration history, because the lock is needed before any migration runs.
 //
@@ -71,6 +72,8 @@ type Locker struct {
 	mu    sync.Mutex
 	ready bool            // the table exists
 	rows  map[string]bool // names whose row exists
+
+	fence *Fence // on Galera, a take-over stands once no other node's overwrote it
 }
 
 // NewLocker validates cfg and returns a Locker over db, whose Prefix
@@ -107,7 +110,7 @@ func NewLocker(db DB, cfg LockerConfig) (*Locker, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Locker{db: db, cfg: cfg, table: db.Prefix + "locks", rows: map[string]bool{}}, nil
+	return &Locker{db: db, cfg: cfg, table: db.Prefix + "locks", rows: map[string]bool{}, fence: NewFence(db, 0)}, nil
 }
 
 // TTL is the lease's length.
@@ -209,6 +212,23 @@ func (l *Locker) TryAcquire(ctx context.Context, name string) (lease *Lease, ok 
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("migrator: taking lock %q: %w", name, err)
+	}
+	if !ok {
+		return nil, false, nil
+	}
+	// On Galera two nodes can both take a free lock and both commit; the
+	// later write stands, and the earlier taker finds out here.
+	_, err = l.fence.Settle(ctx, func(ctx context.Context, q Execer) error {
+		var owner string
+		if err := q.QueryRowContext(ctx, "SELECT owner FROM "+l.table+" WHERE name = ?", name).Scan(&owner); err != nil {
+			return err
+		}
+		ok = owner == token
+		return nil
+	})
+	if err != nil {
+		l.release(context.WithoutCancel(ctx), name, token)
+		return nil, false, fmt.Errorf("migrator: confirming lock %q: %w", name, err)
 	}
 	if !ok {
 		return nil, false, nil

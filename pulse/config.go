@@ -76,6 +76,13 @@ type Config struct {
 	// lease expires. It must exceed HTTPTimeout. Defaults to LeaseDefault
 	// (60s).
 	Lease time.Duration
+	// ClusterSettle is how long a claim waits, on a MariaDB Galera cluster
+	// only, before it confirms that no other node's claim of the same
+	// events overtook it: Galera can let both claims commit, and then the
+	// later one holds the events (see migrator.Fence). It must exceed how
+	// long a claim's transaction takes. Off a cluster claims never wait.
+	// Defaults to migrator.SettleDefault (100ms).
+	ClusterSettle time.Duration
 
 	// BatchSize is the most events in one request. Defaults to
 	// BatchSizeDefault (500).
@@ -229,6 +236,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("pulse: MaxAge must be positive, got %s", c.MaxAge)
 	case c.HTTPTimeout <= 0:
 		return fmt.Errorf("pulse: HTTPTimeout must be positive, got %s", c.HTTPTimeout)
+	case c.ClusterSettle < 0 || c.ClusterSettle > c.Lease/4:
+		return fmt.Errorf("pulse: ClusterSettle must be between 0 and a quarter of Lease (%s), got %s", c.Lease, c.ClusterSettle)
 	case c.Lease <= c.HTTPTimeout:
 		return fmt.Errorf("pulse: Lease (%s) must exceed HTTPTimeout (%s), or another sender could claim a batch still in flight", c.Lease, c.HTTPTimeout)
 	case c.BatchSize < 1 || c.BatchSize > 10000:

@@ -288,8 +288,8 @@ func heavyCrash(t *testing.T, d migrator.Dialect, dsns []string, n int) {
 	// process once the lease expires, and every repeat the receiver
 	// sees is the same event, byte for byte, under the same key.
 	db := migratortest.MustOpenDSN(t, d, dsns[0])
+	nodes := []migrator.DB{db}
 	if len(dsns) > 1 {
-		nodes := []migrator.DB{db}
 		for _, dsn := range dsns[1:] {
 			nodes = append(nodes, migratortest.MustOpenDSN(t, d, dsn))
 		}
@@ -308,6 +308,11 @@ func heavyCrash(t *testing.T, d migrator.Dialect, dsns []string, n int) {
 	p := MustNew(t, db, heavyConfig(url)) // tracks and counts; never sends
 	if err := heavyTrack(context.Background(), p, db, "crash", 0, n, 1000); err != nil {
 		t.Fatal(err)
+	}
+	// A child that starts on a node which has not applied the events yet
+	// would find nothing to send and exit: wait until every node has them.
+	for _, node := range nodes[1:] {
+		heavyWaitPending(t, MustNew(t, node, heavyConfig(url)), n)
 	}
 	spec := func(k int) heavyCrashSpec {
 		return heavyCrashSpec{Dialect: d, DSN: dsns[k%len(dsns)], URL: url, BatchSize: batchSize}
@@ -408,5 +413,24 @@ func heavyExited(c *heavyChild) bool {
 		return true
 	default:
 		return false
+	}
+}
+
+// heavyWaitPending waits until p counts n pending events.
+func heavyWaitPending(t *testing.T, p *pulse.Pulse, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := p.Counts(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Pending == int64(n) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("counts %+v after 30s; want %d pending", c, n)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -113,10 +113,11 @@ func New(db migrator.DB, cfg Config) (*Pulse, error) {
 	}
 	creds, _ := newCredentials(cfg.URL, cfg.APIKey, cfg.Secret) // validated above
 	p := &Pulse{
-		db:       db,
-		cfg:      cfg,
-		table:    db.Table(OutboxTable),
-		q:        queue.Table{DB: db, Name: db.Table(OutboxTable), Pkg: "pulse", Item: "event"},
+		db:    db,
+		cfg:   cfg,
+		table: db.Table(OutboxTable),
+		q: queue.Table{DB: db, Name: db.Table(OutboxTable), Pkg: "pulse", Item: "event",
+			Fence: migrator.NewFence(db, cfg.ClusterSettle)},
 		wake:     make(chan struct{}, 1),
 		idle:     make(chan struct{}, 1),
 		stopDone: make(chan struct{}),

@@ -39,6 +39,8 @@ func TestNew(t *testing.T) {
 		{func(c *pulse.Config) { c.MaxAge = -time.Hour }, "MaxAge"},
 		{func(c *pulse.Config) { c.Lease, c.HTTPTimeout = 10*time.Second, 10*time.Second }, "Lease"},
 		{func(c *pulse.Config) { c.HTTPTimeout = -1 }, "HTTPTimeout"},
+		{func(c *pulse.Config) { c.ClusterSettle = -time.Millisecond }, "ClusterSettle"},
+		{func(c *pulse.Config) { c.Lease, c.ClusterSettle = 20*time.Second, 6*time.Second }, "ClusterSettle"},
 		{func(c *pulse.Config) { c.BatchSize = -5 }, "BatchSize"},
 		{func(c *pulse.Config) { c.MaxBatchBytes = 100 }, "MaxBatchBytes"},
 		{func(c *pulse.Config) { c.Concurrency = 1000 }, "Concurrency"},

@@ -278,6 +278,14 @@ func (p *Pulse) claim(ctx context.Context) (*batch, error) {
 	if err != nil || b == nil {
 		return nil, err
 	}
+	claimed := len(won)
+	if won, err = p.q.Confirm(ctx, b.owner, won); err != nil {
+		return nil, err
+	}
+	if len(won) < claimed {
+		p.cfg.Logger.Debug("pulse: another sender's claim of the same events stood; they are its to send",
+			"batch_id", b.id, "events", claimed-len(won))
+	}
 	ours := make(map[int64]bool, len(won))
 	for _, id := range won {
 		ours[id] = true

@@ -37,6 +37,8 @@ type Table struct {
 	// to a concurrent transaction (a deadlock, a lock wait timeout, a
 	// Galera certification failure) and is run again.
 	OnConflict func(error)
+	// Fence, when set, confirms claims on a Galera cluster (see Confirm).
+	Fence *migrator.Fence
 }
 
 // retry runs fn, one short transaction, again while it loses a conflict:
@@ -271,24 +273,64 @@ func (t Table) Renew(owner string, ids []int64, until time.Time) (map[int64]bool
 	}
 	// Fewer rows changed: some are no longer ours (or, on MySQL, the
 	// expiry did not change). Keep the ones still ours.
-	rows, err := d.Builder().Select("id").From(t.Name).
-		Where(sq.Eq{"id": ids}).Where(sq.Eq{"lease_owner": owner}).Where(t.StatusIs(StatusSending)).
-		RunWith(t.DB.DB).QueryContext(ctx)
+	held, err := t.held(ctx, t.DB.DB, owner, ids)
 	if err != nil {
 		return nil, fmt.Errorf("%s: renewing a lease: %w", t.Pkg, err)
 	}
+	for _, id := range held {
+		ours[id] = true
+	}
+	return ours, nil
+}
+
+// held returns those of ids that owner's claim holds.
+func (t Table) held(ctx context.Context, q migrator.Execer, owner string, ids []int64) ([]int64, error) {
+	query, args, err := t.DB.Dialect.Builder().Select("id").From(t.Name).
+		Where(sq.Eq{"id": ids}).Where(sq.Eq{"lease_owner": owner}).Where(t.StatusIs(StatusSending)).
+		ToSql()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
+	out := make([]int64, 0, len(ids))
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("%s: renewing a lease: %w", t.Pkg, err)
+			return nil, err
 		}
-		ours[id] = true
+		out = append(out, id)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: renewing a lease: %w", t.Pkg, err)
+	return out, rows.Err()
+}
+
+// Confirm returns those of ids, just claimed by owner, that the claim
+// still holds once it has settled: on a Galera cluster, where another
+// node's claim of the same rows can commit too and the later one wins
+// (see migrator.Fence), the ones no later claim took; elsewhere all of
+// them. An outbox calls it after Claim and sends only what it returns.
+func (t Table) Confirm(ctx context.Context, owner string, ids []int64) ([]int64, error) {
+	if t.Fence == nil || len(ids) == 0 {
+		return ids, nil
 	}
-	return ours, nil
+	// The claim has committed: see it through even when the caller is
+	// stopping, so that its rows go out or back rather than wait for the
+	// lease to run out.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), RecordTimeout)
+	defer cancel()
+	kept := ids
+	_, err := t.Fence.Settle(ctx, func(ctx context.Context, q migrator.Execer) error {
+		var err error
+		kept, err = t.held(ctx, q, owner, ids)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: confirming a claim: %w", t.Pkg, err)
+	}
+	return kept, nil
 }
 
 // NextDue returns the earliest time a row falls due: a pending row's

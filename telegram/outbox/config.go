@@ -84,6 +84,12 @@ type Config struct {
 	// Lease is how long a claimed message belongs to its sender after its
 	// slot. Defaults to LeaseDefault (30s).
 	Lease time.Duration
+	// ClusterSettle is how long a claim waits, on a MariaDB Galera cluster
+	// only, before it confirms that no other node's claim of the same
+	// messages overtook it: Galera can let both claims commit, and then
+	// the later one holds the messages (see migrator.Fence). Off a cluster
+	// claims never wait. Defaults to migrator.SettleDefault (100ms).
+	ClusterSettle time.Duration
 	// MaxAttempts is how many counted attempts (5xx, network errors) a
 	// message gets before it is marked failed. Defaults to
 	// MaxAttemptsDefault (10).
@@ -176,6 +182,8 @@ func (c Config) validate() error {
 		return errors.New("outbox: PrivateInterval, GroupInterval and SlotTolerance must not be negative")
 	case c.UnpacedBatch < 1 || c.UnpacedBatch > 10000:
 		return fmt.Errorf("outbox: UnpacedBatch must be between 1 and 10000, got %d", c.UnpacedBatch)
+	case c.ClusterSettle < 0 || c.ClusterSettle > time.Second:
+		return fmt.Errorf("outbox: ClusterSettle must be between 0 and 1s, got %s", c.ClusterSettle)
 	case c.Lease < time.Second:
 		return fmt.Errorf("outbox: Lease must be at least 1s (a sendMessage call gets half of it), got %s", c.Lease)
 	case c.MaxAttempts < 1:

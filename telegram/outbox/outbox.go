@@ -160,7 +160,8 @@ func New(db migrator.DB, cfg Config) (*Outbox, error) {
 	}
 	o := &Outbox{
 		db: db, cfg: cfg,
-		q:     queue.Table{DB: db, Name: db.Table(MessagesTable), Pkg: "outbox", Item: "message"},
+		q: queue.Table{DB: db, Name: db.Table(MessagesTable), Pkg: "outbox", Item: "message",
+			Fence: migrator.NewFence(db, cfg.ClusterSettle)},
 		table: db.Table(MessagesTable), chats: db.Table(ChatsTable), pace: db.Table(PaceTable),
 		bcast: db.Table(BroadcastsTable),
 		wake:  make(chan struct{}, 1),

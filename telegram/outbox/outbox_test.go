@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/telecart-go/telecart/migrator"
+	"github.com/telecart-go/telecart/migrator/migratortest"
 	"github.com/telecart-go/telecart/tcerr"
 	"github.com/telecart-go/telecart/telegram/botapi/botapitest"
 	"github.com/telecart-go/telecart/telegram/outbox"
@@ -138,4 +139,15 @@ func TestSend_Refusals(t *testing.T) {
 
 func mustSQLite(t *testing.T) migrator.DB {
 	return migratortestOpen(t, migrator.SQLite)
+}
+
+func TestConfigClusterSettle(t *testing.T) {
+	// Ensure a ClusterSettle out of range is refused, naming the field.
+	e := newEnv(t, migratortest.MustOpenDB(t, migrator.SQLite, sources()...))
+	for _, d := range []time.Duration{-time.Millisecond, 2 * time.Second} {
+		_, err := outbox.New(e.db, outbox.Config{Bot: e.client, Customers: e.customers, ClusterSettle: d})
+		if err == nil || !strings.Contains(err.Error(), "ClusterSettle") {
+			t.Errorf("New with ClusterSettle %s = %v; want an error naming ClusterSettle", d, err)
+		}
+	}
 }

@@ -244,6 +244,12 @@ func (o *Outbox) claim(ctx context.Context) (*batch, error) {
 	o.lifeMu.Unlock()
 	d := o.db.Dialect
 	var nextSlot time.Time
+	// On a Galera cluster the claim settles before its first message may
+	// go: its slots start after that.
+	settle, err := o.q.Fence.Delay(ctx)
+	if err != nil {
+		return nil, err
+	}
 	c := queue.Claim{
 		Candidates: func(ctx context.Context, q migrator.Execer, now time.Time, lock string) ([]int64, error) {
 			// A claim that lost a conflict runs again from here: what the
@@ -253,7 +259,7 @@ func (o *Outbox) claim(ctx context.Context) (*batch, error) {
 			start := now
 			spacing := o.spacing()
 			if !o.cfg.NoPacing {
-				start = maxTime(nextSlot, now)
+				start = maxTime(nextSlot, now.Add(settle))
 				limit = int(now.Add(horizon).Sub(start) / spacing)
 				if limit <= 0 {
 					b.wait = start.Add(-horizon).Sub(now) + time.Millisecond
@@ -310,7 +316,10 @@ func (o *Outbox) claim(ctx context.Context) (*batch, error) {
 		}
 		return nil, nil
 	}
-	if len(won) < len(b.msgs) { // SQLite, unpaced: another sender won some
+	if won, err = o.q.Confirm(ctx, b.owner, won); err != nil {
+		return nil, err
+	}
+	if len(won) < len(b.msgs) { // SQLite unpaced, or Galera: another sender won some
 		ours := make(map[int64]bool, len(won))
 		for _, id := range won {
 			ours[id] = true

@@ -1,9 +1,11 @@
 package pulse_test
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -115,6 +117,16 @@ func TestHeavyGaleraScaleOut(t *testing.T) {
 	cfg.HTTPTimeout, cfg.Lease = 10*time.Second, 30*time.Second
 	cfg.Concurrency = 2
 	cfg.BatchSize = heavyBatchSize(n)
+	// TELECART_TEST_GALERA_SETTLE (say 1ms or 10ms) tries another settle
+	// time than the default; with -count=N it shows how short a settle
+	// time still keeps every event to one delivery.
+	if v := os.Getenv("TELECART_TEST_GALERA_SETTLE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("TELECART_TEST_GALERA_SETTLE: %v", err)
+		}
+		cfg.ClusterSettle = d
+	}
 	start := time.Now()
 	overruledBefore := overruledClaims.Load()
 	ps, requests := galeraSenders(t, dbs, cfg)
@@ -136,9 +148,9 @@ func TestHeavyGaleraScaleOut(t *testing.T) {
 		}
 	}
 	t.Logf("%d events by %d senders on %d nodes in %s (batches of %d); requests per sender %s; "+
-		"conflicts retried %d (%s per sender); claims overtaken by another node's and dropped at settling %d; receiver %+v",
+		"conflicts retried %d (%s per sender); settle time %s, claims overtaken by another node's and dropped at settling %d; receiver %+v",
 		n, len(ps), len(dbs), took.Round(time.Millisecond), cfg.BatchSize, strings.Join(shares, "/"), conflicts, each,
-		overruledClaims.Load()-overruledBefore, st)
+		cmp.Or(cfg.ClusterSettle, migrator.SettleDefault), overruledClaims.Load()-overruledBefore, st)
 }
 
 func TestHeavyGaleraChaos(t *testing.T) {

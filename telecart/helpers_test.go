@@ -175,7 +175,9 @@ func newTestShop(tb testing.TB, db migrator.DB, defaults telecart.Settings, cata
 	}
 	sh.RegisterStorefrontRoutes(api)
 	sh.RegisterAdminRoutes(admin)
-	ph, err := telecart.NewProductsHandler(telecart.ProductsHandlerConfig{Catalog: catalog, Settings: store})
+	// No feed cache: these tests look at what the catalog was asked for
+	// each request (TestProducts_FeedCache covers the cache).
+	ph, err := telecart.NewProductsHandler(telecart.ProductsHandlerConfig{Catalog: catalog, Settings: store, CacheTTL: -1})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gorilla/mux"
@@ -30,6 +32,7 @@ type ProductsHandler struct {
 	catalog  Catalog
 	settings *SettingsStore
 	logger   *slog.Logger
+	feed     *feedCache
 }
 
 // ProductsHandlerConfig configures a ProductsHandler.
@@ -40,6 +43,76 @@ type ProductsHandlerConfig struct {
 	Settings *SettingsStore
 	// Logger receives catalog failures. Defaults to a discarding logger.
 	Logger *slog.Logger
+	// CacheTTL is how long a feed page answered once is answered again
+	// from memory, without asking the catalog: a storefront's busiest
+	// read. A change in the catalog (a price, a product out of stock)
+	// shows in the feed within it; checkout asks the host's order placer,
+	// never the cache. Defaults to ProductsCacheTTLDefault (2s); negative
+	// turns the cache off.
+	CacheTTL time.Duration
+	// Now is the cache's clock. Defaults to time.Now.
+	Now func() time.Time
+}
+
+// ProductsCacheTTLDefault is ProductsHandlerConfig.CacheTTL's default.
+const ProductsCacheTTLDefault = 2 * time.Second
+
+// feedCacheMax bounds the feed pages kept: searches make many distinct
+// pages, and a full cache is emptied rather than grown.
+const feedCacheMax = 1024
+
+// feedKey names a feed page: everything that changes the answer.
+type feedKey struct {
+	search        string
+	page, perPage int
+	ratio         AspectRatio
+}
+
+type feedEntry struct {
+	answer  httpx.Tagged
+	expires time.Time
+}
+
+// feedCache keeps encoded feed pages for a short time. Safe for
+// concurrent use.
+type feedCache struct {
+	ttl   time.Duration
+	now   func() time.Time
+	mu    sync.Mutex
+	pages map[feedKey]feedEntry
+}
+
+func (c *feedCache) get(k feedKey) (httpx.Tagged, bool) {
+	if c.ttl <= 0 {
+		return httpx.Tagged{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.pages[k]
+	if !ok || !c.now().Before(e.expires) {
+		return httpx.Tagged{}, false
+	}
+	return e.answer, true
+}
+
+func (c *feedCache) put(k feedKey, t httpx.Tagged) {
+	if c.ttl <= 0 {
+		return
+	}
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.pages) >= feedCacheMax {
+		for k, e := range c.pages {
+			if !now.Before(e.expires) {
+				delete(c.pages, k)
+			}
+		}
+		if len(c.pages) >= feedCacheMax {
+			clear(c.pages)
+		}
+	}
+	c.pages[k] = feedEntry{answer: t, expires: now.Add(c.ttl)}
 }
 
 // NewProductsHandler returns the products handlers over the host's catalog,
@@ -54,7 +127,14 @@ func NewProductsHandler(cfg ProductsHandlerConfig) (*ProductsHandler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &ProductsHandler{catalog: cfg.Catalog, settings: cfg.Settings, logger: cfg.Logger}, nil
+	if cfg.CacheTTL == 0 {
+		cfg.CacheTTL = ProductsCacheTTLDefault
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &ProductsHandler{catalog: cfg.Catalog, settings: cfg.Settings, logger: cfg.Logger,
+		feed: &feedCache{ttl: cfg.CacheTTL, now: cfg.Now, pages: map[feedKey]feedEntry{}}}, nil
 }
 
 // RegisterStorefrontRoutes registers the products routes on r (mounted under
@@ -138,6 +218,11 @@ func (h *ProductsHandler) handleList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	key := feedKey{search: search, page: page, perPage: perPage, ratio: ratio}
+	if t, ok := h.feed.get(key); ok {
+		httpx.WriteTagged(w, r, t)
+		return
+	}
 	size := ImageSize{Width: ImageWidth, Height: ratio.Height(ImageWidth)}
 	var res ProductPage
 	err = h.callCatalog(r.Context(), func(ctx context.Context) (err error) {
@@ -156,7 +241,13 @@ func (h *ProductsHandler) handleList(w http.ResponseWriter, r *http.Request) {
 		out.Data = append(out.Data, toProductJSON(p, size, false))
 	}
 	out.Meta.Pages = (out.Meta.Total + perPage - 1) / perPage
-	httpx.WriteJSONTagged(w, r, out)
+	t, err := httpx.EncodeTagged(out)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	h.feed.put(key, t)
+	httpx.WriteTagged(w, r, t)
 }
 
 // handleGet handles GET /api/products/{id}?aspect_ratio=. It answers the

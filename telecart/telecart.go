@@ -37,6 +37,11 @@ type Config struct {
 	DB migrator.DB
 	// Catalog gives products, search and images from the host's catalog.
 	Catalog Catalog
+	// ProductsCacheTTL is how long a page of the storefront's products feed
+	// is answered from memory before the catalog is asked again, so a
+	// change in the catalog shows in the feed within it. Defaults to
+	// ProductsCacheTTLDefault (2s); negative: always ask the catalog.
+	ProductsCacheTTL time.Duration
 	// Orders creates orders in the host's tables.
 	Orders OrderPlacer
 	// OrderURL is the host's own page of an order, a template in which
@@ -364,7 +369,8 @@ func (tc *TeleCart) newHandlers() error {
 		return err
 	}
 	tc.settingsH.checkBotToken = tc.bot.CheckToken
-	if tc.productsH, err = NewProductsHandler(ProductsHandlerConfig{Catalog: tc.cfg.Catalog, Settings: tc.settings, Logger: tc.logger}); err != nil {
+	if tc.productsH, err = NewProductsHandler(ProductsHandlerConfig{Catalog: tc.cfg.Catalog, Settings: tc.settings, Logger: tc.logger,
+		CacheTTL: tc.cfg.ProductsCacheTTL, Now: tc.cfg.Now}); err != nil {
 		return err
 	}
 	if tc.customersH, err = telegram.NewCustomersHandler(telegram.CustomersHandlerConfig{

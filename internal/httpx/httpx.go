@@ -86,28 +86,48 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// Tagged is an encoded JSON answer and its ETag, ready to be written any
+// number of times (a cached answer).
+type Tagged struct {
+	Body []byte // the JSON, newline-terminated
+	Tag  string // the quoted ETag, a hash of Body
+}
+
+// EncodeTagged encodes v for WriteTagged.
+func EncodeTagged(v any) (Tagged, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return Tagged{}, fmt.Errorf("httpx: encoding the answer: %w", err)
+	}
+	sum := sha256.Sum256(body)
+	return Tagged{Body: append(body, '\n'), Tag: `"` + hex.EncodeToString(sum[:12]) + `"`}, nil
+}
+
 // WriteJSONTagged writes v as a 200 JSON answer with an ETag of its
 // bytes, or answers 304 without a body when the request's If-None-Match
 // holds that tag: a storefront asking again for settings or a feed page
 // that did not change gets no body back. The answer is private (it is
 // behind the initData check) and must be revalidated each time.
 func WriteJSONTagged(w http.ResponseWriter, r *http.Request, v any) {
-	body, err := json.Marshal(v)
+	t, err := EncodeTagged(v)
 	if err != nil {
-		WriteError(w, r, nil, fmt.Errorf("httpx: encoding the answer: %w", err))
+		WriteError(w, r, nil, err)
 		return
 	}
-	sum := sha256.Sum256(body)
-	tag := `"` + hex.EncodeToString(sum[:12]) + `"`
+	WriteTagged(w, r, t)
+}
+
+// WriteTagged writes t as WriteJSONTagged writes an answer.
+func WriteTagged(w http.ResponseWriter, r *http.Request, t Tagged) {
 	h := w.Header()
-	h.Set("ETag", tag)
+	h.Set("ETag", t.Tag)
 	h.Set("Cache-Control", "private, no-cache")
-	if etagMatches(r.Header.Get("If-None-Match"), tag) {
+	if etagMatches(r.Header.Get("If-None-Match"), t.Tag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	WriteJSONHeader(w, http.StatusOK)
-	_, _ = w.Write(append(body, '\n'))
+	_, _ = w.Write(t.Body)
 }
 
 // etagMatches reports whether the If-None-Match header value lists tag

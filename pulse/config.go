@@ -27,13 +27,13 @@ const (
 	BatchSizeDefault     = 500
 	MaxBatchBytesDefault = 1 << 20
 	ConcurrencyDefault   = 2
-	// MaxConcurrencySuggested is a Config.MaxConcurrency that drains a
-	// backlog against a 20 ms receiver in about two thirds of the time of
+	// MaxConcurrencyDefault lets the background sender drain a backlog
+	// against a 20 ms receiver in about two thirds of the time of
 	// Concurrency 2 (BENCHMARKS.md).
-	MaxConcurrencySuggested = 8
-	HTTPTimeoutDefault      = 15 * time.Second
-	MaxRetryAfterDefault    = 10 * time.Minute
-	SweepScheduleDefault    = "@every 1m"
+	MaxConcurrencyDefault = 8
+	HTTPTimeoutDefault    = 15 * time.Second
+	MaxRetryAfterDefault  = 10 * time.Minute
+	SweepScheduleDefault  = "@every 1m"
 )
 
 // senderIDMaxLen leaves room in lease_owner (128 characters) for the
@@ -101,10 +101,8 @@ type Config struct {
 	// receiver whose latency, not the database, is what each batch waits
 	// on; any batch that is not fully accepted (a 429, a 5xx, a network
 	// error) drops it back to Concurrency at once. SendOnce always uses
-	// Concurrency. Defaults to Concurrency: adapting is off until it is set
-	// higher (MaxConcurrencySuggested is 8), because in one CI run with it
-	// on, the Galera scale-out proof saw 44 of 20,000 events sent twice,
-	// which is not explained yet.
+	// Concurrency. Defaults to MaxConcurrencyDefault (8), or Concurrency
+	// when that is higher; set it to Concurrency to turn adapting off.
 	MaxConcurrency int
 
 	// HTTPTimeout bounds one request, answer included. Defaults to
@@ -191,7 +189,7 @@ func (c Config) withDefaults() Config {
 		c.Concurrency = ConcurrencyDefault
 	}
 	if c.MaxConcurrency == 0 {
-		c.MaxConcurrency = c.Concurrency
+		c.MaxConcurrency = max(MaxConcurrencyDefault, c.Concurrency)
 	}
 	if c.HTTPTimeout == 0 {
 		c.HTTPTimeout = HTTPTimeoutDefault

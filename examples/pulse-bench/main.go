@@ -74,7 +74,7 @@ func run(args []string) error {
 	fs.IntVar(&o.events, "events", 100000, "events to seed and drain")
 	fs.DurationVar(&o.latency, "latency", 20*time.Millisecond, "the in-process receiver's latency per request")
 	fs.IntVar(&o.concurrency, "concurrency", 0, "Config.Concurrency: batches in flight (0: the default, 2)")
-	fs.IntVar(&o.maxConc, "max-concurrency", 0, "Config.MaxConcurrency: how far the background sender may raise it (0: the default, -concurrency: fixed; 8 suggested)")
+	fs.IntVar(&o.maxConc, "max-concurrency", 0, "Config.MaxConcurrency: how far the background sender may raise it (0: the default, 8; the -concurrency value: fixed)")
 	fs.IntVar(&o.batch, "batch", 0, "Config.BatchSize: events per request (0: the default, 500)")
 	fs.StringVar(&o.mode, "mode", "start", "how to drain: start (the background sender) or sendonce (SendOnce in a loop)")
 	fs.BoolVar(&o.reset, "reset", false, "delete the outbox's rows first (required when it holds any)")

@@ -111,6 +111,13 @@ type Claim struct {
 // was due. The time is read from now once the database is reached, so
 // that what is due is judged as late as possible; Claim returns it.
 func (t Table) Claim(ctx context.Context, now func() time.Time, c Claim) ([]int64, time.Time, error) {
+	if t.Fence != nil {
+		// Know whether claims must settle before leasing anything, so
+		// that Confirm cannot fail on that question with rows leased.
+		if _, err := t.Fence.On(ctx); err != nil {
+			return nil, time.Time{}, t.claimErr(err)
+		}
+	}
 	if t.DB.Dialect == migrator.MySQL || c.Serialize != nil {
 		var ids []int64
 		var at time.Time

@@ -68,7 +68,7 @@ type Config struct {
 	// exactly when the demo listens on a loopback Addr with its own
 	// generated bot token: the storefront then works in a browser at once,
 	// while a real bot or a public address keeps it off.
-	DevSet bool
+	DevSet           bool
 	PulseRetryBase   time.Duration
 	PulseRetryMax    time.Duration
 	PulseMaxAttempts int

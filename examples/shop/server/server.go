@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/telecart-go/telecart/examples/shop/activity"
 	"github.com/telecart-go/telecart/examples/shop/demo"
 	"github.com/telecart-go/telecart/internal/httpx"
 	"github.com/telecart-go/telecart/migrator"
@@ -68,7 +69,11 @@ type Config struct {
 	// exactly when the demo listens on a loopback Addr with its own
 	// generated bot token: the storefront then works in a browser at once,
 	// while a real bot or a public address keeps it off.
-	DevSet           bool
+	DevSet bool
+	// DemoActivity fills an empty database with a month of made-up life
+	// (package activity) after migrations, before the shop reports ready;
+	// Start refuses a database that already has customers.
+	DemoActivity     bool
 	PulseRetryBase   time.Duration
 	PulseRetryMax    time.Duration
 	PulseMaxAttempts int
@@ -125,6 +130,11 @@ func ParseFlags(args []string, getenv func(string) string) (Config, []string, er
 	}
 	c.DevSet = getenv("TELECART_DEV") != ""
 	fs.BoolVar(&c.Dev, "dev", dev, "sign a demo initData so the storefront works in a plain browser (default: on for a loopback -addr with the generated bot token)")
+	activityOn, err := envBool(getenv("TELECART_DEMO_ACTIVITY"))
+	if err != nil {
+		return c, nil, fmt.Errorf("TELECART_DEMO_ACTIVITY: %w", err)
+	}
+	fs.BoolVar(&c.DemoActivity, "demo-activity", activityOn, "fill an empty database with a month of demo customers, campaigns, events and orders")
 	durations := []struct {
 		dst  *time.Duration
 		name string
@@ -192,13 +202,15 @@ type Server struct {
 	Receiver *pulsetest.Receiver
 	Logger   *slog.Logger
 
-	handler      http.Handler
-	receiverSrv  *http.Server
-	receiverLn   net.Listener
-	logFile      *telecart.LogFile
-	ready        atomic.Bool
-	devInitData  func() string
-	devReason    string // why dev sign-in is on or off, for the banner
+	handler     http.Handler
+	receiverSrv *http.Server
+	receiverLn  net.Listener
+	logFile     *telecart.LogFile
+	ready       atomic.Bool
+	devInitData func() string
+	devReason   string // why dev sign-in is on or off, for the banner
+	// Activity is what -demo-activity made, nil without it.
+	Activity     *activity.Report
 	generatedBot bool
 	generatedAdm bool
 	// generatedPulse: the Pulse API key is this run's random one.
@@ -351,10 +363,37 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Start migrates the database and starts the Pulse sender and the
 // scheduler; /healthz answers ok from then on.
 func (s *Server) Start(ctx context.Context) error {
+	if s.Config.DemoActivity {
+		if err := s.fillActivity(ctx); err != nil {
+			return err
+		}
+	}
 	if err := s.TeleCart.Start(ctx); err != nil {
 		return err
 	}
 	s.ready.Store(true)
+	return nil
+}
+
+// fillActivity migrates and fills the database with a month of activity,
+// before the shop's senders start: the month's events and messages are
+// delivered to stand-ins, so none of them reach a real Pulse or bot.
+func (s *Server) fillActivity(ctx context.Context) error {
+	if err := s.TeleCart.Migrate(ctx); err != nil {
+		return err
+	}
+	rep, err := activity.Fill(ctx, activity.Config{
+		DB: s.DB, BotToken: s.Config.BotToken, StartParamSecret: s.Config.StartParamSecret,
+		PublicURL: s.Config.PublicURL, OwnerChat: s.Config.OwnerChat, Seed: 1,
+		// The month's lines go to the log file only, at every level.
+		Logger: telecart.NewFileLogger(s.logFile, slog.LevelDebug),
+	})
+	if err != nil {
+		return fmt.Errorf("-demo-activity: %w", err)
+	}
+	s.Activity = &rep
+	s.Logger.Info("shop: demo activity filled", "customers", rep.Customers, "orders", rep.Orders,
+		"events", rep.EventsSent+rep.FailedEvents, "took", rep.Took.Round(time.Millisecond).String())
 	return nil
 }
 
@@ -421,6 +460,11 @@ func (s *Server) PrintBanner(baseURL string) {
 		fmt.Fprintf(w, "  dev sign-in: on (%s): in a plain browser the storefront signs in as a demo buyer through %s/dev/init-data\n", s.devReason, baseURL)
 	} else {
 		fmt.Fprintf(w, "  dev sign-in: off (%s): the storefront opens from Telegram only\n", s.devReason)
+	}
+	if a := s.Activity; a != nil {
+		fmt.Fprintf(w, "  demo activity: %d customers, %d orders (%s), %d Pulse events (%d failed, to requeue), %d messages; filled in %s\n",
+			a.Customers, a.Orders, telecart.FormatRUB(a.Revenue), a.EventsSent+a.FailedEvents, a.FailedEvents, a.Messages,
+			a.Took.Round(time.Millisecond))
 	}
 	fmt.Fprintf(w, "  logs: %s\n", s.Config.LogFile)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strconv"
@@ -304,9 +306,40 @@ func (f *filler) serveReceiver() (*http.Server, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("activity: starting the stand-in Pulse API: %w", err)
 	}
-	srv := &http.Server{Handler: f.rv, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: rejectReason(f.rv), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	return srv, "http://" + ln.Addr().String(), nil
+}
+
+// RejectReason is why the stand-in Pulse API rejects the events it does:
+// what the Pulse page shows for them.
+const RejectReason = "refused during a schema update of the Pulse API"
+
+// rejectReason puts RejectReason in place of the test receiver's own words
+// ("event matches the reject pattern …") in a batch's answer.
+func rejectReason(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		var resp pulse.WireResponse
+		if rec.Code == http.StatusOK && json.Unmarshal(body, &resp) == nil && resp.Results != nil {
+			for i := range resp.Results {
+				if resp.Results[i].Status == pulse.ResultRejected {
+					resp.Results[i].Error = RejectReason
+				}
+			}
+			if b, err := json.Marshal(resp); err == nil {
+				body = b
+			}
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(body)
+	})
 }
 
 // makeCampaigns makes three campaigns through the campaigns service and
@@ -757,7 +790,7 @@ func (f *filler) drain(ctx context.Context) error {
 		if rep.Failed > 0 {
 			f.logAt(f.clk.Now(), slog.LevelWarn, "pulse: the Pulse API rejected events; they wait in the failed list for a requeue",
 				"failed", rep.Failed, "sent", rep.Sent)
-			f.logAt(f.clk.Now(), slog.LevelError, "pulse: delivery failed", "events", rep.Failed, "reason", "rejected by the Pulse API")
+			f.logAt(f.clk.Now(), slog.LevelError, "pulse: delivery failed", "events", rep.Failed, "reason", RejectReason)
 		}
 		if rep.Claimed == 0 {
 			return nil

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/telecart-go/telecart/examples/shop/activity"
 	"github.com/telecart-go/telecart/examples/shop/server"
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/migratortest"
@@ -126,7 +127,7 @@ func TestDemoActivity(t *testing.T) {
 				} `json:"data"`
 			}
 			get("/admin/api/pulse/events?status=failed", &failed)
-			if len(failed.Data) < 3 || failed.Data[0].Status != "failed" || failed.Data[0].LastError == "" {
+			if len(failed.Data) < 3 || failed.Data[0].Status != "failed" || failed.Data[0].LastError != activity.RejectReason {
 				t.Errorf("failed events: %+v", failed.Data)
 			}
 

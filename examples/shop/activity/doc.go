@@ -22,5 +22,5 @@
 // service or a real bot.
 //
 //	rep, err := activity.Fill(ctx, activity.Config{DB: db, BotToken: token, Seed: 1})
-//	// rep.Customers == 300, rep.Orders ≈ 70, rep.FailedEvents ≥ 3 …
+//	// rep.Customers == 300, rep.Orders ≈ 60, rep.FailedEvents ≥ 3 …
 package activity

@@ -76,7 +76,9 @@ flags (each also read from its variable; the flag wins):
   -pulse-secret S          TELECART_PULSE_SECRET       Pulse signing secret (random)
   -owner-chat ID           TELECART_OWNER_CHAT chat receiving new-order notices (CHAT_ID or CHAT_ID:THREAD_ID)
   -start-param-secret S    TELECART_START_PARAM_SECRET signs campaign links (generated once, kept in the database)
-  -dev                     TELECART_DEV                sign a demo initData for plain browsers
+  -dev[=false]             TELECART_DEV                sign a demo buyer's initData for plain browsers (on for a
+                                                       loopback -addr with the generated bot token; loopback only)
+  -demo-activity           TELECART_DEMO_ACTIVITY      fill an empty database with a month of demo life (off)
   -pulse-retry-base D      TELECART_PULSE_RETRY_BASE   first retry delay (1s)
   -pulse-retry-max D       TELECART_PULSE_RETRY_MAX    longest retry delay (5m)
   -pulse-max-attempts N    TELECART_PULSE_MAX_ATTEMPTS attempts before an event fails (20)

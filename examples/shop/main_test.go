@@ -251,3 +251,34 @@ func TestServeSlowClients(t *testing.T) {
 		closedWithin(conn, 6*time.Second)
 	})
 }
+
+// Ensure -demo-activity on a database that already has customers exits
+// with a non-zero code and says why, and fills nothing.
+func TestDemoActivityRefusedExit(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"-addr", freeAddr(t), "-db", "sqlite:" + filepath.Join(dir, "shop.db"), "-log-file", filepath.Join(dir, "shop.log"), "-demo-activity"}
+	out := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, args, func(string) string { return "" }, out, out) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "demo activity: 300 customers") {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no demo activity within 30s:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("the first run exited with %d:\n%s", code, out.String())
+	}
+
+	var stdout, stderr bytes.Buffer
+	args[1] = freeAddr(t)
+	code := run(context.Background(), args, func(string) string { return "" }, &stdout, &stderr)
+	if code == 0 || !strings.Contains(stderr.String(), "the database already has customers (300)") {
+		t.Fatalf("a second run: exit %d, stderr %q", code, stderr.String())
+	}
+	t.Logf("refused: %s", strings.TrimSpace(stderr.String()))
+}

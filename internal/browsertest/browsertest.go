@@ -6,7 +6,9 @@
 package browsertest
 
 import (
+	"bytes"
 	"context"
+	"image/png"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -84,4 +86,41 @@ func Screenshot(tb testing.TB, ctx context.Context, name string) {
 	if err := os.WriteFile(file, buf, 0o644); err != nil {
 		tb.Errorf("screenshot %s: %v", name, err)
 	}
+}
+
+// ScreenshotAs saves a PNG of the viewport as DIR/name.png when
+// TELECART_SCREENSHOTS is set, under exactly that name (no test prefix),
+// for pictures kept in the repository, such as docs/images. It re-encodes
+// the PNG at the best compression, as they are committed.
+func ScreenshotAs(tb testing.TB, ctx context.Context, name string) {
+	tb.Helper()
+	dir := os.Getenv(ScreenshotsVar)
+	if dir == "" {
+		return
+	}
+	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err == nil {
+		buf, err = recompress(buf)
+	}
+	if err == nil {
+		err = os.MkdirAll(dir, 0o755)
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, unsafeName.ReplaceAllString(name, "_")+".png"), buf, 0o644)
+	}
+	if err != nil {
+		tb.Errorf("screenshot %s: %v", name, err)
+	}
+}
+
+func recompress(b []byte) ([]byte, error) {
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&out, img); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }

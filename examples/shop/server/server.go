@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/telecart-go/telecart/examples/shop/activity"
 	"github.com/telecart-go/telecart/examples/shop/demo"
 	"github.com/telecart-go/telecart/internal/httpx"
 	"github.com/telecart-go/telecart/migrator"
@@ -59,7 +60,20 @@ type Config struct {
 	PulseSecret      string
 	StartParamSecret string // empty: generated once and kept in the database
 	OwnerChat        string // new-order notices go here; empty: none
-	Dev              bool
+	// Dev asks for dev sign-in: GET /dev/init-data signs a demo buyer's
+	// initData, so the storefront works in a plain browser. It runs only
+	// on a loopback Addr.
+	Dev bool
+	// DevSet says Dev was given (-dev or TELECART_DEV), so -dev=false
+	// turns dev sign-in off. When it was not given, dev sign-in is on
+	// exactly when the demo listens on a loopback Addr with its own
+	// generated bot token: the storefront then works in a browser at once,
+	// while a real bot or a public address keeps it off.
+	DevSet bool
+	// DemoActivity fills an empty database with a month of made-up life
+	// (package activity) after migrations, before the shop reports ready;
+	// Start refuses a database that already has customers.
+	DemoActivity     bool
 	PulseRetryBase   time.Duration
 	PulseRetryMax    time.Duration
 	PulseMaxAttempts int
@@ -114,7 +128,13 @@ func ParseFlags(args []string, getenv func(string) string) (Config, []string, er
 	if err != nil {
 		return c, nil, fmt.Errorf("TELECART_DEV: %w", err)
 	}
-	fs.BoolVar(&c.Dev, "dev", dev, "sign a demo initData so the storefront works in a plain browser")
+	c.DevSet = getenv("TELECART_DEV") != ""
+	fs.BoolVar(&c.Dev, "dev", dev, "sign a demo initData so the storefront works in a plain browser (default: on for a loopback -addr with the generated bot token)")
+	activityOn, err := envBool(getenv("TELECART_DEMO_ACTIVITY"))
+	if err != nil {
+		return c, nil, fmt.Errorf("TELECART_DEMO_ACTIVITY: %w", err)
+	}
+	fs.BoolVar(&c.DemoActivity, "demo-activity", activityOn, "fill an empty database with a month of demo customers, campaigns, events and orders")
 	durations := []struct {
 		dst  *time.Duration
 		name string
@@ -155,6 +175,11 @@ func ParseFlags(args []string, getenv func(string) string) (Config, []string, er
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
 	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "dev" {
+			c.DevSet = true
+		}
+	})
 	return c, fs.Args(), nil
 }
 
@@ -177,12 +202,15 @@ type Server struct {
 	Receiver *pulsetest.Receiver
 	Logger   *slog.Logger
 
-	handler      http.Handler
-	receiverSrv  *http.Server
-	receiverLn   net.Listener
-	logFile      *telecart.LogFile
-	ready        atomic.Bool
-	devInitData  func() string
+	handler     http.Handler
+	receiverSrv *http.Server
+	receiverLn  net.Listener
+	logFile     *telecart.LogFile
+	ready       atomic.Bool
+	devInitData func() string
+	devReason   string // why dev sign-in is on or off, for the banner
+	// Activity is what -demo-activity made, nil without it.
+	Activity     *activity.Report
 	generatedBot bool
 	generatedAdm bool
 	// generatedPulse: the Pulse API key is this run's random one.
@@ -199,6 +227,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("-dev signs a buyer's initData for anyone who asks, so it runs only on a loopback -addr such as 127.0.0.1:8080, not %q", cfg.Addr)
 	}
 	s := &Server{Config: cfg}
+	s.Config.Dev, s.devReason = devMode(cfg)
 	if s.Config.BotToken == "" {
 		s.Config.BotToken, s.generatedBot = "1000000000:demo-"+randomHex(12), true
 	}
@@ -285,7 +314,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Methods(http.MethodGet)
 	r.PathPrefix(demo.ImagesPath).Handler(demo.ImagesHandler())
 	r.HandleFunc(DemoOrderPath+"{id}", s.handleOrderPage).Methods(http.MethodGet)
-	if cfg.Dev {
+	if s.Config.Dev {
 		r.HandleFunc("/dev/init-data", s.handleDevInitData).Methods(http.MethodGet)
 	}
 	tc.RegisterRoutes(r)
@@ -294,6 +323,25 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	s.handler = r
 	return s, nil
+}
+
+// devMode decides whether dev sign-in is on, and says why for the banner.
+// Asked for, it is on (New has refused a non-loopback address); turned off,
+// it is off; otherwise it is on only where nobody but this machine can
+// reach it and no real bot's customers could be impersonated.
+func devMode(cfg Config) (on bool, why string) {
+	switch {
+	case cfg.Dev:
+		return true, "asked for with -dev"
+	case cfg.DevSet:
+		return false, "turned off with -dev=false"
+	case cfg.BotToken != "":
+		return false, "a real bot token is set; -dev turns it on"
+	case !isLoopback(cfg.Addr):
+		return false, "the address is not loopback"
+	default:
+		return true, "loopback address and the generated demo bot token; -dev=false turns it off"
+	}
 }
 
 // isLoopback reports whether addr listens on the loopback interface only.
@@ -315,10 +363,37 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Start migrates the database and starts the Pulse sender and the
 // scheduler; /healthz answers ok from then on.
 func (s *Server) Start(ctx context.Context) error {
+	if s.Config.DemoActivity {
+		if err := s.fillActivity(ctx); err != nil {
+			return err
+		}
+	}
 	if err := s.TeleCart.Start(ctx); err != nil {
 		return err
 	}
 	s.ready.Store(true)
+	return nil
+}
+
+// fillActivity migrates and fills the database with a month of activity,
+// before the shop's senders start: the month's events and messages are
+// delivered to stand-ins, so none of them reach a real Pulse or bot.
+func (s *Server) fillActivity(ctx context.Context) error {
+	if err := s.TeleCart.Migrate(ctx); err != nil {
+		return err
+	}
+	rep, err := activity.Fill(ctx, activity.Config{
+		DB: s.DB, BotToken: s.Config.BotToken, StartParamSecret: s.Config.StartParamSecret,
+		PublicURL: s.Config.PublicURL, OwnerChat: s.Config.OwnerChat, Seed: 1,
+		// The month's lines go to the log file only, at every level.
+		Logger: telecart.NewFileLogger(s.logFile, slog.LevelDebug),
+	})
+	if err != nil {
+		return fmt.Errorf("-demo-activity: %w", err)
+	}
+	s.Activity = &rep
+	s.Logger.Info("shop: demo activity filled", "customers", rep.Customers, "orders", rep.Orders,
+		"events", rep.EventsSent+rep.FailedEvents, "took", rep.Took.Round(time.Millisecond).String())
 	return nil
 }
 
@@ -382,7 +457,14 @@ func (s *Server) PrintBanner(baseURL string) {
 		fmt.Fprintf(w, "  bot updates: webhook at %s/telegram/webhook\n", s.Config.PublicURL)
 	}
 	if s.Config.Dev {
-		fmt.Fprintf(w, "  dev mode: the storefront signs a demo initData at %s/dev/init-data\n", baseURL)
+		fmt.Fprintf(w, "  dev sign-in: on (%s): in a plain browser the storefront signs in as a demo buyer through %s/dev/init-data\n", s.devReason, baseURL)
+	} else {
+		fmt.Fprintf(w, "  dev sign-in: off (%s): the storefront opens from Telegram only\n", s.devReason)
+	}
+	if a := s.Activity; a != nil {
+		fmt.Fprintf(w, "  demo activity: %d customers, %d orders (%s), %d Pulse events (%d failed, to requeue), %d messages; filled in %s\n",
+			a.Customers, a.Orders, telecart.FormatRUB(a.Revenue), a.EventsSent+a.FailedEvents, a.FailedEvents, a.Messages,
+			a.Took.Round(time.Millisecond))
 	}
 	fmt.Fprintf(w, "  logs: %s\n", s.Config.LogFile)
 }

@@ -253,6 +253,66 @@ func TestDevLoopbackOnly(t *testing.T) {
 	}
 }
 
+// Ensure dev sign-in is on by default only on a loopback address with the
+// generated bot token, -dev=false (or TELECART_DEV=0) turns it off, and the
+// banner says which mode is on and why.
+func TestDevDefault(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		env    map[string]string
+		on     bool
+		reason string
+	}{
+		{"NoFlags", nil, nil, true, "loopback address and the generated demo bot token"},
+		{"ExplicitOff", []string{"-dev=false"}, nil, false, "turned off with -dev=false"},
+		{"EnvOff", nil, map[string]string{"TELECART_DEV": "0"}, false, "turned off with -dev=false"},
+		{"ExplicitOn", []string{"-dev"}, nil, true, "asked for with -dev"},
+		{"RealBot", []string{"-bot-token", "123:real"}, nil, false, "a real bot token is set"},
+		{"EnvBot", nil, map[string]string{"TELECART_BOT_TOKEN": "123:real"}, false, "a real bot token is set"},
+		{"RealBotAsked", []string{"-bot-token", "123:real", "-dev"}, nil, true, "asked for with -dev"},
+		{"PublicAddr", []string{"-addr", "0.0.0.0:8080"}, nil, false, "not loopback"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"-db", "sqlite::memory:", "-log-file", filepath.Join(t.TempDir(), "shop.log")}, tc.args...)
+			cfg, _, err := server.ParseFlags(args, func(k string) string { return tc.env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			cfg.Stdout = &out
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			s, err := server.New(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Stop(context.Background())
+			if err := s.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(s.Handler())
+			defer srv.Close()
+			resp, err := http.Get(srv.URL + "/dev/init-data")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := resp.StatusCode == http.StatusOK; got != tc.on || s.Config.Dev != tc.on {
+				t.Errorf("/dev/init-data = %d, Config.Dev %v; want on=%v", resp.StatusCode, s.Config.Dev, tc.on)
+			}
+			s.PrintBanner(srv.URL)
+			mode := "dev sign-in: off ("
+			if tc.on {
+				mode = "dev sign-in: on ("
+			}
+			if !strings.Contains(out.String(), mode) || !strings.Contains(out.String(), tc.reason) {
+				t.Errorf("the banner does not say %q and %q:\n%s", mode, tc.reason, out.String())
+			}
+		})
+	}
+}
+
 // Ensure saving a setting does not pin the built-in receiver's random
 // port: after a restart the demo sends to its new receiver.
 func TestRestartKeepsDefaultsUnpinned(t *testing.T) {

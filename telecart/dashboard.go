@@ -28,8 +28,20 @@ type Dashboard struct {
 	CustomersCount   int64              `json:"customers_count"`
 	Pulse            pulse.Stats        `json:"pulse"`
 	Hourly           []pulse.HourBucket `json:"hourly"` // events sent and failed per hour, last 24 hours
+	Daily            []DayBucket        `json:"daily"`  // orders per day in the shop's time zone, last DailyDays days
 	TimeZone         string             `json:"time_zone"`
 	ComputedAt       time.Time          `json:"computed_at"`
+}
+
+// DailyDays is how many days the dashboard's orders series covers, today
+// included.
+const DailyDays = 30
+
+// DayBucket is one day of orders, a day of the shop's time zone.
+type DayBucket struct {
+	Day     string `json:"day"`     // YYYY-MM-DD
+	Orders  int64  `json:"orders"`  // in every currency
+	Revenue int64  `json:"revenue"` // in the dashboard's Currency, minor units
 }
 
 // Revenue is the takings in one currency.
@@ -104,7 +116,67 @@ func (s *DashboardService) Dashboard(ctx context.Context, fresh bool) (Dashboard
 		return d, err
 	}
 	d.TimeZone = st.TimeZone
+	if d.Daily, err = s.daily(ctx, d.ComputedAt, st.TimeZone, d.Currency); err != nil {
+		return d, err
+	}
 	return d, nil
+}
+
+// daily counts the orders of the last DailyDays days of the shop's time
+// zone, and their revenue in currency. The database groups them by UTC
+// hour (neither engine converts time zones without its own tables), and
+// each hour goes to the local day it starts in: exact for the zones whose
+// offset is whole hours, and within the hour for the few that are not.
+func (s *DashboardService) daily(ctx context.Context, now time.Time, tz, currency string) ([]DayBucket, error) {
+	loc, err := time.LoadLocation(tz)
+	if err != nil || tz == "" {
+		loc = time.UTC
+	}
+	local := now.In(loc)
+	first := time.Date(local.Year(), local.Month(), local.Day()-(DailyDays-1), 0, 0, 0, 0, loc)
+	days := make([]DayBucket, DailyDays)
+	index := make(map[string]int, DailyDays)
+	for i := range days {
+		days[i].Day = first.AddDate(0, 0, i).Format(time.DateOnly)
+		index[days[i].Day] = i
+	}
+	d := s.db.Dialect
+	hour := "substr(created_at, 1, 13)"
+	if d == migrator.MySQL {
+		hour = "DATE_FORMAT(created_at, '%Y-%m-%d %H')"
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT "+hour+", currency, COUNT(*), COALESCE(SUM(total), 0) FROM "+
+		s.db.Table(OrderMetaTable)+" WHERE created_at >= ? GROUP BY "+hour+", currency",
+		d.EncodeTime(first.UTC().Truncate(time.Hour)))
+	if err != nil {
+		return nil, fmt.Errorf("telecart: counting orders per day: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			label, cur    string
+			orders, total int64
+		)
+		if err := rows.Scan(&label, &cur, &orders, &total); err != nil {
+			return nil, fmt.Errorf("telecart: counting orders per day: %w", err)
+		}
+		h, err := time.ParseInLocation("2006-01-02 15", label, time.UTC)
+		if err != nil {
+			return nil, fmt.Errorf("telecart: counting orders per day: unexpected hour %q", label)
+		}
+		i, ok := index[h.In(loc).Format(time.DateOnly)]
+		if !ok {
+			continue // the hour before the first day
+		}
+		days[i].Orders += orders
+		if cur == currency {
+			days[i].Revenue += total
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("telecart: counting orders per day: %w", err)
+	}
+	return days, nil
 }
 
 // DashboardHandler serves the dashboard.

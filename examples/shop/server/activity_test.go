@@ -49,9 +49,24 @@ func TestDemoActivity(t *testing.T) {
 					Sent   int64 `json:"sent"`
 					Failed int64 `json:"failed"`
 				} `json:"hourly"`
+				Daily []struct {
+					Day    string `json:"day"`
+					Orders int64  `json:"orders"`
+				} `json:"daily"`
 				TimeZone string `json:"time_zone"`
 			}
 			get("/admin/api/dashboard?fresh=1", &dash)
+			// The orders chart: a month of days, most of them with orders.
+			orderDays, inRange := 0, int64(0)
+			for _, day := range dash.Daily {
+				if day.Orders > 0 {
+					orderDays++
+				}
+				inRange += day.Orders
+			}
+			if len(dash.Daily) != 30 || orderDays < 15 || inRange < dash.OrdersCount*9/10 {
+				t.Errorf("dashboard orders chart: %d days, %d with orders, %d orders of %d", len(dash.Daily), orderDays, inRange, dash.OrdersCount)
+			}
 			hours, failedHours := 0, 0
 			for _, h := range dash.Hourly {
 				if h.Sent > 0 {

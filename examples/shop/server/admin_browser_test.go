@@ -446,6 +446,14 @@ func TestAdminPanel(t *testing.T) {
 			failed += h.Failed
 		}
 		adminWaitText(t, ctx, `[data-testid=chart-total-failed]`, fmt.Sprint(failed))
+		// The orders chart: 30 days, today's bar holding the two orders.
+		if n := adminCount(t, ctx, `[data-testid=daily-day]`); n != 30 {
+			t.Errorf("orders chart has %d days, want 30", n)
+		}
+		adminWaitText(t, ctx, `[data-testid=daily-total-orders]`, fmt.Sprint(d.OrdersCount))
+		if last := adminEval[string](t, ctx, `[...document.querySelectorAll('[data-testid=daily-day]')].at(-1).dataset.orders`); last != fmt.Sprint(d.OrdersCount) {
+			t.Errorf("today's bar holds %s orders, want %d", last, d.OrdersCount)
+		}
 		for _, help := range []string{"orders", "revenue", "customers", "pulse-pending", "pulse-failed", "pulse-oldest"} {
 			if tip := adminEval[string](t, ctx, fmt.Sprintf(`document.querySelector('[data-testid=help-%s]').dataset.tip`, help)); tip == "" {
 				t.Errorf("card %s has no help text", help)

@@ -75,6 +75,17 @@ export function rub(minor) {
   return `${neg ? '-' : ''}${whole},${frac}${NBSP}₽`;
 }
 
+// money formats minor units of currency: RUB the shop's way (rub), any
+// other in the page language's currency format.
+export function money(minor, currency) {
+  if (!currency || currency === 'RUB') return rub(minor || 0);
+  try {
+    return new Intl.NumberFormat(getLang() === 'ru' ? 'ru-RU' : 'en-GB', { style: 'currency', currency }).format((minor || 0) / 100);
+  } catch {
+    return `${number((minor || 0) / 100)} ${currency}`;
+  }
+}
+
 // ago formats a number of seconds as "3 min 12 s", "2 h 5 min", "1 d 4 h".
 export function duration(seconds) {
   if (seconds == null || Number.isNaN(Number(seconds))) return '—';

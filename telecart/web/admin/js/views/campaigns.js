@@ -5,7 +5,7 @@
 import { h, s, clear, help, icon } from '../dom.js';
 import { api, apiBlob, isAbort } from '../api.js';
 import { t, getLang } from '../i18n.js';
-import { number, rub, timeZone } from '../format.js';
+import { money, number, rub, timeZone } from '../format.js';
 import {
   badge, clearFieldErrors, confirmDialog, empty, errorBox, errorText, fieldError, loading, openDialog,
   setFieldError, sortHeader, toast,
@@ -63,16 +63,6 @@ function overall(c) {
 function percent(v) {
   if (v == null) return '—';
   return new Intl.NumberFormat(getLang() === 'ru' ? 'ru-RU' : 'en-GB', { style: 'percent', maximumFractionDigits: 1 }).format(v);
-}
-
-// money formats minor units of currency; RUB the shop's way.
-function money(minor, currency) {
-  if (!currency || currency === 'RUB') return rub(minor || 0);
-  try {
-    return new Intl.NumberFormat(getLang() === 'ru' ? 'ru-RU' : 'en-GB', { style: 'currency', currency }).format((minor || 0) / 100);
-  } catch {
-    return `${number((minor || 0) / 100)} ${currency}`;
-  }
 }
 
 // --- Files and the clipboard.

@@ -1,10 +1,11 @@
 // Dashboard: orders, revenue, customers and Pulse delivery, with the
-// events sent and failed per hour over the last 24 hours.
+// orders per day over the last 30 days and the events sent and failed per
+// hour over the last 24 hours.
 
 import { h, s, clear, help, icon } from '../dom.js';
 import { api, isAbort } from '../api.js';
 import { t } from '../i18n.js';
-import { dateTime, duration, hourLabel, number, rub } from '../format.js';
+import { dateTime, duration, hourLabel, money, number, rub } from '../format.js';
 import { errorBox, loading, badge } from '../components.js';
 
 export function mount(root, ctx) {
@@ -47,6 +48,7 @@ export function mount(root, ctx) {
           (d.revenues || []).length > 1 ? h('ul', { class: 'revenues' }, d.revenues.map((r) => h('li', {},
             h('span', { class: 'muted' }, r.currency), ' ', r.formatted, ' · ', t('dashboard.orders_n', { n: number(r.orders_count) })))) : null),
         stat('customers', t('dashboard.customers'), number(d.customers_count), t('dashboard.customers_help'), 'dash-customers')),
+      dailyCard(d.daily || [], d.currency),
       pulseCard(p),
       chartCard(d.hourly || []));
   }
@@ -154,4 +156,56 @@ function chart(hours) {
     svg.append(s('text', { class: 'chart-empty', x: m.l + iw / 2, y: m.t + ih / 2, 'text-anchor': 'middle' }, t('dashboard.chart_empty')));
   }
   return h('div', { class: 'chart-wrap' }, svg);
+}
+
+// dailyCard draws the orders of each of the last 30 days (the shop's time
+// zone) as bars, with the days' revenue in their tooltips.
+function dailyCard(daily, currency) {
+  const days = [...daily].sort((a, b) => (a.day < b.day ? -1 : 1));
+  const orders = days.reduce((n, x) => n + Number(x.orders || 0), 0);
+  const revenue = days.reduce((n, x) => n + Number(x.revenue || 0), 0);
+  const narrow = window.innerWidth < 600;
+  const W = narrow ? 380 : 760;
+  const H = narrow ? 180 : 200;
+  const m = { l: 40, r: 10, t: 12, b: 28 };
+  const iw = W - m.l - m.r;
+  const ih = H - m.t - m.b;
+  const max = niceMax(Math.max(0, ...days.map((x) => Number(x.orders || 0))));
+  const y = (v) => m.t + ih - (v / max) * ih;
+  const slot = iw / Math.max(days.length, 1);
+  const bw = Math.max(2, Math.min(16, slot * 0.6));
+  const every = narrow ? 10 : 5;
+  const svg = s('svg', {
+    class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': t('dashboard.daily'), 'data-testid': 'daily-chart',
+    preserveAspectRatio: 'xMidYMid meet',
+  });
+  for (let i = 0; i <= 4; i++) {
+    const v = (max / 4) * i;
+    svg.append(
+      s('line', { class: 'grid', x1: m.l, x2: W - m.r, y1: y(v), y2: y(v) }),
+      s('text', { class: 'axis', x: m.l - 6, y: y(v) + 4, 'text-anchor': 'end' }, number(v)));
+  }
+  days.forEach((x, i) => {
+    const cx = m.l + slot * i + slot / 2;
+    const n = Number(x.orders || 0);
+    const label = x.day.slice(8, 10) + '.' + x.day.slice(5, 7);
+    svg.append(s('g', { class: 'day', 'data-testid': 'daily-day', 'data-day': x.day, 'data-orders': n },
+      s('title', {}, t('dashboard.daily_tip', { day: label, orders: number(n), revenue: money(x.revenue, currency) })),
+      s('rect', { class: 'hover', x: m.l + slot * i, y: m.t, width: slot, height: ih }),
+      s('rect', { class: 'bar sent', x: cx - bw / 2, y: y(n), width: bw, height: Math.max(0, m.t + ih - y(n)), rx: 2 })));
+    if (i % every === 0 || i === days.length - 1) {
+      svg.append(s('text', { class: 'axis', x: cx, y: H - 8, 'text-anchor': 'middle' }, label));
+    }
+  });
+  svg.append(s('line', { class: 'baseline', x1: m.l, x2: W - m.r, y1: m.t + ih, y2: m.t + ih }));
+  if (orders === 0) {
+    svg.append(s('text', { class: 'chart-empty', x: m.l + iw / 2, y: m.t + ih / 2, 'text-anchor': 'middle' }, t('dashboard.daily_empty')));
+  }
+  return h('section', { class: 'card chart-card', 'data-testid': 'card-daily' },
+    h('div', { class: 'card-title-row' },
+      h('h2', { class: 'card-title' }, t('dashboard.daily'), help(t('dashboard.daily_help'), 'help-daily')),
+      h('div', { class: 'legend' },
+        h('span', { class: 'legend-item sent' }, h('i'), t('dashboard.orders'), ' ', h('b', { 'data-testid': 'daily-total-orders' }, number(orders))),
+        h('span', { class: 'legend-item' }, t('dashboard.revenue'), ' ', h('b', { 'data-testid': 'daily-total-revenue' }, money(revenue, currency))))),
+    h('div', { class: 'chart-wrap' }, svg));
 }

@@ -35,6 +35,9 @@ const (
 	CustomersDefault = 300
 	DaysDefault      = 30
 	TimeZoneDefault  = "Europe/Moscow"
+	// BotUsernameDefault is the username saved for the demo's bot when the
+	// settings hold none, so that the campaigns' links can be shown.
+	BotUsernameDefault = "telecart_demo_bot"
 	// OwnerChatDefault is the made-up group the month's new-order notices
 	// go to when the shop has no owner chat. It is not saved in the
 	// settings: the live shop keeps its own.
@@ -280,7 +283,8 @@ func (f *filler) setUp(ctx context.Context) error {
 
 // settings saves, through the settings service, what the shop's first
 // Start would (the start_param secret, so the month's links stay valid
-// afterwards) and the shop's time zone when it is still the default.
+// afterwards), the shop's time zone when it is still the default, and a
+// bot username when there is none.
 func (f *filler) settings(ctx context.Context) error {
 	st, err := f.tc.Settings().Get(ctx)
 	if err != nil {
@@ -291,6 +295,12 @@ func (f *filler) settings(ctx context.Context) error {
 	}
 	if st.TimeZone == "" || st.TimeZone == telecart.TimeZoneDefault {
 		st.TimeZone = f.cfg.TimeZone
+	}
+	if st.BotUsername == "" {
+		// Campaign links need the bot's username, which Telegram gives
+		// for a real token; the demo's made-up bot gets a made-up name,
+		// replaced as soon as a real token is saved.
+		st.BotUsername = BotUsernameDefault
 	}
 	if st, err = f.tc.Settings().Update(ctx, st); err != nil {
 		return err

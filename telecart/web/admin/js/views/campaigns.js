@@ -2,7 +2,8 @@
 // (#/campaigns), and a campaign's own page with its links, QR code,
 // funnel picture and per-day chart (#/campaigns/{id}).
 
-import { h, s, clear, help, icon } from '../dom.js';
+import { h, clear, help, icon } from '../dom.js';
+import { barChart } from '../chart.js';
 import { api, apiBlob, isAbort } from '../api.js';
 import { t, getLang } from '../i18n.js';
 import { money, number, rub, timeZone } from '../format.js';
@@ -536,13 +537,6 @@ function nextDay(d) {
   return new Date(Date.UTC(y, m - 1, day + 1)).toISOString().slice(0, 10);
 }
 
-function niceMax(v) {
-  if (v <= 4) return 4;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
-}
-
 function dayLabel(d) {
   const [y, m, day] = d.split('-').map(Number);
   return new Intl.DateTimeFormat(getLang() === 'ru' ? 'ru-RU' : 'en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short' })
@@ -552,42 +546,15 @@ function dayLabel(d) {
 // dayChart draws first-time customers per day, opens beside orders, in
 // hand-made SVG the way the dashboard draws its hours.
 function dayChart(days) {
-  const narrow = window.innerWidth < 600;
-  const W = narrow ? 380 : 760;
-  const H = narrow ? 200 : 240;
-  const m = { l: 40, r: 10, t: 12, b: 28 };
-  const iw = W - m.l - m.r;
-  const ih = H - m.t - m.b;
-  const every = Math.max(1, Math.ceil(days.length / (narrow ? 6 : 12)));
-  const max = niceMax(Math.max(0, ...days.map((d) => Math.max(Number(d.steps.open || 0), Number(d.steps.order || 0)))));
-  const y = (v) => m.t + ih - (v / max) * ih;
-  const slot = iw / Math.max(days.length, 1);
-  const bw = Math.max(1, Math.min(12, slot * 0.34));
-  const svg = s('svg', {
-    class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': t('campaigns.per_day'), 'data-testid': 'campaign-chart',
-    preserveAspectRatio: 'xMidYMid meet',
+  return barChart({
+    items: days,
+    series: [{ cls: 'open', value: (d) => d.steps.open }, { cls: 'order', value: (d) => d.steps.order }],
+    label: t('campaigns.per_day'),
+    testid: 'campaign-chart',
+    group: (d) => ({ class: 'day', 'data-testid': 'chart-day', 'data-date': d.date, 'data-open': Number(d.steps.open || 0), 'data-order': Number(d.steps.order || 0) }),
+    tip: (d) => [dayLabel(d.date), ...STEPS.map((st) => `${t(`campaigns.step_${st}`)}: ${number(d.steps[st] || 0)}`)].join('\n'),
+    tick: (d) => dayLabel(d.date),
+    labelAt: (i, n, narrow) => i % Math.max(1, Math.ceil(n / (narrow ? 6 : 12))) === 0,
+    empty: t('campaigns.chart_empty'),
   });
-  for (let i = 0; i <= 4; i++) {
-    const v = (max / 4) * i;
-    svg.append(
-      s('line', { class: 'grid', x1: m.l, x2: W - m.r, y1: y(v), y2: y(v) }),
-      s('text', { class: 'axis', x: m.l - 6, y: y(v) + 4, 'text-anchor': 'end' }, number(v)));
-  }
-  days.forEach((d, i) => {
-    const cx = m.l + slot * i + slot / 2;
-    const ov = Number(d.steps.open || 0);
-    const rv = Number(d.steps.order || 0);
-    const tip = [dayLabel(d.date), ...STEPS.map((st) => `${t(`campaigns.step_${st}`)}: ${number(d.steps[st] || 0)}`)].join('\n');
-    svg.append(s('g', { class: 'day', 'data-testid': 'chart-day', 'data-date': d.date, 'data-open': ov, 'data-order': rv },
-      s('title', {}, tip),
-      s('rect', { class: 'hover', x: m.l + slot * i, y: m.t, width: slot, height: ih }),
-      s('rect', { class: 'bar open', x: cx - bw - 0.5, y: y(ov), width: bw, height: Math.max(0, m.t + ih - y(ov)), rx: 1.5 }),
-      s('rect', { class: 'bar order', x: cx + 0.5, y: y(rv), width: bw, height: Math.max(0, m.t + ih - y(rv)), rx: 1.5 })));
-    if (i % every === 0) svg.append(s('text', { class: 'axis', x: cx, y: H - 8, 'text-anchor': 'middle' }, dayLabel(d.date)));
-  });
-  svg.append(s('line', { class: 'baseline', x1: m.l, x2: W - m.r, y1: m.t + ih, y2: m.t + ih }));
-  if (!days.some((d) => STEPS.some((st) => Number(d.steps[st] || 0) > 0))) {
-    svg.append(s('text', { class: 'chart-empty', x: m.l + iw / 2, y: m.t + ih / 2, 'text-anchor': 'middle' }, t('campaigns.chart_empty')));
-  }
-  return h('div', { class: 'chart-wrap' }, svg);
 }

@@ -2,7 +2,8 @@
 // orders per day over the last 30 days and the events sent and failed per
 // hour over the last 24 hours.
 
-import { h, s, clear, help, icon } from '../dom.js';
+import { h, clear, help, icon } from '../dom.js';
+import { barChart } from '../chart.js';
 import { api, isAbort } from '../api.js';
 import { t } from '../i18n.js';
 import { dateTime, duration, hourLabel, money, number, rub } from '../format.js';
@@ -108,54 +109,21 @@ function chartCard(hourly) {
     chart(hours));
 }
 
-function niceMax(v) {
-  if (v <= 4) return 4;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
-}
-
 function chart(hours) {
-  const narrow = window.innerWidth < 600;
-  const W = narrow ? 380 : 760;
-  const H = narrow ? 200 : 240;
-  const every = narrow ? 6 : 3; // an hour label every few bars
-  const m = { l: 40, r: 10, t: 12, b: 28 };
-  const iw = W - m.l - m.r;
-  const ih = H - m.t - m.b;
-  const max = niceMax(Math.max(0, ...hours.map((x) => Math.max(Number(x.sent || 0), Number(x.failed || 0)))));
-  const y = (v) => m.t + ih - (v / max) * ih;
-  const n = Math.max(hours.length, 1);
-  const slot = iw / n;
-  const bw = Math.max(2, Math.min(12, slot * 0.34));
-  const svg = s('svg', {
-    class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': t('dashboard.chart'), 'data-testid': 'chart',
-    preserveAspectRatio: 'xMidYMid meet',
+  return barChart({
+    items: hours,
+    series: [{ cls: 'sent', value: (x) => x.sent }, { cls: 'failed', value: (x) => x.failed }],
+    label: t('dashboard.chart'),
+    testid: 'chart',
+    group: (x) => ({ class: 'hour', 'data-testid': 'chart-hour', 'data-sent': Number(x.sent || 0), 'data-failed': Number(x.failed || 0) }),
+    tip: (x) => t('dashboard.chart_tip', {
+      from: hourLabel(x.hour), to: hourLabel(new Date(new Date(x.hour).getTime() + 3600e3)),
+      sent: number(x.sent || 0), failed: number(x.failed || 0),
+    }),
+    tick: (x) => hourLabel(x.hour),
+    labelAt: (i, n, narrow) => i % (narrow ? 6 : 3) === 0, // an hour label every few bars
+    empty: t('dashboard.chart_empty'),
   });
-  for (let i = 0; i <= 4; i++) {
-    const v = (max / 4) * i;
-    svg.append(
-      s('line', { class: 'grid', x1: m.l, x2: W - m.r, y1: y(v), y2: y(v) }),
-      s('text', { class: 'axis', x: m.l - 6, y: y(v) + 4, 'text-anchor': 'end' }, number(v)));
-  }
-  hours.forEach((x, i) => {
-    const cx = m.l + slot * i + slot / 2;
-    const sv = Number(x.sent || 0);
-    const fv = Number(x.failed || 0);
-    const end = new Date(new Date(x.hour).getTime() + 3600e3);
-    const g = s('g', { class: 'hour', 'data-testid': 'chart-hour', 'data-sent': sv, 'data-failed': fv },
-      s('title', {}, t('dashboard.chart_tip', { from: hourLabel(x.hour), to: hourLabel(end), sent: number(sv), failed: number(fv) })),
-      s('rect', { class: 'hover', x: m.l + slot * i, y: m.t, width: slot, height: ih }),
-      s('rect', { class: 'bar sent', x: cx - bw - 1, y: y(sv), width: bw, height: Math.max(0, m.t + ih - y(sv)), rx: 2 }),
-      s('rect', { class: 'bar failed', x: cx + 1, y: y(fv), width: bw, height: Math.max(0, m.t + ih - y(fv)), rx: 2 }));
-    svg.append(g);
-    if (i % every === 0) svg.append(s('text', { class: 'axis', x: cx, y: H - 8, 'text-anchor': 'middle' }, hourLabel(x.hour)));
-  });
-  svg.append(s('line', { class: 'baseline', x1: m.l, x2: W - m.r, y1: m.t + ih, y2: m.t + ih }));
-  if (!hours.some((x) => Number(x.sent || 0) + Number(x.failed || 0) > 0)) {
-    svg.append(s('text', { class: 'chart-empty', x: m.l + iw / 2, y: m.t + ih / 2, 'text-anchor': 'middle' }, t('dashboard.chart_empty')));
-  }
-  return h('div', { class: 'chart-wrap' }, svg);
 }
 
 // dailyCard draws the orders of each of the last 30 days (the shop's time
@@ -164,48 +132,23 @@ function dailyCard(daily, currency) {
   const days = [...daily].sort((a, b) => (a.day < b.day ? -1 : 1));
   const orders = days.reduce((n, x) => n + Number(x.orders || 0), 0);
   const revenue = days.reduce((n, x) => n + Number(x.revenue || 0), 0);
-  const narrow = window.innerWidth < 600;
-  const W = narrow ? 380 : 760;
-  const H = narrow ? 180 : 200;
-  const m = { l: 40, r: 10, t: 12, b: 28 };
-  const iw = W - m.l - m.r;
-  const ih = H - m.t - m.b;
-  const max = niceMax(Math.max(0, ...days.map((x) => Number(x.orders || 0))));
-  const y = (v) => m.t + ih - (v / max) * ih;
-  const slot = iw / Math.max(days.length, 1);
-  const bw = Math.max(2, Math.min(16, slot * 0.6));
-  const every = narrow ? 10 : 5;
-  const svg = s('svg', {
-    class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': t('dashboard.daily'), 'data-testid': 'daily-chart',
-    preserveAspectRatio: 'xMidYMid meet',
+  const label = (x) => x.day.slice(8, 10) + '.' + x.day.slice(5, 7);
+  const svg = barChart({
+    items: days,
+    series: [{ cls: 'sent', value: (x) => x.orders }],
+    label: t('dashboard.daily'),
+    testid: 'daily-chart',
+    group: (x) => ({ class: 'day', 'data-testid': 'daily-day', 'data-day': x.day, 'data-orders': Number(x.orders || 0) }),
+    tip: (x) => t('dashboard.daily_tip', { day: label(x), orders: number(x.orders || 0), revenue: money(x.revenue, currency) }),
+    tick: label,
+    labelAt: (i, n, narrow) => i % (narrow ? 10 : 5) === 0 || i === n - 1,
+    empty: t('dashboard.daily_empty'),
   });
-  for (let i = 0; i <= 4; i++) {
-    const v = (max / 4) * i;
-    svg.append(
-      s('line', { class: 'grid', x1: m.l, x2: W - m.r, y1: y(v), y2: y(v) }),
-      s('text', { class: 'axis', x: m.l - 6, y: y(v) + 4, 'text-anchor': 'end' }, number(v)));
-  }
-  days.forEach((x, i) => {
-    const cx = m.l + slot * i + slot / 2;
-    const n = Number(x.orders || 0);
-    const label = x.day.slice(8, 10) + '.' + x.day.slice(5, 7);
-    svg.append(s('g', { class: 'day', 'data-testid': 'daily-day', 'data-day': x.day, 'data-orders': n },
-      s('title', {}, t('dashboard.daily_tip', { day: label, orders: number(n), revenue: money(x.revenue, currency) })),
-      s('rect', { class: 'hover', x: m.l + slot * i, y: m.t, width: slot, height: ih }),
-      s('rect', { class: 'bar sent', x: cx - bw / 2, y: y(n), width: bw, height: Math.max(0, m.t + ih - y(n)), rx: 2 })));
-    if (i % every === 0 || i === days.length - 1) {
-      svg.append(s('text', { class: 'axis', x: cx, y: H - 8, 'text-anchor': 'middle' }, label));
-    }
-  });
-  svg.append(s('line', { class: 'baseline', x1: m.l, x2: W - m.r, y1: m.t + ih, y2: m.t + ih }));
-  if (orders === 0) {
-    svg.append(s('text', { class: 'chart-empty', x: m.l + iw / 2, y: m.t + ih / 2, 'text-anchor': 'middle' }, t('dashboard.daily_empty')));
-  }
   return h('section', { class: 'card chart-card', 'data-testid': 'card-daily' },
     h('div', { class: 'card-title-row' },
       h('h2', { class: 'card-title' }, t('dashboard.daily'), help(t('dashboard.daily_help'), 'help-daily')),
       h('div', { class: 'legend' },
         h('span', { class: 'legend-item sent' }, h('i'), t('dashboard.orders'), ' ', h('b', { 'data-testid': 'daily-total-orders' }, number(orders))),
         h('span', { class: 'legend-item' }, t('dashboard.revenue'), ' ', h('b', { 'data-testid': 'daily-total-revenue' }, money(revenue, currency))))),
-    h('div', { class: 'chart-wrap' }, svg));
+    svg);
 }

@@ -100,21 +100,23 @@ func (f *Fence) Settle(ctx context.Context, confirm func(ctx context.Context, q 
 }
 
 // OnGalera reports whether db is a node of a Galera cluster with
-// replication on (wsrep_on). SQLite, MySQL and MariaDB without Galera
-// report false.
+// replication on (wsrep_on, and a wsrep_provider). SQLite, MySQL and
+// MariaDB without Galera report false.
 func OnGalera(ctx context.Context, db DB) (bool, error) {
 	if db.Dialect != MySQL {
 		return false, nil
 	}
 	var on sql.NullInt64
-	err := db.QueryRowContext(ctx, "SELECT @@wsrep_on").Scan(&on)
+	var provider sql.NullString
+	err := db.QueryRowContext(ctx, "SELECT @@wsrep_on, @@wsrep_provider").Scan(&on, &provider)
 	if err != nil && strings.Contains(err.Error(), "Error 1193") { // unknown system variable: no wsrep in this server
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("migrator: checking for a Galera cluster: %w", err)
 	}
-	return on.Valid && on.Int64 == 1, nil
+	// wsrep_on without a provider replicates nothing: one server.
+	return on.Valid && on.Int64 == 1 && provider.String != "" && provider.String != "none", nil
 }
 
 // ReadCausal runs fn on one connection of db with wsrep_sync_wait = 1, so

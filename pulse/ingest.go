@@ -331,6 +331,18 @@ func validateIngestEvent(ev IngestEvent, now time.Time) (ingestItem, string) {
 	default:
 		it.payload = json.RawMessage(payload)
 	}
+	// Pulse events carry no personal data: a field off the event's list
+	// ({"name": …}, {"phone": …}) is refused, not stored and sent on.
+	switch v := checkPayloadFields(payloadFields[ev.Event], it.payload); {
+	case v.notObject != nil:
+		return ingestItem{}, "payload must be a JSON object"
+	case v.notScalar:
+		return ingestItem{}, fmt.Sprintf("payload field %s must hold a string, number, boolean or null",
+			strconv.Quote(abbreviate(v.field, 40)))
+	case v.bad:
+		return ingestItem{}, fmt.Sprintf("payload field %s is not one %s may carry (Pulse events carry no personal data); allowed: %s",
+			strconv.Quote(abbreviate(v.field, 40)), ev.Event, strings.Join(PayloadFields(ev.Event), ", "))
+	}
 	return it, ""
 }
 

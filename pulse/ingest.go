@@ -355,7 +355,10 @@ const ingestDeadlockTries = 3
 func (h *IngestHandler) store(ctx context.Context, d telegram.InitData, items []ingestItem, now time.Time) (IngestResponse, error) {
 	// Outside the transaction: on SQLite the pool has one connection, and
 	// the customer row must exist whether or not the events are stored.
-	c, cached := h.who.get(d.User.ID, now)
+	// The erasure count is read before the customer: an erasure that
+	// commits after this read makes the entry stale however the two race.
+	gen := h.customers.Erasures()
+	c, cached := h.who.get(d.User.ID, gen, now)
 	if !cached {
 		var err error
 		c, err = h.customers.GetByTelegramID(ctx, d.User.ID)
@@ -365,7 +368,7 @@ func (h *IngestHandler) store(ctx context.Context, d telegram.InitData, items []
 		if err != nil {
 			return IngestResponse{}, fmt.Errorf("pulse: ingest: loading the customer: %w", err)
 		}
-		h.who.put(d.User.ID, c, now)
+		h.who.put(d.User.ID, c, gen, now)
 	}
 	events := make([]Event, len(items))
 	campaign := h.attribution.CampaignFor(d, c, now)

@@ -526,6 +526,43 @@ func TestIngest(t *testing.T) {
 			}
 		})
 
+		t.Run("ErasedCustomer", func(t *testing.T) {
+			s := newIngestServer(t, db)
+			ctx := context.Background()
+			raw := s.initData(114, s.link(t, "erase"), "before")
+			s.mustIngest(t, raw, ingestBody(ingestEv("o", pulse.EventWebAppOpen), ingestEv("e1", pulse.EventProductView)))
+			old := s.customer(t, 114)
+			// The handler now holds the customer in its cache; the clock
+			// stands still, so only the erasure can end the entry.
+			s.mustIngest(t, raw, ingestBody(ingestEv("e2", pulse.EventProductView)))
+			if _, err := s.customers.Erase(ctx, old.ID); err != nil {
+				t.Fatal(err)
+			}
+
+			// Ensure the same person's next events, from a new launch, make
+			// a new customer with a new tracking id and are stored under it,
+			// and none lands on the erased one.
+			res := s.mustIngest(t, s.initData(114, s.link(t, "erase"), "after"),
+				ingestBody(ingestEv("o", pulse.EventWebAppOpen), ingestEv("e3", pulse.EventProductView)))
+			if res.Accepted != 2 {
+				t.Fatalf("answer %+v, want 2 accepted", res)
+			}
+			again := s.customer(t, 114)
+			if again.ID == old.ID || again.TrackingID == old.TrackingID || again.Erased() {
+				t.Fatalf("returning user %+v; the erased customer was %d (%s)", again, old.ID, old.TrackingID)
+			}
+			MustLookup(t, s.pulse, "client:"+again.TrackingID+":e3")
+			var n int
+			if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+db.Table(pulse.OutboxTable)+" WHERE tracking_id = ?",
+				old.TrackingID).Scan(&n); err != nil || n != 3 {
+				t.Fatalf("%d events under the erased tracking id, want the 3 from before the erasure (%v)", n, err)
+			}
+			// The same launch's events from a page left open also go to the
+			// new customer.
+			s.mustIngest(t, raw, ingestBody(ingestEv("e4", pulse.EventProductView)))
+			MustLookup(t, s.pulse, "client:"+again.TrackingID+":e4")
+		})
+
 		t.Run("Bounds", func(t *testing.T) {
 			s := newIngestServer(t, db)
 			raw := s.initData(110, s.link(t, "bounds"), "bounds")

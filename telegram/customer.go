@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -97,6 +98,7 @@ type CustomerStore struct {
 
 	erasersMu sync.Mutex
 	erasers   []CustomerEraser // see AddEraser
+	erasures  atomic.Uint64    // see Erasures
 
 	stmtMu    sync.Mutex
 	listAfter [2]*sql.Stmt // see listAfterStmt

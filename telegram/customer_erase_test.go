@@ -76,6 +76,9 @@ func TestCustomerStoreErase(t *testing.T) {
 		if got := mustGetCustomer(t, s, c.ID); got.Erased() || got.FirstName != eraseUser.FirstName {
 			t.Fatalf("a failed erasure changed the row: %+v", got)
 		}
+		if n := s.Erasures(); n != 0 {
+			t.Fatalf("Erasures %d after a failed erasure, want 0", n)
+		}
 		eraser.fail, eraser.got = nil, nil
 
 		// Ensure every personal field is blanked, the rest stays, and the
@@ -101,6 +104,11 @@ func TestCustomerStoreErase(t *testing.T) {
 		}
 		if len(erasures) != 1 || erasures[0].HostCustomerID != 77 || erasures[0].Customer.ID != c.ID || !erasures[0].Customer.Erased() {
 			t.Fatalf("OnErase heard %+v", erasures)
+		}
+		// Ensure the committed erasure is counted, for caches keyed on
+		// Telegram ids.
+		if n := s.Erasures(); n != 1 {
+			t.Fatalf("Erasures %d after one erasure, want 1", n)
 		}
 		if o := mustGetCustomer(t, s, other.ID); o.FirstName != "Other" || o.Erased() {
 			t.Fatalf("another customer changed: %+v", o)
@@ -144,6 +152,9 @@ func TestCustomerStoreErase(t *testing.T) {
 		}
 		if _, err := s.Erase(ctx, 4040); !errors.Is(err, telegram.ErrCustomerNotFound) {
 			t.Fatalf("erasing a stranger: %v", err)
+		}
+		if n := s.Erasures(); n != 2 {
+			t.Fatalf("Erasures %d after erasing twice and a stranger, want 2", n)
 		}
 		// Ensure a second erased customer does not collide with the first
 		// on the unique Telegram id.

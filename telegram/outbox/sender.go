@@ -211,6 +211,15 @@ func (o *Outbox) sendBatchReport(ctx context.Context) (Report, time.Duration, er
 			rep.Released += o.release(b.owner, rest, now)
 			return rep, 0, nil
 		}
+		// The message waited in memory for its slot: an erasure of its
+		// recipient may have cancelled it since the claim.
+		if ok, err := o.stillClaimed(ctx, b.owner, c.msg); err != nil || !ok {
+			if err != nil {
+				rep.Released += o.release(b.owner, rest, o.cfg.Now())
+				return rep, 0, err
+			}
+			continue
+		}
 		began := time.Now()
 		status, stop, err := o.send(b.owner, c.msg)
 		o.observe(time.Since(began))
@@ -427,6 +436,7 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 	d := o.db.Dialect
 	u := o.q.Release(StatusPending)
 	blocked := false
+	var notBefore time.Time // a 429's wait for the chat, stored with the outcome
 	var apiErr *botapi.Error
 	switch {
 	case sendErr == nil:
@@ -438,9 +448,8 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 		// replica and a restart honour it; no attempt is counted.
 		status = StatusPending
 		wait := min(max(apiErr.RetryAfter, time.Second), o.cfg.MaxRetryAfter)
-		until := now.Add(wait)
-		u = u.Set("next_attempt_at", d.EncodeTime(until)).Set("reason", truncate(sendErr.Error())).Set("error_code", apiErr.Code)
-		err = o.setNotBefore(m.ChatID, until)
+		notBefore = now.Add(wait)
+		u = u.Set("next_attempt_at", d.EncodeTime(notBefore)).Set("reason", truncate(sendErr.Error())).Set("error_code", apiErr.Code)
 	case errors.As(sendErr, &apiErr) && apiErr.MigrateToChatID != 0:
 		// The group became a supergroup: send to its new id.
 		status = StatusPending
@@ -482,6 +491,13 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 		}
 		n, _ := res.RowsAffected()
 		changed = n == 1
+		// With the outcome, and only while the row is still the claim's: a
+		// recipient erased meanwhile gets no pacing row with their chat id.
+		if changed && !notBefore.IsZero() {
+			if err := o.setNotBeforeTx(ctx, tx, m.ChatID, notBefore); err != nil {
+				return err
+			}
+		}
 		if changed && blocked && m.CustomerID != 0 {
 			if err := o.cfg.Customers.MarkUnreachableTx(ctx, tx, m.CustomerID, now); err != nil && !errors.Is(err, telegram.ErrCustomerNotFound) {
 				return err
@@ -493,11 +509,14 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 		return status, true, fmt.Errorf("outbox: recording the outcome of message %d (it is retried when its lease expires): %w", m.ID, rerr)
 	}
 	if !changed {
-		o.cfg.Logger.Warn("outbox: another sender took over a message whose lease expired", "message_id", m.ID)
+		o.cfg.Logger.Warn("outbox: a message's row was no longer this sender's when its outcome came (another sender took over its expired lease, or its recipient was erased); the outcome is not recorded",
+			"message_id", m.ID)
 		return status, stop, err
 	}
 	if sendErr != nil {
-		o.cfg.Logger.Info("outbox: message not sent", "message_id", m.ID, "chat_id", m.ChatID, "status", status, "reason", sendErr)
+		// Ids the shop issued, not the chat id, which is the person's
+		// Telegram id.
+		o.cfg.Logger.Info("outbox: message not sent", "message_id", m.ID, "customer_id", m.CustomerID, "status", status, "reason", sendErr)
 	}
 	if o.cfg.OnDelivery != nil {
 		if stored, gerr := o.Get(context.Background(), m.ID); gerr == nil {
@@ -507,18 +526,51 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 	return status, stop, err
 }
 
-// setNotBefore keeps a chat's messages back until until.
-func (o *Outbox) setNotBefore(chatID int64, until time.Time) error {
+// stillClaimed reports whether m, claimed by owner, may be sent now: its row
+// is still the claim's and still to m's chat. An erasure of the recipient
+// cancels the row (and takes it from the claim); when the erasure committed
+// between the claim's read and its lease, the lease took the row back, and
+// only its blanked chat id tells: the row is cancelled then, and the pacing
+// row the claim wrote for the person's chat is deleted, as the erasure
+// deleted the one before.
+func (o *Outbox) stillClaimed(ctx context.Context, owner string, m Message) (bool, error) {
+	q, args, err := o.db.Dialect.Builder().Select("chat_id").From(o.table).
+		Where(sq.Eq{"id": m.ID, "lease_owner": owner}).Where(o.q.StatusIs(StatusSending)).ToSql()
+	if err != nil {
+		return false, err
+	}
+	var chatID int64
+	switch err := o.db.QueryRowContext(ctx, q, args...).Scan(&chatID); {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("outbox: checking the claim of message %d: %w", m.ID, err)
+	case chatID == m.ChatID:
+		return true, nil
+	}
+	err = o.q.Record(func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := o.q.Guard(o.q.Release(StatusCancelled), owner, []int64{m.ID}).RunWith(tx).ExecContext(ctx); err != nil {
+			return err
+		}
+		_, err := o.db.Dialect.Builder().Delete(o.chats).Where(sq.Eq{"chat_id": m.ChatID}).RunWith(tx).ExecContext(ctx)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("outbox: cancelling message %d, whose recipient was erased: %w", m.ID, err)
+	}
+	return false, nil
+}
+
+// setNotBeforeTx keeps a chat's messages back until until.
+func (o *Outbox) setNotBeforeTx(ctx context.Context, tx *sql.Tx, chatID int64, until time.Time) error {
 	d := o.db.Dialect
 	query, args, err := d.Upsert(d.Builder().Insert(o.chats).Columns("chat_id", "not_before").
 		Values(chatID, d.EncodeTime(until)), []string{"chat_id"}, []string{"not_before"}).ToSql()
 	if err != nil {
 		return err
 	}
-	return o.q.Record(func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, query, args...)
-		return err
-	})
+	_, err = tx.ExecContext(ctx, query, args...)
+	return err
 }
 
 // release puts claimed messages back in the queue, due at now, without an

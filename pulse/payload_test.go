@@ -158,3 +158,16 @@ func FuzzCheckPayload(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCheckPayload times the check POST /api/ingest runs on every
+// event, on a product view as the storefront sends it; BENCHMARKS.md has
+// the figure.
+func BenchmarkCheckPayload(b *testing.B) {
+	p := []byte(`{"product_id":"p-1001","price":1990,"currency":"EUR"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := pulse.CheckPayload(pulse.EventProductView, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

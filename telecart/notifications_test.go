@@ -378,3 +378,28 @@ func TestMessageSentEvents(t *testing.T) {
 		}
 	})
 }
+
+// Ensure the admin's settings list the default notice templates by kind
+// and language, for the panel's placeholders, and that sending them back
+// with PUT is accepted and stores nothing of them.
+func TestNotificationDefaultsInSettings(t *testing.T) {
+	db := migratortest.MustOpenDB(t, migrator.SQLite)
+	s := newPlugShopWith(t, db, nil)
+	var cur map[string]any
+	s.must(t, http.MethodGet, "/admin/api/settings", "", true, nil, http.StatusOK, &cur)
+	d, _ := cur["notification_defaults"].(map[string]any)
+	for _, kind := range []string{"owner", "buyer"} {
+		m, _ := d[kind].(map[string]any)
+		for _, lang := range []string{"en", "ru"} {
+			if got, _ := m[lang].(string); !strings.Contains(got, "{order_id}") {
+				t.Errorf("notification_defaults.%s.%s = %q", kind, lang, got)
+			}
+		}
+	}
+	s.must(t, http.MethodPut, "/admin/api/settings", "", true, cur, http.StatusOK, nil)
+	var after map[string]any
+	s.must(t, http.MethodGet, "/admin/api/settings", "", true, nil, http.StatusOK, &after)
+	if n, _ := after["notifications"].(map[string]any); n["owner"] != nil && len(n["owner"].(map[string]any)) > 0 {
+		t.Errorf("notifications after PUT = %v", n)
+	}
+}

@@ -3,6 +3,7 @@ package telecart
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"html"
 	"maps"
@@ -256,20 +257,42 @@ func botReplyMessage(key string, p botapi.SendMessageParams) outbox.Message {
 	return m
 }
 
-// messageDelivered is the outbox's OnDelivery: it tracks MESSAGE_SENT for
-// a delivered broadcast or admin message (ids only, no text), and calls
-// the hosts' MessageDelivery hooks.
+// messageSentTx is the outbox's OnSentTx: it tracks MESSAGE_SENT for a
+// broadcast or admin message (ids only, no text) in the transaction that
+// records the message as sent, so that the event is stored if and only if
+// the message is. Order notices and the bot's replies are no event.
+func (tc *TeleCart) messageSentTx(ctx context.Context, tx *sql.Tx, m outbox.Message) error {
+	if !tracksMessageSent(m) {
+		return nil
+	}
+	c, err := tc.customers.GetTx(ctx, tx, m.CustomerID)
+	if errors.Is(err, telegram.ErrCustomerNotFound) {
+		return nil // nobody left to attribute the message to
+	}
+	if err != nil {
+		return fmt.Errorf("telecart: tracking MESSAGE_SENT: %w", err)
+	}
+	payload := map[string]any{"message_id": m.ID, "kind": m.Kind}
+	if m.BroadcastID != 0 {
+		payload["broadcast_id"] = m.BroadcastID
+	}
+	if _, err := tc.pulse.TrackTx(ctx, tx, tc.serverEvent(pulse.EventMessageSent, "message:"+strconv.FormatInt(m.ID, 10), c, payload)); err != nil {
+		return fmt.Errorf("telecart: tracking MESSAGE_SENT: %w", err)
+	}
+	return nil
+}
+
+// tracksMessageSent reports whether m, once sent, is a MESSAGE_SENT event.
+func tracksMessageSent(m outbox.Message) bool {
+	return m.CustomerID != 0 && (m.Kind == outbox.KindBroadcast || m.Kind == outbox.KindAdmin)
+}
+
+// messageDelivered is the outbox's OnDelivery: it calls the hosts'
+// MessageDelivery hooks, after waking Pulse for the MESSAGE_SENT event
+// committed with a sent message.
 func (tc *TeleCart) messageDelivered(d outbox.Delivery) {
-	m := d.Message
-	if d.Status == outbox.StatusSent && m.CustomerID != 0 && (m.Kind == outbox.KindBroadcast || m.Kind == outbox.KindAdmin) {
-		ctx := context.Background()
-		if c, err := tc.customers.Get(ctx, m.CustomerID); err == nil {
-			payload := map[string]any{"message_id": m.ID, "kind": m.Kind}
-			if m.BroadcastID != 0 {
-				payload["broadcast_id"] = m.BroadcastID
-			}
-			tc.trackServerEvent(ctx, pulse.EventMessageSent, "message:"+strconv.FormatInt(m.ID, 10), c, payload)
-		}
+	if d.Status == outbox.StatusSent && tracksMessageSent(d.Message) {
+		tc.pulse.Wake()
 	}
 	for _, h := range tc.hookList() {
 		if h.MessageDelivery != nil {

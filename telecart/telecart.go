@@ -82,7 +82,8 @@ type Config struct {
 	// need PublicURL.
 	BotUpdates string
 	// Messages tunes the message outbox (pace, retries, lease); Bot,
-	// Customers, WebAppURL, OnDelivery, Logger and Now are TeleCart's.
+	// Customers, WebAppURL, OnDelivery, OnSentTx, Logger and Now are
+	// TeleCart's.
 	Messages outbox.Config
 	// Pulse configures delivery: URL, APIKey and Secret are defaults the
 	// settings override; the rest tunes the sender. The sweep is the
@@ -285,7 +286,7 @@ func New(cfg Config) (*TeleCart, error) {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
 	ocfg := cfg.Messages
-	ocfg.Bot, ocfg.Customers, ocfg.OnDelivery = tc.botAPI, tc.customers, tc.messageDelivered
+	ocfg.Bot, ocfg.Customers, ocfg.OnDelivery, ocfg.OnSentTx = tc.botAPI, tc.customers, tc.messageDelivered, tc.messageSentTx
 	// The outbox paces by the wall clock: Telegram counts in real seconds.
 	ocfg.Logger = cfg.Logger
 	if cfg.PublicURL != "" {
@@ -540,11 +541,17 @@ func (tc *TeleCart) trackConsent(ctx context.Context, c telegram.Customer) {
 }
 
 func (tc *TeleCart) trackServerEvent(ctx context.Context, name, key string, c telegram.Customer, payload any) {
-	campaign := tc.attribution().CampaignFor(telegram.InitData{}, c, tc.now())
-	if _, err := tc.pulse.Track(ctx, pulse.Event{Name: name, IdempotencyKey: key, CampaignID: campaign,
-		TrackingID: c.TrackingID, OccurredAt: tc.now(), Payload: payload}); err != nil {
+	if _, err := tc.pulse.Track(ctx, tc.serverEvent(name, key, c, payload)); err != nil {
 		tc.logger.ErrorContext(ctx, "telecart: tracking "+name, "err", err)
 	}
+}
+
+// serverEvent is an event the shop itself emits about customer c, credited
+// to c's stored campaign.
+func (tc *TeleCart) serverEvent(name, key string, c telegram.Customer, payload any) pulse.Event {
+	now := tc.now()
+	return pulse.Event{Name: name, IdempotencyKey: key, CampaignID: tc.attribution().CampaignFor(telegram.InitData{}, c, now),
+		TrackingID: c.TrackingID, OccurredAt: now, Payload: payload}
 }
 
 // RegisterRoutes registers TeleCart's routes on r, each on its own path and

@@ -475,7 +475,8 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 		u = u.Set("attempts", sq.Expr("attempts + 1")).Set("reason", truncate(sendErr.Error())).Set("error_code", nullID(int64(code)))
 	}
 	var changed bool
-	rerr := o.q.Record(func(ctx context.Context, tx *sql.Tx) error {
+	onSent := status == StatusSent
+	record := func(ctx context.Context, tx *sql.Tx) error {
 		res, err := o.q.Guard(u, owner, []int64{m.ID}).RunWith(tx).ExecContext(ctx)
 		if err != nil {
 			return err
@@ -487,8 +488,20 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 				return err
 			}
 		}
+		if changed && onSent {
+			return o.onSentTx(ctx, tx, m, now, sent.MessageID)
+		}
 		return nil
-	})
+	}
+	rerr := o.q.Record(record)
+	var hookErr *sentTxError
+	if errors.As(rerr, &hookErr) {
+		// Telegram has the message: sending it again to store what OnSentTx
+		// writes would repeat it to the recipient.
+		o.cfg.Logger.Error("outbox: OnSentTx failed; recording the message as sent without it", "message_id", m.ID, "err", hookErr.err)
+		onSent = false
+		rerr = o.q.Record(record)
+	}
 	if rerr != nil {
 		return status, true, fmt.Errorf("outbox: recording the outcome of message %d (it is retried when its lease expires): %w", m.ID, rerr)
 	}

@@ -373,6 +373,9 @@ func (r *Rule) fails(f *fieldValue, env *ruleEnv) bool {
 		}
 		return true
 	case "starts_with", "ends_with":
+		if len(r.Args) == 0 {
+			return false // FormKit passes every text when given nothing to look for
+		}
 		s := textOf(v)
 		for _, a := range r.Args {
 			if r.Name == "starts_with" && strings.HasPrefix(s, a) || r.Name == "ends_with" && strings.HasSuffix(s, a) {
@@ -525,12 +528,18 @@ func sameValue(a, b any, strict bool) bool {
 }
 
 // numberOf reads a number value, or text that is a number once trimmed.
+// Text of only white space reads as 0, as JavaScript's Number reads it, so
+// that number and between agree with FormKit's isNaN checks.
 func numberOf(v any) (float64, bool) {
 	switch x := v.(type) {
 	case float64:
 		return x, true
 	case string:
-		return parseNumber(strings.TrimFunc(x, isJSSpace))
+		s := strings.TrimFunc(x, isJSSpace)
+		if s == "" {
+			return 0, true
+		}
+		return parseNumber(s)
 	}
 	return 0, false
 }

@@ -31,8 +31,8 @@ const SPECS = {
   between: [2, 2, NUMERIC_TYPES],
   number: [0, 0, NUMERIC_TYPES],
   matches: [1, 10, STRING_TYPES],
-  starts_with: [1, 100, STRING_TYPES],
-  ends_with: [1, 100, STRING_TYPES],
+  starts_with: [0, 100, STRING_TYPES],
+  ends_with: [0, 100, STRING_TYPES],
   alpha: [0, 1, TEXT_TYPES, false, ALPHA_SETS],
   alphanumeric: [0, 1, TEXT_TYPES, false, ALPHA_SETS],
   alpha_spaces: [0, 1, TEXT_TYPES, false, ALPHA_SETS],
@@ -493,10 +493,12 @@ function validIPv6(s) {
   return ok && (halves.length === 2 ? groups < 8 : groups === 8);
 }
 
-// numberOf reads a number value, or text that is a number once trimmed.
+// numberOf reads a number value, or text that is a number once trimmed;
+// text of only white space reads as 0, as Number reads it (FormKit's
+// number and between ask isNaN).
 function numberOf(v) {
   if (typeof v === 'number') return v;
-  if (typeof v === 'string') return parseNumber(v.trim());
+  if (typeof v === 'string') return v.trim() === '' ? 0 : parseNumber(v.trim());
   return null;
 }
 
@@ -606,10 +608,11 @@ function fails(r, f, env) {
       }
       return !unknown;
     }
+    // With nothing to look for, FormKit passes every text.
     case 'starts_with':
-      return !r.args.some((a) => textOf(v).startsWith(a));
+      return r.args.length > 0 && !r.args.some((a) => textOf(v).startsWith(a));
     case 'ends_with':
-      return !r.args.some((a) => textOf(v).endsWith(a));
+      return r.args.length > 0 && !r.args.some((a) => textOf(v).endsWith(a));
     case 'alpha':
     case 'alphanumeric':
     case 'alpha_spaces':
@@ -654,14 +657,18 @@ const alternatives = (args) => {
   return q.length === 1 ? q[0] : `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}`;
 };
 
+// requireOneLabels is the labels a require_one message names: the field's
+// own, then its other fields' (by name when the form lacks one).
+function requireOneLabels(r, f, env) {
+  if (r.name !== 'require_one') return null;
+  return [f.label, ...r.fields.map((name) => (env.fields.get(name) ? env.fields.get(name).label : name))];
+}
+
 function message(r, f, env) {
   const label = f.label;
   switch (r.name) {
     case 'required': return `${label} is required.`;
-    case 'require_one': {
-      const labels = [label, ...r.fields.map((name) => (env.fields.get(name) ? env.fields.get(name).label : name))];
-      return `${labels.join(' or ')} is required.`;
-    }
+    case 'require_one': return `${requireOneLabels(r, f, env).join(' or ')} is required.`;
     case 'accepted': return `${label} must be accepted.`;
     case 'email': return `${label} must be a valid email address.`;
     case 'url': return `${label} must be a valid URL.`;
@@ -760,7 +767,7 @@ export function validate(nodes, values, opts = {}) {
     for (const r of rules) {
       if (r.optional || (f.empty && !r.empty && !SPECS[r.name][3])) continue;
       if (fails(r, f, env)) {
-        errors[name] = ruleMessage(r, f.label) || message(r, f, env);
+        errors[name] = ruleMessage(r, f.label, requireOneLabels(r, f, env)) || message(r, f, env);
         break;
       }
     }
@@ -774,7 +781,7 @@ export function validate(nodes, values, opts = {}) {
     }
   }
   for (const name of Object.keys(values || {})) {
-    if (!env.fields.has(name)) errors[name] = 'Unknown field.';
+    if (!env.fields.has(name)) errors[name] = problemMessage('unknown field', name) || 'Unknown field.';
   }
   return Object.keys(errors).length ? { clean: null, errors } : { clean, errors: null };
 }

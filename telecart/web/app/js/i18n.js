@@ -293,42 +293,100 @@ export function formatPrice(minor, currency) {
 
 const ruChars = (n) => tn('rules.chars', n);
 
-// Russian validation messages, by rule; forms.js keeps the English ones,
-// which match the server's word for word.
+// ruList joins quoted words: «a», «b» или «c».
+const ruList = (items) => {
+  const q = items.map((x) => `«${x}»`);
+  return q.length < 2 ? q.join('') : `${q.slice(0, -1).join(', ')} или ${q[q.length - 1]}`;
+};
+
+// ruFormat writes a date_format format with Russian letters: ДД.ММ.ГГГГ.
+const ruFormat = (f) => f.replace(/YYYY|YY|MM|M|DD|D/g, (m) => ({ YYYY: 'ГГГГ', YY: 'ГГ', MM: 'ММ', M: 'М', DD: 'ДД', D: 'Д' })[m]);
+
+// ruEnd ends a sentence with a full stop, unless it ends with one already
+// (a date: «1 января 2024 г.»).
+const ruEnd = (s) => (s.endsWith('.') ? s : `${s}.`);
+
+// ruCase names what lowercase and uppercase allow in their set.
+const ruCase = (r) => {
+  const kind = r.name === 'lowercase' ? 'строчные ' : 'заглавные ';
+  const letters = `${kind}${r.set === 'latin' ? 'латинские ' : ''}буквы`;
+  if (r.set === 'allow_numeric') return `${letters} и цифры`;
+  if (r.set === 'allow_numeric_dashes') return `${letters}, цифры и дефисы`;
+  if (r.set === 'allow_non_alpha') return `${letters}, цифры и знаки`;
+  return letters;
+};
+
+// Russian validation messages, by rule, with the rule's own arguments
+// (bounds, dates, formats) written the Russian way; forms.js keeps the
+// English ones, which match the server's word for word. labels holds
+// require_one's fields' labels, this field's first.
 const RU_RULES = {
   required: (r, l) => `Заполните поле «${l}».`,
+  require_one: (r, l, labels) => (labels && labels.length > 1
+    ? `Заполните одно из полей: ${ruList(labels)}.`
+    : `Заполните поле «${l}».`),
   accepted: (r, l) => `Нужно согласие: «${l}».`,
   email: (r, l) => `«${l}»: введите правильный адрес эл. почты.`,
+  url: (r, l) => `«${l}»: введите правильный адрес сайта.`,
   length: (r, l) => {
     if (r.lenMax < 0) return `«${l}»: не короче ${ruChars(r.lenMin)}.`;
-    if (r.lenMin === r.lenMax) return `«${l}»: ровно ${ruChars(r.lenMax)}.`;
+    if (r.lenMin === r.lenMax) return `«${l}»: ровно ${tn('rules.chars_exact', r.lenMax)}.`;
     if (r.lenMin === 0) return `«${l}»: не длиннее ${ruChars(r.lenMax)}.`;
     return `«${l}»: от ${formatNumber(r.lenMin)} до ${ruChars(r.lenMax)}.`;
   },
   min: (r, l) => `«${l}»: не меньше ${formatNumber(r.num)}.`,
   max: (r, l) => `«${l}»: не больше ${formatNumber(r.num)}.`,
+  between: (r, l) => `«${l}»: число от ${formatNumber(r.num)} до ${formatNumber(r.numMax)}.`,
   number: (r, l) => `«${l}»: введите число.`,
   matches: (r, l) => `«${l}»: неверный формат.`,
-  alpha: (r, l) => `«${l}»: только буквы.`,
-  alphanumeric: (r, l) => `«${l}»: только буквы и цифры.`,
-  date_after: (r, l) => (r.dateText ? `«${l}»: дата позже ${formatDate(r.dateText)}.` : ''),
-  date_before: (r, l) => (r.dateText ? `«${l}»: дата раньше ${formatDate(r.dateText)}.` : ''),
+  starts_with: (r, l) => `«${l}»: значение должно начинаться с ${ruList(r.args)}.`,
+  ends_with: (r, l) => `«${l}»: значение должно заканчиваться на ${ruList(r.args)}.`,
+  alpha: (r, l) => `«${l}»: только ${r.set === 'latin' ? 'латинские ' : ''}буквы.`,
+  alphanumeric: (r, l) => `«${l}»: только ${r.set === 'latin' ? 'латинские ' : ''}буквы и цифры.`,
+  alpha_spaces: (r, l) => `«${l}»: только ${r.set === 'latin' ? 'латинские ' : ''}буквы и пробелы.`,
+  contains_alpha: (r, l) => `«${l}»: нужна хотя бы одна ${r.set === 'latin' ? 'латинская ' : ''}буква.`,
+  contains_alphanumeric: (r, l) => `«${l}»: нужна хотя бы одна ${r.set === 'latin' ? 'латинская ' : ''}буква или цифра.`,
+  contains_alpha_spaces: (r, l) => `«${l}»: нужна хотя бы одна ${r.set === 'latin' ? 'латинская ' : ''}буква или пробел.`,
+  contains_lowercase: (r, l) => `«${l}»: нужна хотя бы одна строчная ${r.set === 'latin' ? 'латинская ' : ''}буква.`,
+  contains_uppercase: (r, l) => `«${l}»: нужна хотя бы одна заглавная ${r.set === 'latin' ? 'латинская ' : ''}буква.`,
+  contains_numeric: (r, l) => `«${l}»: нужна хотя бы одна цифра.`,
+  contains_symbol: (r, l) => `«${l}»: нужен хотя бы один знак, например ! # % или -.`,
+  lowercase: (r, l) => `«${l}»: только ${ruCase(r)}.`,
+  uppercase: (r, l) => `«${l}»: только ${ruCase(r)}.`,
+  symbol: (r, l) => `«${l}»: только знаки, например ! # % или -.`,
+  date_after: (r, l) => (r.dates.length
+    ? ruEnd(`«${l}»: дата позже ${formatDate(r.args[0])}`)
+    : `«${l}»: дата позже сегодняшней.`),
+  date_before: (r, l) => (r.dates.length
+    ? ruEnd(`«${l}»: дата раньше ${formatDate(r.args[0])}`)
+    : `«${l}»: сегодняшняя или более ранняя дата.`),
+  date_between: (r, l) => (r.dates.length === 1
+    ? ruEnd(`«${l}»: дата позже сегодняшней, но не позже ${formatDate(r.args[0])}`)
+    : ruEnd(`«${l}»: дата с ${formatDate(r.args[0])} по ${formatDate(r.args[1])}`)),
+  date_format: (r, l) => `«${l}»: дата в формате ${ruFormat(r.args[0])}.`,
+  confirm: (r, l) => `«${l}»: значения не совпадают.`,
   in: (r, l) => `«${l}»: недопустимое значение.`,
   is: (r, l) => `«${l}»: недопустимое значение.`,
+  not: (r, l) => `«${l}»: недопустимое значение.`,
 };
 Object.assign(ru, {
   'rules.chars.one': '{n} символа',
   'rules.chars.few': '{n} символов',
   'rules.chars.many': '{n} символов',
   'rules.chars.other': '{n} символа',
+  'rules.chars_exact.one': '{n} символ',
+  'rules.chars_exact.few': '{n} символа',
+  'rules.chars_exact.many': '{n} символов',
+  'rules.chars_exact.other': '{n} символа',
 });
 
 // ruleMessage returns the message for rule r failing on the field labelled
 // label in the buyer's language, or '' where forms.js's English stands.
-export function ruleMessage(r, label) {
+// labels are require_one's fields' labels.
+export function ruleMessage(r, label, labels) {
   if (lang !== 'ru') return '';
   const fn = RU_RULES[r && r.name];
-  return fn ? fn(r, label) : `«${label}»: неверное значение.`;
+  return fn ? fn(r, label, labels) : `«${label}»: неверное значение.`;
 }
 
 // Russian for the problems forms.js finds before the rules run.
@@ -341,6 +399,7 @@ const RU_PROBLEMS = [
   [/^contains invalid characters$/, () => 'недопустимые символы'],
   [/^must be at most (\d+) characters$/, (m) => `не длиннее ${ruChars(+m[1])}`],
   [/^cannot be validated$/, () => 'проверить нельзя'],
+  [/^unknown field$/, () => 'такого поля в форме нет'],
 ];
 
 // problemMessage returns a value problem ("must be a number") as a message

@@ -252,3 +252,49 @@ func TestAppEnglishFallback(t *testing.T) {
 	appWait(t, ctx, "the checkout form", `document.querySelector('[data-testid=field-name]') !== null && Telegram.WebApp.MainButton.isVisible`)
 	check("checkout", "Checkout", "Name", "Your name", "Delivery", "Courier", "Place order · ₽890.00")
 }
+
+// Ensure the storefront's language follows the buyer's Telegram
+// language_code: Russian for ru, uk, be and kk in any region (ru-RU, UK),
+// English for de and for a user without a language_code, even where the
+// browser's own language is Russian. Each code opens the page afresh, as a
+// launch from Telegram does.
+func TestAppLanguageCodes(t *testing.T) {
+	a := appStart(t, nil)
+	const userID = 4303
+	initData, sp := a.i18nInitData(t, userID, "en")
+	// The page reads the initData of the launch from sessionStorage when
+	// the test puts one there, after the fake Telegram script has run; the
+	// browser's languages are Russian.
+	script := appFakeScript(t, appFake{InitData: initData, StartParam: sp, UserID: userID}) + `
+(() => {
+  Object.defineProperty(navigator, 'language', { get: () => 'ru-RU' });
+  Object.defineProperty(navigator, 'languages', { get: () => ['ru-RU', 'ru'] });
+  const launch = sessionStorage.getItem('test.init_data');
+  if (launch !== null) Telegram.WebApp.initData = launch;
+})();`
+	ctx := appBrowser(t, script)
+	appOpen(t, ctx, a.url)
+	for _, c := range []struct{ code, want, search string }{
+		{"uk", "ru", "Поиск товаров"},
+		{"be", "ru", "Поиск товаров"},
+		{"kk", "ru", "Поиск товаров"},
+		{"ru-RU", "ru", "Поиск товаров"},
+		{"UK", "ru", "Поиск товаров"},
+		{"de", "en", "Search products"},
+		{"", "en", "Search products"},
+	} {
+		launch, _ := a.i18nInitData(t, userID, c.code)
+		if c.code == "" && strings.Contains(launch, "language_code") {
+			t.Fatalf("the initData for no language has one: %s", launch)
+		}
+		appEval[int](t, ctx, `sessionStorage.setItem('test.init_data', `+appJSON(t, launch)+`), 0`)
+		appOpen(t, ctx, a.url)
+		if got := appEval[string](t, ctx, `document.documentElement.lang`); got != c.want {
+			t.Errorf("language_code %q: the page speaks %q, want %q", c.code, got, c.want)
+		}
+		appWait(t, ctx, "the home page", `document.querySelector('[data-testid=open-search]') !== null`)
+		if got := appEval[string](t, ctx, `document.querySelector('[data-testid=open-search]').textContent`); got != c.search {
+			t.Errorf("language_code %q: the search button says %q, want %q", c.code, got, c.search)
+		}
+	}
+}

@@ -75,8 +75,9 @@ async function main() {
   await initTelegram();
   let initData = telegramInitData();
   if (!initData) initData = await devInitData();
-  // The buyer's Telegram language; outside Telegram, the browser's.
-  setLanguage(languageCodeOf(initData) || navigator.language);
+  // The buyer's Telegram language; English when Telegram gives none, not
+  // the browser's: the shop speaks as the buyer's Telegram does.
+  setLanguage(languageCodeOf(initData));
   const splash = document.querySelector('.splash-text');
   if (splash) splash.textContent = t('app.loading');
   if (!initData) {

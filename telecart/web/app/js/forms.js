@@ -795,7 +795,9 @@ function isRequired(n) {
 }
 
 // renderForm builds the inputs of a schema. It answers {el, values(),
-// setErrors(map), validateAll(), focusFirstError()}. initial holds values
+// check(), setErrors(map), validateAll(), focusFirstError(), has(name),
+// label(name)}: check validates without showing anything, label is a
+// field's label as messages name it. initial holds values
 // to restore (a draft); onChange is called with values() on every edit;
 // timeZone is the shop's, in which the date rules read "today".
 export function renderForm(nodes, { initial = {}, onChange, timeZone } = {}) {
@@ -830,6 +832,12 @@ export function renderForm(nodes, { initial = {}, onChange, timeZone } = {}) {
   return {
     el,
     values,
+    check: () => validate(nodes, values(), { timeZone }),
+    has: (name) => fields.some((f) => f.node.name === name),
+    label(name) {
+      const f = fields.find((x) => x.node.name === name);
+      return f ? displayName(f.node) : name;
+    },
     setErrors(map) {
       for (const f of fields) f.showError((map && map[f.node.name]) || '');
     },

@@ -85,6 +85,7 @@ const en = {
   'checkout.not_placed': 'The order was not placed. Try again.',
   'checkout.form_failed': 'The checkout form could not be loaded.',
   'checkout.choose': 'Choose…',
+  'checkout.field_refused': '{label}: the shop did not accept this value.',
 
   'consent.welcome': 'Welcome',
   'consent.policy': 'Privacy policy',
@@ -95,6 +96,22 @@ const en = {
   'success.placed': 'Your order is placed.',
   'success.placed_at': 'Placed {date}.',
   'success.continue': 'Continue shopping',
+
+  'error.out_of_stock': '{name} is out of stock. Remove it from the cart to place the order.',
+  'error.out_of_stock_unnamed': 'A product in your cart is out of stock. Remove it from the cart to place the order.',
+  'error.unknown_product': '{name} is no longer sold. Remove it from the cart to place the order.',
+  'error.unknown_product_unnamed': 'A product in your cart is no longer sold. Remove it from the cart to place the order.',
+  'error.mixed_currencies': 'These products are priced in different currencies and cannot be ordered together.',
+  'error.catalog_unavailable': 'The catalog is unavailable right now. Try again in a moment.',
+  'error.order_not_placed': 'The shop could not place the order; nothing was saved. Try again.',
+  'error.validation_failed': 'Check the form: the shop did not accept some of it.',
+  'error.invalid_request': 'The shop could not read the request. Reload the shop and try again.',
+  'error.too_large': 'Too much to send at once. Shorten your answers and try again.',
+  'error.not_found': 'Not found.',
+  'error.rate_limited': 'Too many requests. Wait a moment and try again.',
+  'error.unavailable': 'The shop is unavailable right now. Try again in a moment.',
+  'error.internal': 'Something went wrong on the shop’s side. Try again.',
+  'error.session_expired': 'Your session has expired. Close the shop and open it again from Telegram.',
 };
 
 const ru = {
@@ -160,6 +177,7 @@ const ru = {
   'checkout.not_placed': 'Заказ не оформлен. Попробуйте снова.',
   'checkout.form_failed': 'Не удалось загрузить форму заказа.',
   'checkout.choose': 'Выберите…',
+  'checkout.field_refused': '«{label}»: магазин не принял это значение.',
 
   'consent.welcome': 'Добро пожаловать',
   'consent.policy': 'Политика конфиденциальности',
@@ -170,6 +188,22 @@ const ru = {
   'success.placed': 'Ваш заказ оформлен.',
   'success.placed_at': 'Оформлен {date}.',
   'success.continue': 'Продолжить покупки',
+
+  'error.out_of_stock': 'Товара «{name}» нет в наличии. Уберите его из корзины, чтобы оформить заказ.',
+  'error.out_of_stock_unnamed': 'Одного из товаров в корзине нет в наличии. Уберите его из корзины, чтобы оформить заказ.',
+  'error.unknown_product': 'Товар «{name}» больше не продаётся. Уберите его из корзины, чтобы оформить заказ.',
+  'error.unknown_product_unnamed': 'Один из товаров в корзине больше не продаётся. Уберите его из корзины, чтобы оформить заказ.',
+  'error.mixed_currencies': 'Цены этих товаров указаны в разных валютах: их нельзя заказать вместе.',
+  'error.catalog_unavailable': 'Каталог сейчас недоступен. Попробуйте ещё раз через минуту.',
+  'error.order_not_placed': 'Магазин не смог оформить заказ, ничего не сохранено. Попробуйте снова.',
+  'error.validation_failed': 'Проверьте форму: магазин принял не всё.',
+  'error.invalid_request': 'Магазин не смог прочитать запрос. Перезагрузите магазин и попробуйте снова.',
+  'error.too_large': 'Слишком много данных за раз. Сократите ответы и попробуйте снова.',
+  'error.not_found': 'Не найдено.',
+  'error.rate_limited': 'Слишком много запросов. Подождите немного и попробуйте снова.',
+  'error.unavailable': 'Магазин сейчас недоступен. Попробуйте ещё раз через минуту.',
+  'error.internal': 'В магазине что-то пошло не так. Попробуйте снова.',
+  'error.session_expired': 'Сеанс истёк. Закройте магазин и откройте его снова из Telegram.',
 };
 
 // STRINGS holds every storefront string by language; the browser test
@@ -209,6 +243,56 @@ export function tn(key, n, vars = {}) {
   const dict = STRINGS[lang];
   const k = `${key}.${form}` in dict ? `${key}.${form}` : `${key}.other`;
   return t(k, { ...vars, n: formatNumber(n) });
+}
+
+// ERROR_KEYS words the API's error codes (the server's messages are
+// English). out_of_stock and unknown_product name their product.
+const ERROR_KEYS = {
+  network: 'app.no_connection',
+  invalid_init_data: 'error.session_expired',
+  mixed_currencies: 'error.mixed_currencies',
+  catalog_unavailable: 'error.catalog_unavailable',
+  order_not_placed: 'error.order_not_placed',
+  validation_failed: 'error.validation_failed',
+  invalid_order: 'error.invalid_request',
+  bad_request: 'error.invalid_request',
+  invalid_alias: 'error.invalid_request',
+  unsupported_media_type: 'error.invalid_request',
+  method_not_allowed: 'error.invalid_request',
+  body_too_large: 'error.too_large',
+  too_large: 'error.too_large',
+  not_found: 'error.not_found',
+  product_not_found: 'product.gone',
+  rate_limited: 'error.rate_limited',
+  unavailable: 'error.unavailable',
+  internal: 'error.internal',
+};
+
+// ERROR_CODES lists the codes errorText words; the browser test checks
+// each in both languages.
+export const ERROR_CODES = [...Object.keys(ERROR_KEYS), 'out_of_stock', 'unknown_product'];
+
+// errorText is what the buyer is told of an API error (an ApiError's
+// status, code, message and details), in the buyer's language: chosen by
+// its code, with the product's name where the error has one (from its
+// details, or names, product id → name, such as the cart's). A code the
+// storefront has no words for, such as a host's own verdict from its order
+// placer, keeps the server's message, the host's words; without one, the
+// text of fallback.
+export function errorText(err, fallback = 'app.error', names = {}) {
+  if (!err || typeof err !== 'object') return t(fallback);
+  const code = typeof err.code === 'string' ? err.code : '';
+  if (!code) return t(fallback); // not an API error: a script's, in English
+  const d = err.details && typeof err.details === 'object' ? err.details : {};
+  const id = typeof d.product_id === 'string' ? d.product_id : '';
+  const name = (typeof d.product_name === 'string' && d.product_name) || (id && typeof names[id] === 'string' ? names[id] : '');
+  if (code === 'out_of_stock' || code === 'unknown_product') {
+    return name ? t(`error.${code}`, { name }) : t(`error.${code}_unnamed`);
+  }
+  if (ERROR_KEYS[code]) return t(ERROR_KEYS[code]);
+  const http = /^http_(\d+)$/.exec(code);
+  if (http) return t('app.server_error', { status: http[1] });
+  return (typeof err.message === 'string' && err.message) || t(fallback);
 }
 
 // setShopTexts keeps the shop's texts of GET /api/settings ({lang: {…}}).

@@ -8,7 +8,7 @@ import { h, clear } from './dom.js';
 import { state } from './state.js';
 import { KEYS, getItem, setItem } from './util.js';
 import { route, startRouter } from './router.js';
-import { t, setLanguage, languageCodeOf, setShopTexts } from './i18n.js';
+import { t, setLanguage, languageCodeOf, setShopTexts, errorText } from './i18n.js';
 import { showConsent } from './views/consent.js';
 import { mountHome } from './views/home.js';
 import { mountSearch } from './views/search.js';
@@ -94,7 +94,7 @@ async function main() {
     if (err instanceof ApiError && err.status === 401) {
       message(t('app.session_expired'), t('app.session_expired_text'));
     } else {
-      message(t('app.unavailable'), (err && err.message) || t('app.unavailable_text'), true);
+      message(t('app.unavailable'), errorText(err, 'app.unavailable_text'), true);
     }
     return;
   }

@@ -213,7 +213,7 @@ func TestFormKitFieldRules(t *testing.T) {
 			t.Errorf("matching: %v", errs)
 		}
 		errs := verdict(t, pair, map[string]any{"password": "abc", "password_confirm": "abd"})
-		if errs["password_confirm"] != "password_confirm does not match." {
+		if errs["password_confirm"] != "password_confirm does not match password." {
 			t.Errorf("differing: %v", errs)
 		}
 		for _, name := range []string{"password_confirm", "password_confirmed"} {

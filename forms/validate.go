@@ -591,27 +591,27 @@ func (r *Rule) message(f *fieldValue, env *ruleEnv) string {
 	case "ends_with":
 		return fmt.Sprintf("%s must end with %s.", label, alternatives(r.Args))
 	case "alpha":
-		return label + " can only contain letters."
+		return label + " can only contain " + r.latin() + "letters."
 	case "alphanumeric":
-		return label + " can only contain letters and numbers."
+		return label + " can only contain " + r.latin() + "letters and numbers."
 	case "alpha_spaces":
-		return label + " can only contain letters and spaces."
+		return label + " can only contain " + r.latin() + "letters and spaces."
 	case "contains_alpha":
-		return label + " must contain a letter."
+		return label + " must contain a " + r.latin() + "letter."
 	case "contains_alphanumeric":
-		return label + " must contain a letter or a number."
+		return label + " must contain a " + r.latin() + "letter or a number."
 	case "contains_alpha_spaces":
-		return label + " must contain a letter or a space."
+		return label + " must contain a " + r.latin() + "letter or a space."
 	case "contains_lowercase":
-		return label + " must contain a lowercase letter."
+		return label + " must contain a lowercase " + r.latin() + "letter."
 	case "contains_uppercase":
-		return label + " must contain an uppercase letter."
+		return label + " must contain an uppercase " + r.latin() + "letter."
 	case "contains_numeric":
 		return label + " must contain a number."
 	case "contains_symbol":
 		return label + " must contain a symbol."
 	case "lowercase", "uppercase":
-		kind := strings.TrimSuffix(r.Name, "case") + "case letters"
+		kind := strings.TrimSuffix(r.Name, "case") + "case " + r.latin() + "letters"
 		switch r.set {
 		case "allow_numeric":
 			kind += " and numbers"
@@ -641,11 +641,23 @@ func (r *Rule) message(f *fieldValue, env *ruleEnv) string {
 	case "date_format":
 		return fmt.Sprintf("%s must be a date in the format %s.", label, r.Args[0])
 	case "confirm":
-		return label + " does not match."
+		other := r.confirmField(f.node.Name)
+		if o := env.fields[other]; o != nil {
+			other = o.label
+		}
+		return label + " does not match " + other + "."
 	case "in", "is", "not":
 		return label + " is not an allowed value."
 	}
 	return label + " is not valid."
+}
+
+// latin is "Latin " for a rule limited to the latin set, for its message.
+func (r *Rule) latin() string {
+	if r.set == "latin" {
+		return "Latin "
+	}
+	return ""
 }
 
 // alternatives lists args for a message: "a", "a or b", "a, b or c".

@@ -664,8 +664,16 @@ function requireOneLabels(r, f, env) {
   return [f.label, ...r.fields.map((name) => (env.fields.get(name) ? env.fields.get(name).label : name))];
 }
 
+// confirmLabel is the label of the field a confirm rule compares with (its
+// name when the form lacks it).
+function confirmLabel(r, f, env) {
+  const name = confirmField(r, f.node.name);
+  return env.fields.get(name) ? env.fields.get(name).label : name;
+}
+
 function message(r, f, env) {
   const label = f.label;
+  const latin = r.set === 'latin' ? 'Latin ' : '';
   switch (r.name) {
     case 'required': return `${label} is required.`;
     case 'require_one': return `${requireOneLabels(r, f, env).join(' or ')} is required.`;
@@ -684,19 +692,19 @@ function message(r, f, env) {
     case 'matches': return `${label} is not in a valid format.`;
     case 'starts_with': return `${label} must start with ${alternatives(r.args)}.`;
     case 'ends_with': return `${label} must end with ${alternatives(r.args)}.`;
-    case 'alpha': return `${label} can only contain letters.`;
-    case 'alphanumeric': return `${label} can only contain letters and numbers.`;
-    case 'alpha_spaces': return `${label} can only contain letters and spaces.`;
-    case 'contains_alpha': return `${label} must contain a letter.`;
-    case 'contains_alphanumeric': return `${label} must contain a letter or a number.`;
-    case 'contains_alpha_spaces': return `${label} must contain a letter or a space.`;
-    case 'contains_lowercase': return `${label} must contain a lowercase letter.`;
-    case 'contains_uppercase': return `${label} must contain an uppercase letter.`;
+    case 'alpha': return `${label} can only contain ${latin}letters.`;
+    case 'alphanumeric': return `${label} can only contain ${latin}letters and numbers.`;
+    case 'alpha_spaces': return `${label} can only contain ${latin}letters and spaces.`;
+    case 'contains_alpha': return `${label} must contain a ${latin}letter.`;
+    case 'contains_alphanumeric': return `${label} must contain a ${latin}letter or a number.`;
+    case 'contains_alpha_spaces': return `${label} must contain a ${latin}letter or a space.`;
+    case 'contains_lowercase': return `${label} must contain a lowercase ${latin}letter.`;
+    case 'contains_uppercase': return `${label} must contain an uppercase ${latin}letter.`;
     case 'contains_numeric': return `${label} must contain a number.`;
     case 'contains_symbol': return `${label} must contain a symbol.`;
     case 'lowercase':
     case 'uppercase': {
-      let kind = `${r.name.slice(0, -4)}case letters`;
+      let kind = `${r.name.slice(0, -4)}case ${latin}letters`;
       if (r.set === 'allow_numeric') kind += ' and numbers';
       else if (r.set === 'allow_numeric_dashes') kind += ', numbers and dashes';
       else if (r.set === 'allow_non_alpha') kind += ', numbers and symbols';
@@ -710,7 +718,7 @@ function message(r, f, env) {
         ? `${label} must be later than today and not after ${r.args[0]}.`
         : `${label} must be between ${r.args[0]} and ${r.args[1]}.`;
     case 'date_format': return `${label} must be a date in the format ${r.args[0]}.`;
-    case 'confirm': return `${label} does not match.`;
+    case 'confirm': return `${label} does not match ${confirmLabel(r, f, env)}.`;
     case 'in':
     case 'is':
     case 'not': return `${label} is not an allowed value.`;
@@ -767,7 +775,8 @@ export function validate(nodes, values, opts = {}) {
     for (const r of rules) {
       if (r.optional || (f.empty && !r.empty && !SPECS[r.name][3])) continue;
       if (fails(r, f, env)) {
-        errors[name] = ruleMessage(r, f.label, requireOneLabels(r, f, env)) || message(r, f, env);
+        errors[name] = ruleMessage(r, f.label, r.name === 'confirm' ? [confirmLabel(r, f, env)] : requireOneLabels(r, f, env))
+          || message(r, f, env);
         break;
       }
     }

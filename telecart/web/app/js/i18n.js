@@ -403,7 +403,8 @@ const ruCase = (r) => {
 // Russian validation messages, by rule, with the rule's own arguments
 // (bounds, dates, formats) written the Russian way; forms.js keeps the
 // English ones, which match the server's word for word. labels holds
-// require_one's fields' labels, this field's first.
+// require_one's fields' labels, this field's first, or the label of the
+// field confirm compares with.
 const RU_RULES = {
   required: (r, l) => `Заполните поле «${l}».`,
   require_one: (r, l, labels) => (labels && labels.length > 1
@@ -448,7 +449,7 @@ const RU_RULES = {
     ? ruEnd(`«${l}»: дата позже сегодняшней, но не позже ${formatDate(r.args[0])}`)
     : ruEnd(`«${l}»: дата с ${formatDate(r.args[0])} по ${formatDate(r.args[1])}`)),
   date_format: (r, l) => `«${l}»: дата в формате ${ruFormat(r.args[0])}.`,
-  confirm: (r, l) => `«${l}»: значения не совпадают.`,
+  confirm: (r, l, labels) => `«${l}»: не совпадает с полем «${(labels && labels[0]) || ''}».`,
   in: (r, l) => `«${l}»: недопустимое значение.`,
   is: (r, l) => `«${l}»: недопустимое значение.`,
   not: (r, l) => `«${l}»: недопустимое значение.`,
@@ -466,7 +467,7 @@ Object.assign(ru, {
 
 // ruleMessage returns the message for rule r failing on the field labelled
 // label in the buyer's language, or '' where forms.js's English stands.
-// labels are require_one's fields' labels.
+// labels are require_one's fields' labels or confirm's other field's.
 export function ruleMessage(r, label, labels) {
   if (lang !== 'ru') return '';
   const fn = RU_RULES[r && r.name];

@@ -94,7 +94,8 @@ var (
 )
 
 // CreateBroadcast stores a draft and counts its recipients. Errors are
-// *tcerr.Error 400 for a bad text or filter.
+// *tcerr.Error: 400 for an empty or too long text or a bad filter, 422
+// ErrTextHTML for a text that is not valid in Telegram's HTML style.
 func (o *Outbox) CreateBroadcast(ctx context.Context, d BroadcastDraft) (Broadcast, error) {
 	d.ButtonText = strings.TrimSpace(d.ButtonText)
 	switch {
@@ -106,6 +107,10 @@ func (o *Outbox) CreateBroadcast(ctx context.Context, d BroadcastDraft) (Broadca
 		return Broadcast{}, tcerr.Invalidf("button_text is longer than %d characters", ButtonTextMax)
 	case d.ButtonText != "" && o.cfg.WebAppURL == "":
 		return Broadcast{}, tcerr.Invalidf("button_text needs the shop's public URL, which is not configured")
+	}
+	// Every recipient would get Telegram's refusal: refuse it once, here.
+	if err := checkHTML(d.Text); err != nil {
+		return Broadcast{}, err
 	}
 	n, err := o.cfg.Customers.CountRecipients(ctx, d.Filter.query())
 	if err != nil {

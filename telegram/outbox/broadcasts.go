@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -154,17 +155,25 @@ func (o *Outbox) scanBroadcast(r rowScanner) (Broadcast, error) {
 // Broadcast returns a broadcast with its progress; a running one whose
 // messages are all sent or failed becomes done.
 func (o *Outbox) Broadcast(ctx context.Context, id int64) (Broadcast, error) {
-	b, err := o.scanBroadcast(o.db.QueryRowContext(ctx, "SELECT "+broadcastColumns+" FROM "+o.bcast+" WHERE id = ?", id))
+	// One snapshot for the row and its messages: a chunk queued between two
+	// reads would count its recipients twice.
+	tx, err := o.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Broadcast{}, fmt.Errorf("outbox: reading broadcast %d: %w", id, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	b, err := o.scanBroadcast(tx.QueryRowContext(ctx, "SELECT "+broadcastColumns+" FROM "+o.bcast+" WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Broadcast{}, ErrBroadcastNotFound
 	}
 	if err != nil {
 		return Broadcast{}, fmt.Errorf("outbox: reading broadcast %d: %w", id, err)
 	}
-	c, err := o.Count(ctx, id)
+	c, err := o.count(ctx, tx, id)
 	if err != nil {
 		return Broadcast{}, err
 	}
+	_ = tx.Rollback()
 	if b.Status == BroadcastStatusRunning && b.allIn && c.Pending+c.Sending == 0 {
 		if err := o.finish(ctx, id); err != nil {
 			return Broadcast{}, err
@@ -382,4 +391,63 @@ func (o *Outbox) enqueueChunk(ctx context.Context, b Broadcast) (int, error) {
 		return 0, fmt.Errorf("outbox: queueing broadcast %d: %w", b.ID, err)
 	}
 	return len(recips), nil
+}
+
+// handBack runs put, which hands claimed messages back to the queue
+// (pending), in tx, and then gives those of a paused or cancelled broadcast
+// their broadcast's status: a message claimed before a pause or a cancel
+// and not sent must not go out after it. Like control, it writes the
+// broadcasts' rows first, so that the two never interleave (on a Galera
+// cluster they conflict, and one runs again).
+func (o *Outbox) handBack(ctx context.Context, tx *sql.Tx, msgs []claimed, put func() error) error {
+	var bids []int64
+	for _, c := range msgs {
+		if c.msg.BroadcastID != 0 && !slices.Contains(bids, c.msg.BroadcastID) {
+			bids = append(bids, c.msg.BroadcastID)
+		}
+	}
+	if len(bids) == 0 {
+		return put()
+	}
+	d := o.db.Dialect
+	if _, err := d.Builder().Update(o.bcast).Set("updated_at", d.EncodeTime(o.cfg.Now())).Where(sq.Eq{"id": bids}).
+		RunWith(tx).ExecContext(ctx); err != nil {
+		return err
+	}
+	if err := put(); err != nil {
+		return err
+	}
+	held := map[string][]int64{}
+	rows, err := d.Builder().Select("id", "status").From(o.bcast).
+		Where(sq.Eq{"id": bids, "status": []string{BroadcastStatusPaused, BroadcastStatusCancelled}}).RunWith(tx).QueryContext(ctx)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		var status string
+		if err := rows.Scan(&id, &status); err != nil {
+			rows.Close()
+			return err
+		}
+		held[status] = append(held[status], id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	ids := make([]int64, len(msgs))
+	for i, c := range msgs {
+		ids[i] = c.msg.ID
+	}
+	for status, to := range map[string]string{BroadcastStatusPaused: StatusPaused, BroadcastStatusCancelled: StatusCancelled} {
+		if len(held[status]) == 0 {
+			continue
+		}
+		if _, err := d.Builder().Update(o.table).Set("status", to).
+			Where(sq.Eq{"id": ids, "broadcast_id": held[status], "status": StatusPending}).RunWith(tx).ExecContext(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -451,12 +451,20 @@ type Counts struct {
 
 // Count counts messages by status: all of them, or a broadcast's.
 func (o *Outbox) Count(ctx context.Context, broadcastID int64) (Counts, error) {
+	return o.count(ctx, o.db.DB, broadcastID)
+}
+
+func (o *Outbox) count(ctx context.Context, q migrator.Execer, broadcastID int64) (Counts, error) {
 	b := o.db.Dialect.Builder().Select("status", "CASE WHEN error_code = 403 THEN 1 ELSE 0 END", "COUNT(*)").
 		From(o.table).GroupBy("status", "CASE WHEN error_code = 403 THEN 1 ELSE 0 END")
 	if broadcastID != 0 {
 		b = b.Where(sq.Eq{"broadcast_id": broadcastID})
 	}
-	rows, err := b.RunWith(o.db.DB).QueryContext(ctx)
+	query, args, err := b.ToSql()
+	if err != nil {
+		return Counts{}, err
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return Counts{}, fmt.Errorf("outbox: counting messages: %w", err)
 	}

@@ -265,7 +265,6 @@ func (o *Outbox) claim(ctx context.Context) (*batch, error) {
 					b.wait = start.Add(-horizon).Sub(now) + time.Millisecond
 					return nil, nil
 				}
-				lock = "" // claims are serialized by the pace row
 			}
 			msgs, err := o.candidates(ctx, q, now, limit, lock)
 			if err != nil {
@@ -351,9 +350,12 @@ func (o *Outbox) candidates(ctx context.Context, q migrator.Execer, now time.Tim
 			args = []any{s.status, at, limit - len(out)}
 		} else {
 			// Read more than the budget: several due messages may share a chat.
+			// Claims are serialized by the pace row, but a broadcast's pause or
+			// cancel is not: the lock keeps it from changing a row between
+			// this read and the lease (it waits, or the row is skipped).
 			query = "SELECT " + prefixed("m.", messageColumns) + " FROM " + o.table + " m LEFT JOIN " + o.chats +
 				" c ON c.chat_id = m.chat_id WHERE m.status = ? AND m." + s.column + " " + s.op +
-				" ? AND (c.not_before IS NULL OR c.not_before <= ?) ORDER BY m." + s.column + ", m.id LIMIT ?"
+				" ? AND (c.not_before IS NULL OR c.not_before <= ?) ORDER BY m." + s.column + ", m.id LIMIT ? " + lock
 			args = []any{s.status, at, at, min(4*(limit-len(out))+16, 1000)}
 		}
 		rows, err := q.QueryContext(ctx, query, args...)
@@ -476,12 +478,23 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 	}
 	var changed bool
 	rerr := o.q.Record(func(ctx context.Context, tx *sql.Tx) error {
-		res, err := o.q.Guard(u, owner, []int64{m.ID}).RunWith(tx).ExecContext(ctx)
+		record := func() error {
+			res, err := o.q.Guard(u, owner, []int64{m.ID}).RunWith(tx).ExecContext(ctx)
+			if err == nil {
+				n, _ := res.RowsAffected()
+				changed = n == 1
+			}
+			return err
+		}
+		var err error
+		if status == StatusPending {
+			err = o.handBack(ctx, tx, []claimed{{msg: m}}, record)
+		} else {
+			err = record()
+		}
 		if err != nil {
 			return err
 		}
-		n, _ := res.RowsAffected()
-		changed = n == 1
 		if changed && blocked && m.CustomerID != 0 {
 			if err := o.cfg.Customers.MarkUnreachableTx(ctx, tx, m.CustomerID, now); err != nil && !errors.Is(err, telegram.ErrCustomerNotFound) {
 				return err
@@ -533,12 +546,17 @@ func (o *Outbox) release(owner string, msgs []claimed, now time.Time) int {
 	}
 	var n int64
 	err := o.q.Record(func(ctx context.Context, tx *sql.Tx) error {
-		res, err := o.q.Guard(o.q.Release(StatusPending).Set("next_attempt_at", o.db.Dialect.EncodeTime(now)), owner, ids).
-			RunWith(tx).ExecContext(ctx)
+		err := o.handBack(ctx, tx, msgs, func() error {
+			res, err := o.q.Guard(o.q.Release(StatusPending).Set("next_attempt_at", o.db.Dialect.EncodeTime(now)), owner, ids).
+				RunWith(tx).ExecContext(ctx)
+			if err == nil {
+				n, _ = res.RowsAffected()
+			}
+			return err
+		})
 		if err != nil {
 			return err
 		}
-		n, _ = res.RowsAffected()
 		if o.cfg.NoPacing {
 			return nil
 		}

@@ -286,6 +286,7 @@ func New(cfg Config) (*TeleCart, error) {
 	}
 	ocfg := cfg.Messages
 	ocfg.Bot, ocfg.Customers, ocfg.OnDelivery = tc.botAPI, tc.customers, tc.messageDelivered
+	ocfg.OnChatMigrated = tc.chatMigrated(cfg.Messages.OnChatMigrated)
 	// The outbox paces by the wall clock: Telegram counts in real seconds.
 	ocfg.Logger = cfg.Logger
 	if cfg.PublicURL != "" {

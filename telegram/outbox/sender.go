@@ -429,6 +429,7 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 	d := o.db.Dialect
 	u := o.q.Release(StatusPending)
 	blocked := false
+	var migratedTo int64
 	var apiErr *botapi.Error
 	switch {
 	case sendErr == nil:
@@ -443,10 +444,14 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 		until := now.Add(wait)
 		u = u.Set("next_attempt_at", d.EncodeTime(until)).Set("reason", truncate(sendErr.Error())).Set("error_code", apiErr.Code)
 		err = o.setNotBefore(m.ChatID, until)
-	case errors.As(sendErr, &apiErr) && apiErr.MigrateToChatID != 0:
-		// The group became a supergroup: send to its new id.
-		status = StatusPending
-		u = u.Set("chat_id", apiErr.MigrateToChatID).Set("next_attempt_at", d.EncodeTime(now)).Set("reason", truncate(sendErr.Error()))
+	case errors.As(sendErr, &apiErr) && apiErr.MigrateToChatID != 0 && apiErr.MigrateToChatID != m.ChatID &&
+		m.Attempts+1 < o.cfg.MaxAttempts:
+		// The group became a supergroup: the message is re-targeted to its
+		// new id and sent again, at once. The attempt counts, so that chats
+		// pointing at each other cannot keep a message going round.
+		status, migratedTo = StatusPending, apiErr.MigrateToChatID
+		u = u.Set("chat_id", migratedTo).Set("next_attempt_at", d.EncodeTime(now)).
+			Set("attempts", sq.Expr("attempts + 1")).Set("reason", truncate(sendErr.Error())).Set("error_code", apiErr.Code)
 	case botapi.IsBlocked(sendErr):
 		status, blocked = StatusFailed, true
 		u = o.q.Release(StatusFailed).Set("attempts", sq.Expr("attempts + 1")).
@@ -495,6 +500,14 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 		if err != nil {
 			return err
 		}
+		if changed && migratedTo != 0 {
+			// The rest of the old chat's queue goes to the new id too,
+			// rather than each message learning it from Telegram.
+			if _, err := d.Builder().Update(o.table).Set("chat_id", migratedTo).
+				Where(sq.Eq{"chat_id": m.ChatID, "status": []string{StatusPending, StatusPaused}}).RunWith(tx).ExecContext(ctx); err != nil {
+				return err
+			}
+		}
 		if changed && blocked && m.CustomerID != 0 {
 			if err := o.cfg.Customers.MarkUnreachableTx(ctx, tx, m.CustomerID, now); err != nil && !errors.Is(err, telegram.ErrCustomerNotFound) {
 				return err
@@ -508,6 +521,11 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 	if !changed {
 		o.cfg.Logger.Warn("outbox: another sender took over a message whose lease expired", "message_id", m.ID)
 		return status, stop, err
+	}
+	if migratedTo != 0 && o.cfg.OnChatMigrated != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), queue.RecordTimeout)
+		o.cfg.OnChatMigrated(ctx, m.ChatID, migratedTo)
+		cancel()
 	}
 	if sendErr != nil {
 		o.cfg.Logger.Info("outbox: message not sent", "message_id", m.ID, "chat_id", m.ChatID, "status", status, "reason", sendErr)

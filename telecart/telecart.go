@@ -464,7 +464,7 @@ func (tc *TeleCart) Start(ctx context.Context) error {
 	}
 	if tc.intake != nil {
 		if err := tc.intake.Start(ctx); err != nil {
-			_ = errors.Join(tc.scheduler.Stop(ctx), tc.pulse.Stop(ctx))
+			_ = errors.Join(tc.scheduler.Stop(ctx), tc.outbox.Stop(ctx), tc.pulse.Stop(ctx))
 			return fmt.Errorf("telecart: starting the bot's updates: %w", err)
 		}
 	}

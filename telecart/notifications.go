@@ -76,9 +76,46 @@ func (n *Notifications) validate(fields map[string]string) {
 				fields[key] = "Must not be empty; switch the notice off instead."
 			case utf8.RuneCountInString(tpl) > 3000:
 				fields[key] = "Must be at most 3000 characters."
+			default:
+				if msg := templateHTMLProblem(tpl); msg != "" {
+					fields[key] = msg
+				}
 			}
 		}
 	}
+}
+
+// placeholderZeros replaces each placeholder with as many zeros: text of
+// the same length, so that a problem's position is the template's own.
+var placeholderZeros = func() *strings.Replacer {
+	var pairs []string
+	for _, p := range []string{"{order_id}", "{shop_name}", "{customer}", "{total}", "{items}", "{fields}", "{date}"} {
+		pairs = append(pairs, p, strings.Repeat("0", len(p)))
+	}
+	return strings.NewReplacer(pairs...)
+}()
+
+// templateHTMLProblem says why Telegram would refuse the notices a
+// template makes, or "": the template must be valid Telegram HTML with its
+// placeholders standing in, and filled with a sample order's values,
+// escaped as a notice's are.
+func templateHTMLProblem(tpl string) string {
+	err := botapi.CheckHTML(placeholderZeros.Replace(tpl))
+	if err == nil {
+		err = botapi.CheckHTML(RenderNotification(tpl, sampleNotificationValues("Tea & Co <Moscow>", time.Now()), time.UTC))
+	}
+	if err != nil {
+		return "Telegram would refuse it: " + err.Error() + "."
+	}
+	return ""
+}
+
+// sampleNotificationValues are the placeholders' values of a made-up
+// order, for previews and checks.
+func sampleNotificationValues(shopName string, at time.Time) NotificationValues {
+	return NotificationValues{OrderID: "1042", ShopName: shopName, Customer: "Anna Smirnova (@anna)", Total: FormatPrice(349000, "RUB"),
+		Items:  "Coffee beans × 2 — " + FormatPrice(249000, "RUB") + "\nMug × 1 — " + FormatPrice(100000, "RUB"),
+		Fields: "address: 1 Main St\nphone: +7 900 000-00-00", Date: at}
 }
 
 // template returns the template for lang: the language's own, its base

@@ -287,6 +287,7 @@ func New(cfg Config) (*TeleCart, error) {
 	}
 	ocfg := cfg.Messages
 	ocfg.Bot, ocfg.Customers, ocfg.OnDelivery, ocfg.OnSentTx = tc.botAPI, tc.customers, tc.messageDelivered, tc.messageSentTx
+	ocfg.OnChatMigrated = tc.chatMigrated(cfg.Messages.OnChatMigrated)
 	// The outbox paces by the wall clock: Telegram counts in real seconds.
 	ocfg.Logger = cfg.Logger
 	if cfg.PublicURL != "" {
@@ -464,7 +465,7 @@ func (tc *TeleCart) Start(ctx context.Context) error {
 	}
 	if tc.intake != nil {
 		if err := tc.intake.Start(ctx); err != nil {
-			_ = errors.Join(tc.scheduler.Stop(ctx), tc.pulse.Stop(ctx))
+			_ = errors.Join(tc.scheduler.Stop(ctx), tc.outbox.Stop(ctx), tc.pulse.Stop(ctx))
 			return fmt.Errorf("telecart: starting the bot's updates: %w", err)
 		}
 	}

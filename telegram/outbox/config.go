@@ -125,6 +125,15 @@ type Config struct {
 	// repeat it to the recipient. Defaults to nil.
 	OnSentTx func(ctx context.Context, tx *sql.Tx, m Message) error
 
+	// OnChatMigrated is called when Telegram answers that a group became a
+	// supergroup with a new id (migrate_to_chat_id): the message and the
+	// rest of the old id's queue now go to the new id, and the host moves
+	// its own references to the chat (telecart: the owner chat setting).
+	// Called after the change is stored, outside every transaction, on the
+	// sender's goroutine, with a context bounded by a few seconds; it may
+	// be called more than once for one chat. Defaults to nil.
+	OnChatMigrated func(ctx context.Context, from, to int64)
+
 	// Logger defaults to slog.Default(). Now defaults to time.Now.
 	Logger *slog.Logger
 	Now    func() time.Time

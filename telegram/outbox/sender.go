@@ -265,7 +265,6 @@ func (o *Outbox) claim(ctx context.Context) (*batch, error) {
 					b.wait = start.Add(-horizon).Sub(now) + time.Millisecond
 					return nil, nil
 				}
-				lock = "" // claims are serialized by the pace row
 			}
 			msgs, err := o.candidates(ctx, q, now, limit, lock)
 			if err != nil {
@@ -351,9 +350,12 @@ func (o *Outbox) candidates(ctx context.Context, q migrator.Execer, now time.Tim
 			args = []any{s.status, at, limit - len(out)}
 		} else {
 			// Read more than the budget: several due messages may share a chat.
+			// Claims are serialized by the pace row, but a broadcast's pause or
+			// cancel is not: the lock keeps it from changing a row between
+			// this read and the lease (it waits, or the row is skipped).
 			query = "SELECT " + prefixed("m.", messageColumns) + " FROM " + o.table + " m LEFT JOIN " + o.chats +
 				" c ON c.chat_id = m.chat_id WHERE m.status = ? AND m." + s.column + " " + s.op +
-				" ? AND (c.not_before IS NULL OR c.not_before <= ?) ORDER BY m." + s.column + ", m.id LIMIT ?"
+				" ? AND (c.not_before IS NULL OR c.not_before <= ?) ORDER BY m." + s.column + ", m.id LIMIT ? " + lock
 			args = []any{s.status, at, at, min(4*(limit-len(out))+16, 1000)}
 		}
 		rows, err := q.QueryContext(ctx, query, args...)
@@ -427,6 +429,7 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 	d := o.db.Dialect
 	u := o.q.Release(StatusPending)
 	blocked := false
+	var migratedTo int64
 	var apiErr *botapi.Error
 	switch {
 	case sendErr == nil:
@@ -441,10 +444,14 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 		until := now.Add(wait)
 		u = u.Set("next_attempt_at", d.EncodeTime(until)).Set("reason", truncate(sendErr.Error())).Set("error_code", apiErr.Code)
 		err = o.setNotBefore(m.ChatID, until)
-	case errors.As(sendErr, &apiErr) && apiErr.MigrateToChatID != 0:
-		// The group became a supergroup: send to its new id.
-		status = StatusPending
-		u = u.Set("chat_id", apiErr.MigrateToChatID).Set("next_attempt_at", d.EncodeTime(now)).Set("reason", truncate(sendErr.Error()))
+	case errors.As(sendErr, &apiErr) && apiErr.MigrateToChatID != 0 && apiErr.MigrateToChatID != m.ChatID &&
+		m.Attempts+1 < o.cfg.MaxAttempts:
+		// The group became a supergroup: the message is re-targeted to its
+		// new id and sent again, at once. The attempt counts, so that chats
+		// pointing at each other cannot keep a message going round.
+		status, migratedTo = StatusPending, apiErr.MigrateToChatID
+		u = u.Set("chat_id", migratedTo).Set("next_attempt_at", d.EncodeTime(now)).
+			Set("attempts", sq.Expr("attempts + 1")).Set("reason", truncate(sendErr.Error())).Set("error_code", apiErr.Code)
 	case botapi.IsBlocked(sendErr):
 		status, blocked = StatusFailed, true
 		u = o.q.Release(StatusFailed).Set("attempts", sq.Expr("attempts + 1")).
@@ -477,12 +484,31 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 	var changed bool
 	onSent := status == StatusSent
 	record := func(ctx context.Context, tx *sql.Tx) error {
-		res, err := o.q.Guard(u, owner, []int64{m.ID}).RunWith(tx).ExecContext(ctx)
+		guard := func() error {
+			res, err := o.q.Guard(u, owner, []int64{m.ID}).RunWith(tx).ExecContext(ctx)
+			if err == nil {
+				n, _ := res.RowsAffected()
+				changed = n == 1
+			}
+			return err
+		}
+		var err error
+		if status == StatusPending {
+			err = o.handBack(ctx, tx, []claimed{{msg: m}}, guard)
+		} else {
+			err = guard()
+		}
 		if err != nil {
 			return err
 		}
-		n, _ := res.RowsAffected()
-		changed = n == 1
+		if changed && migratedTo != 0 {
+			// The rest of the old chat's queue goes to the new id too,
+			// rather than each message learning it from Telegram.
+			if _, err := d.Builder().Update(o.table).Set("chat_id", migratedTo).
+				Where(sq.Eq{"chat_id": m.ChatID, "status": []string{StatusPending, StatusPaused}}).RunWith(tx).ExecContext(ctx); err != nil {
+				return err
+			}
+		}
 		if changed && blocked && m.CustomerID != 0 {
 			if err := o.cfg.Customers.MarkUnreachableTx(ctx, tx, m.CustomerID, now); err != nil && !errors.Is(err, telegram.ErrCustomerNotFound) {
 				return err
@@ -508,6 +534,11 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 	if !changed {
 		o.cfg.Logger.Warn("outbox: another sender took over a message whose lease expired", "message_id", m.ID)
 		return status, stop, err
+	}
+	if migratedTo != 0 && o.cfg.OnChatMigrated != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), queue.RecordTimeout)
+		o.cfg.OnChatMigrated(ctx, m.ChatID, migratedTo)
+		cancel()
 	}
 	if sendErr != nil {
 		o.cfg.Logger.Info("outbox: message not sent", "message_id", m.ID, "chat_id", m.ChatID, "status", status, "reason", sendErr)
@@ -546,12 +577,17 @@ func (o *Outbox) release(owner string, msgs []claimed, now time.Time) int {
 	}
 	var n int64
 	err := o.q.Record(func(ctx context.Context, tx *sql.Tx) error {
-		res, err := o.q.Guard(o.q.Release(StatusPending).Set("next_attempt_at", o.db.Dialect.EncodeTime(now)), owner, ids).
-			RunWith(tx).ExecContext(ctx)
+		err := o.handBack(ctx, tx, msgs, func() error {
+			res, err := o.q.Guard(o.q.Release(StatusPending).Set("next_attempt_at", o.db.Dialect.EncodeTime(now)), owner, ids).
+				RunWith(tx).ExecContext(ctx)
+			if err == nil {
+				n, _ = res.RowsAffected()
+			}
+			return err
+		})
 		if err != nil {
 			return err
 		}
-		n, _ = res.RowsAffected()
 		if o.cfg.NoPacing {
 			return nil
 		}

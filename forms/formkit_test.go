@@ -58,6 +58,21 @@ func TestFormKitRules(t *testing.T) {
 		runFormkit(t, v, "text", []formkitCase{
 			{"between:0,10", "5", true}, {"between:0,1", "0.5", true}, {"between:5,5.5", "5", true},
 			{"between:50,10", "20", true}, {"between:50,10", "5", false}, {"between:0,10", "five", false},
+			// Only spaces: isNaN("   ") is false and 1 * "   " is 0.
+			{"between:0,10", "   ", true}, {"between:-1,0", " \u00a0", true}, {"between:1,10", "   ", false},
+		})
+	})
+
+	// Ensure number takes what FormKit's isNaN check takes among its
+	// documented values, text of only spaces included (Number reads it as 0).
+	t.Run("Number", func(t *testing.T) {
+		runFormkit(t, v, "text", []formkitCase{
+			{"number", "123", true}, {"number", "567.23", true}, {"number", "123,456", false},
+			{"number", "123sdf", false}, {"number", "   ", true}, {"number", "\t", true}, {"number", " 12 ", true},
+			{"+number", "", true}, // "" is 0 to isNaN as well, when the rule runs on it
+		})
+		runFormkit(t, v, "number", []formkitCase{
+			{"number", 19832461234.0, true}, {"number", 198.32464, true}, {"number", "123", true},
 		})
 	})
 
@@ -90,6 +105,13 @@ func TestFormKitRules(t *testing.T) {
 			{"starts_with:+7,8", "8 900", true}, {"starts_with:+7,8", "7 900", false},
 			{"ends_with:world", "hello world", true}, {"ends_with:hello", "hello world", false},
 			{"ends_with:.com,.ru", "shop.ru", true},
+			{"starts_with:pizza", "taco tuesday", false}, {"starts_with:pizza,coffee", "taco tuesday", false},
+			{"starts_with:pizza,taco,coffee", "taco tuesday", true},
+			{"ends_with:@gmail.com", "andrew@wearebraid.com", false},
+			{"ends_with:@yahoo.com,@wearebraid.com,@gmail.com", "andrew@wearebraid.com", true},
+			// With nothing to look for, FormKit passes every text.
+			{"starts_with", "taco tuesday", true}, {"ends_with", "andrew@wearebraid.com", true},
+			{"starts_with:", "   ", true}, {"+ends_with", "", true},
 		})
 	})
 
@@ -191,7 +213,7 @@ func TestFormKitFieldRules(t *testing.T) {
 			t.Errorf("matching: %v", errs)
 		}
 		errs := verdict(t, pair, map[string]any{"password": "abc", "password_confirm": "abd"})
-		if errs["password_confirm"] != "password_confirm does not match." {
+		if errs["password_confirm"] != "password_confirm does not match password." {
 			t.Errorf("differing: %v", errs)
 		}
 		for _, name := range []string{"password_confirm", "password_confirmed"} {

@@ -90,8 +90,8 @@ var ruleSpecs = map[string]ruleSpec{
 	"between":               {2, 2, numericTypes, parseBetween, false},
 	"number":                {0, 0, numericTypes, nil, false},
 	"matches":               {1, 10, stringTypes, parseMatches, false},
-	"starts_with":           {1, 100, stringTypes, nil, false},
-	"ends_with":             {1, 100, stringTypes, nil, false},
+	"starts_with":           {0, 100, stringTypes, nil, false}, // no argument: passes, as in FormKit
+	"ends_with":             {0, 100, stringTypes, nil, false},
 	"alpha":                 {0, 1, textTypes, parseSet(alphaSets), false},
 	"alphanumeric":          {0, 1, textTypes, parseSet(alphaSets), false},
 	"alpha_spaces":          {0, 1, textTypes, parseSet(alphaSets), false},

@@ -373,6 +373,9 @@ func (r *Rule) fails(f *fieldValue, env *ruleEnv) bool {
 		}
 		return true
 	case "starts_with", "ends_with":
+		if len(r.Args) == 0 {
+			return false // FormKit passes every text when given nothing to look for
+		}
 		s := textOf(v)
 		for _, a := range r.Args {
 			if r.Name == "starts_with" && strings.HasPrefix(s, a) || r.Name == "ends_with" && strings.HasSuffix(s, a) {
@@ -525,12 +528,18 @@ func sameValue(a, b any, strict bool) bool {
 }
 
 // numberOf reads a number value, or text that is a number once trimmed.
+// Text of only white space reads as 0, as JavaScript's Number reads it, so
+// that number and between agree with FormKit's isNaN checks.
 func numberOf(v any) (float64, bool) {
 	switch x := v.(type) {
 	case float64:
 		return x, true
 	case string:
-		return parseNumber(strings.TrimFunc(x, isJSSpace))
+		s := strings.TrimFunc(x, isJSSpace)
+		if s == "" {
+			return 0, true
+		}
+		return parseNumber(s)
 	}
 	return 0, false
 }
@@ -582,27 +591,27 @@ func (r *Rule) message(f *fieldValue, env *ruleEnv) string {
 	case "ends_with":
 		return fmt.Sprintf("%s must end with %s.", label, alternatives(r.Args))
 	case "alpha":
-		return label + " can only contain letters."
+		return label + " can only contain " + r.latin() + "letters."
 	case "alphanumeric":
-		return label + " can only contain letters and numbers."
+		return label + " can only contain " + r.latin() + "letters and numbers."
 	case "alpha_spaces":
-		return label + " can only contain letters and spaces."
+		return label + " can only contain " + r.latin() + "letters and spaces."
 	case "contains_alpha":
-		return label + " must contain a letter."
+		return label + " must contain a " + r.latin() + "letter."
 	case "contains_alphanumeric":
-		return label + " must contain a letter or a number."
+		return label + " must contain a " + r.latin() + "letter or a number."
 	case "contains_alpha_spaces":
-		return label + " must contain a letter or a space."
+		return label + " must contain a " + r.latin() + "letter or a space."
 	case "contains_lowercase":
-		return label + " must contain a lowercase letter."
+		return label + " must contain a lowercase " + r.latin() + "letter."
 	case "contains_uppercase":
-		return label + " must contain an uppercase letter."
+		return label + " must contain an uppercase " + r.latin() + "letter."
 	case "contains_numeric":
 		return label + " must contain a number."
 	case "contains_symbol":
 		return label + " must contain a symbol."
 	case "lowercase", "uppercase":
-		kind := strings.TrimSuffix(r.Name, "case") + "case letters"
+		kind := strings.TrimSuffix(r.Name, "case") + "case " + r.latin() + "letters"
 		switch r.set {
 		case "allow_numeric":
 			kind += " and numbers"
@@ -632,11 +641,23 @@ func (r *Rule) message(f *fieldValue, env *ruleEnv) string {
 	case "date_format":
 		return fmt.Sprintf("%s must be a date in the format %s.", label, r.Args[0])
 	case "confirm":
-		return label + " does not match."
+		other := r.confirmField(f.node.Name)
+		if o := env.fields[other]; o != nil {
+			other = o.label
+		}
+		return label + " does not match " + other + "."
 	case "in", "is", "not":
 		return label + " is not an allowed value."
 	}
 	return label + " is not valid."
+}
+
+// latin is "Latin " for a rule limited to the latin set, for its message.
+func (r *Rule) latin() string {
+	if r.set == "latin" {
+		return "Latin "
+	}
+	return ""
 }
 
 // alternatives lists args for a message: "a", "a or b", "a, b or c".

@@ -297,14 +297,14 @@ func TestValidateRules(t *testing.T) {
 			{"Ivan2", "Name can only contain letters.", nil},
 			{"Jean Paul", "Name can only contain letters.", nil},
 		})
-		check(t, text("alpha:latin"), "José", "Name can only contain letters.", nil)
+		check(t, text("alpha:latin"), "José", "Name can only contain Latin letters.", nil)
 		check(t, text("alpha:latin"), "Jose", "", "Jose")
 		runCases(t, text("alphanumeric"), []valueCase{
 			{"Ivan2", "", "Ivan2"},
 			{"Иван2", "", "Иван2"},
 			{"Ivan_2", "Name can only contain letters and numbers.", nil},
 		})
-		check(t, text("alphanumeric:latin"), "Иван2", "Name can only contain letters and numbers.", nil)
+		check(t, text("alphanumeric:latin"), "Иван2", "Name can only contain Latin letters and numbers.", nil)
 		check(t, text("+alpha"), "", "Name can only contain letters.", nil)
 	})
 

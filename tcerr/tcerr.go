@@ -52,7 +52,11 @@ type Error struct {
 	Code    string            // stable, snake_case, e.g. "out_of_stock"
 	Message string            // safe to show to the caller
 	Fields  map[string]string // per-field messages, for Validation
-	Err     error             // the cause, for errors.Is/As; never shown
+	// Details are facts about the failure a client may word its own
+	// message with, in its own language: the product an out-of-stock
+	// error is about ("product_id", "product_name"). Safe to show.
+	Details map[string]string
+	Err     error // the cause, for errors.Is/As; never shown
 }
 
 // Error returns the message and, after a colon, the cause.
@@ -126,6 +130,15 @@ func FieldsOf(err error) map[string]string {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Fields
+	}
+	return nil
+}
+
+// DetailsOf returns the details of the first *Error in err's chain, or nil.
+func DetailsOf(err error) map[string]string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Details
 	}
 	return nil
 }

@@ -30,8 +30,8 @@ func TestIs(t *testing.T) {
 }
 
 func TestOf(t *testing.T) {
-	// Ensure KindOf, CodeOf and FieldsOf read through wrapping, and a
-	// foreign error is Internal.
+	// Ensure KindOf, CodeOf, FieldsOf and DetailsOf read through wrapping,
+	// and a foreign error is Internal.
 	err := fmt.Errorf("saving: %w", tcerr.Fields("bad", map[string]string{"name": "required"}))
 	if k := tcerr.KindOf(err); k != tcerr.Validation {
 		t.Errorf("KindOf = %q", k)
@@ -41,6 +41,13 @@ func TestOf(t *testing.T) {
 	}
 	if f := tcerr.FieldsOf(err); f["name"] != "required" {
 		t.Errorf("FieldsOf = %v", f)
+	}
+	soldOut := fmt.Errorf("placing: %w", &tcerr.Error{Code: "out_of_stock", Details: map[string]string{"product_name": "Tea"}})
+	if d := tcerr.DetailsOf(soldOut); d["product_name"] != "Tea" {
+		t.Errorf("DetailsOf = %v", d)
+	}
+	if d := tcerr.DetailsOf(errors.New("boom")); d != nil {
+		t.Errorf("DetailsOf(foreign) = %v", d)
 	}
 	if k := tcerr.KindOf(errors.New("boom")); k != tcerr.Internal {
 		t.Errorf("KindOf(foreign) = %q", k)

@@ -253,3 +253,22 @@ func (tc *TeleCart) handleBotStatus(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	httpx.WriteJSON(w, http.StatusOK, st)
 }
+
+// chatMigrated is the outbox's OnChatMigrated: when the owner chat, a
+// group, became a supergroup with a new id, the owner chat setting moves to
+// it (the notices queued already were moved by the outbox). A host's own
+// hook, if any, is called after.
+func (tc *TeleCart) chatMigrated(host func(context.Context, int64, int64)) func(context.Context, int64, int64) {
+	return func(ctx context.Context, from, to int64) {
+		moved, err := tc.settings.MoveOwnerChat(ctx, from, to)
+		switch {
+		case err != nil:
+			tc.logger.ErrorContext(ctx, "telecart: moving the owner chat to the supergroup's new id; set it in the settings", "from", from, "to", to, "err", err)
+		case moved:
+			tc.logger.WarnContext(ctx, "telecart: the owner chat became a supergroup; the owner chat setting now holds its new id (change -owner-chat too)", "from", from, "to", to)
+		}
+		if host != nil {
+			host(ctx, from, to)
+		}
+	}
+}

@@ -236,6 +236,7 @@ type apiError struct {
 		Code    string            `json:"code"`
 		Message string            `json:"message"`
 		Fields  map[string]string `json:"fields"`
+		Details map[string]string `json:"details"`
 	} `json:"error"`
 }
 

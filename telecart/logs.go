@@ -607,6 +607,17 @@ type LogReader struct {
 	// holds, each parsed. Defaults to LogSortWindowDefault; negative keeps
 	// the files' order.
 	SortWindow int
+
+	// open opens a file to read; nil is os.Open. A test counts the bytes a
+	// page reads through it.
+	open func(name string) (logsFile, error)
+}
+
+// logsFile is what reading a log file needs of it.
+type logsFile interface {
+	io.ReaderAt
+	io.Closer
+	Stat() (fs.FileInfo, error)
 }
 
 func (r LogReader) withDefaults() LogReader {
@@ -621,6 +632,15 @@ func (r LogReader) withDefaults() LogReader {
 	}
 	if r.SortWindow == 0 {
 		r.SortWindow = LogSortWindowDefault
+	}
+	if r.open == nil {
+		r.open = func(name string) (logsFile, error) {
+			f, err := os.Open(name)
+			if err != nil {
+				return nil, err // not a nil *os.File in an interface
+			}
+			return f, nil
+		}
 	}
 	return r
 }
@@ -830,7 +850,7 @@ func (c *logsCollector) emit(e LogEntry) bool {
 // readFile reads name backwards until the page is full (done) or the file
 // runs out. A missing file is an error wrapping fs.ErrNotExist.
 func (c *logsCollector) readFile(ctx context.Context, name string, r LogReader) (done bool, err error) {
-	f, err := os.Open(name)
+	f, err := r.open(name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, err

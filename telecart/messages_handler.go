@@ -197,8 +197,6 @@ func (h *MessagesHandler) handlePreview(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	loc, _ := time.LoadLocation(s.TimeZone)
-	v := NotificationValues{OrderID: "1042", ShopName: s.ShopName, Customer: "Anna Smirnova (@anna)", Total: FormatPrice(349000, "RUB"),
-		Items:  "Coffee beans × 2 — " + FormatPrice(249000, "RUB") + "\nMug × 1 — " + FormatPrice(100000, "RUB"),
-		Fields: "address: 1 Main St\nphone: +7 900 000-00-00", Date: time.Now()}
+	v := sampleNotificationValues(s.ShopName, time.Now())
 	httpx.WriteJSON(w, http.StatusOK, map[string]string{"text": truncateText(RenderNotification(tpl, v, loc)), "parse_mode": "HTML"})
 }

@@ -3,6 +3,7 @@ package telecart
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"html"
 	"maps"
@@ -75,9 +76,46 @@ func (n *Notifications) validate(fields map[string]string) {
 				fields[key] = "Must not be empty; switch the notice off instead."
 			case utf8.RuneCountInString(tpl) > 3000:
 				fields[key] = "Must be at most 3000 characters."
+			default:
+				if msg := templateHTMLProblem(tpl); msg != "" {
+					fields[key] = msg
+				}
 			}
 		}
 	}
+}
+
+// placeholderZeros replaces each placeholder with as many zeros: text of
+// the same length, so that a problem's position is the template's own.
+var placeholderZeros = func() *strings.Replacer {
+	var pairs []string
+	for _, p := range []string{"{order_id}", "{shop_name}", "{customer}", "{total}", "{items}", "{fields}", "{date}"} {
+		pairs = append(pairs, p, strings.Repeat("0", len(p)))
+	}
+	return strings.NewReplacer(pairs...)
+}()
+
+// templateHTMLProblem says why Telegram would refuse the notices a
+// template makes, or "": the template must be valid Telegram HTML with its
+// placeholders standing in, and filled with a sample order's values,
+// escaped as a notice's are.
+func templateHTMLProblem(tpl string) string {
+	err := botapi.CheckHTML(placeholderZeros.Replace(tpl))
+	if err == nil {
+		err = botapi.CheckHTML(RenderNotification(tpl, sampleNotificationValues("Tea & Co <Moscow>", time.Now()), time.UTC))
+	}
+	if err != nil {
+		return "Telegram would refuse it: " + err.Error() + "."
+	}
+	return ""
+}
+
+// sampleNotificationValues are the placeholders' values of a made-up
+// order, for previews and checks.
+func sampleNotificationValues(shopName string, at time.Time) NotificationValues {
+	return NotificationValues{OrderID: "1042", ShopName: shopName, Customer: "Anna Smirnova (@anna)", Total: FormatPrice(349000, "RUB"),
+		Items:  "Coffee beans × 2 — " + FormatPrice(249000, "RUB") + "\nMug × 1 — " + FormatPrice(100000, "RUB"),
+		Fields: "address: 1 Main St\nphone: +7 900 000-00-00", Date: at}
 }
 
 // template returns the template for lang: the language's own, its base
@@ -256,20 +294,42 @@ func botReplyMessage(key string, p botapi.SendMessageParams) outbox.Message {
 	return m
 }
 
-// messageDelivered is the outbox's OnDelivery: it tracks MESSAGE_SENT for
-// a delivered broadcast or admin message (ids only, no text), and calls
-// the hosts' MessageDelivery hooks.
+// messageSentTx is the outbox's OnSentTx: it tracks MESSAGE_SENT for a
+// broadcast or admin message (ids only, no text) in the transaction that
+// records the message as sent, so that the event is stored if and only if
+// the message is. Order notices and the bot's replies are no event.
+func (tc *TeleCart) messageSentTx(ctx context.Context, tx *sql.Tx, m outbox.Message) error {
+	if !tracksMessageSent(m) {
+		return nil
+	}
+	c, err := tc.customers.GetTx(ctx, tx, m.CustomerID)
+	if errors.Is(err, telegram.ErrCustomerNotFound) {
+		return nil // nobody left to attribute the message to
+	}
+	if err != nil {
+		return fmt.Errorf("telecart: tracking MESSAGE_SENT: %w", err)
+	}
+	payload := map[string]any{"message_id": m.ID, "kind": m.Kind}
+	if m.BroadcastID != 0 {
+		payload["broadcast_id"] = m.BroadcastID
+	}
+	if _, err := tc.pulse.TrackTx(ctx, tx, tc.serverEvent(pulse.EventMessageSent, "message:"+strconv.FormatInt(m.ID, 10), c, payload)); err != nil {
+		return fmt.Errorf("telecart: tracking MESSAGE_SENT: %w", err)
+	}
+	return nil
+}
+
+// tracksMessageSent reports whether m, once sent, is a MESSAGE_SENT event.
+func tracksMessageSent(m outbox.Message) bool {
+	return m.CustomerID != 0 && (m.Kind == outbox.KindBroadcast || m.Kind == outbox.KindAdmin)
+}
+
+// messageDelivered is the outbox's OnDelivery: it calls the hosts'
+// MessageDelivery hooks, after waking Pulse for the MESSAGE_SENT event
+// committed with a sent message.
 func (tc *TeleCart) messageDelivered(d outbox.Delivery) {
-	m := d.Message
-	if d.Status == outbox.StatusSent && m.CustomerID != 0 && (m.Kind == outbox.KindBroadcast || m.Kind == outbox.KindAdmin) {
-		ctx := context.Background()
-		if c, err := tc.customers.Get(ctx, m.CustomerID); err == nil {
-			payload := map[string]any{"message_id": m.ID, "kind": m.Kind}
-			if m.BroadcastID != 0 {
-				payload["broadcast_id"] = m.BroadcastID
-			}
-			tc.trackServerEvent(ctx, pulse.EventMessageSent, "message:"+strconv.FormatInt(m.ID, 10), c, payload)
-		}
+	if d.Status == outbox.StatusSent && tracksMessageSent(d.Message) {
+		tc.pulse.Wake()
 	}
 	for _, h := range tc.hookList() {
 		if h.MessageDelivery != nil {

@@ -323,15 +323,19 @@ func (s *OrderService) price(ctx context.Context, items []OrderRequestItem) (New
 		if errors.Is(err, ErrProductNotFound) {
 			return o, &ProductError{ProductID: it.ProductID, err: &tcerr.Error{Kind: tcerr.Validation, Code: ErrUnknownProduct.Code,
 				Message: fmt.Sprintf("product %q does not exist", it.ProductID), Err: err,
-				Fields: map[string]string{fmt.Sprintf("items[%d].product_id", i): "No such product."}}}
+				Fields:  map[string]string{fmt.Sprintf("items[%d].product_id", i): "No such product."},
+				Details: map[string]string{"product_id": it.ProductID}}}
 		}
 		if err != nil {
 			return o, &tcerr.Error{Kind: tcerr.Unavailable, Code: ErrCatalogUnavailable.Code,
 				Message: "The catalog is unavailable; try again.", Err: err}
 		}
 		if !p.InStock {
+			// The details let the storefront name the product in the
+			// buyer's language.
 			return o, &ProductError{ProductID: it.ProductID, Name: p.Name, err: &tcerr.Error{Kind: tcerr.Conflict,
-				Code: ErrOutOfStock.Code, Message: fmt.Sprintf("%s is out of stock", p.Name)}}
+				Code: ErrOutOfStock.Code, Message: fmt.Sprintf("%s is out of stock", p.Name),
+				Details: map[string]string{"product_id": it.ProductID, "product_name": p.Name}}}
 		}
 		cur := strings.ToUpper(p.Currency)
 		if cur == "" {

@@ -2,6 +2,7 @@ package telecart_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -118,25 +119,28 @@ func TestOrders(t *testing.T) {
 			meta0 := s.count(t, db.Table(telecart.OrderMetaTable), "")
 			key := "0f8c7a52-aaaa-4bbb-8ccc-00000000000f"
 			for name, tt := range map[string]struct {
-				body   any
-				status int
-				field  string
+				body    any
+				status  int
+				field   string
+				details map[string]string // the error's details, when it names a product
 			}{
-				"UnknownProduct":   {orderBody(key, item("nope", 1)), 422, "items[0].product_id"},
-				"OutOfStock":       {orderBody(key, item("p5", 1)), 409, ""},
-				"NegativeQuantity": {orderBody(key, item("p1", -1)), 400, ""},
-				"ZeroQuantity":     {orderBody(key, item("p1", 0)), 400, ""},
-				"HugeQuantity":     {orderBody(key, item("p1", 1000)), 400, ""},
-				"WrongType":        {orderBody(key, item("p1", "two")), 400, ""},
-				"NoItems":          {orderBody(key), 400, ""},
-				"BadKey":           {orderBody("x", item("p1", 1)), 400, ""},
-				"UnknownField":     {map[string]any{"order_key": key, "items": []any{item("p1", 1)}, "fields": validFields(), "price": 1}, 400, ""},
-				"PriceInItem":      {map[string]any{"order_key": key, "items": []any{map[string]any{"product_id": "p1", "quantity": 1, "price": 1}}, "fields": validFields()}, 400, ""},
-				"MissingFields":    {map[string]any{"order_key": key, "items": []any{item("p1", 1)}, "fields": map[string]any{"name": "A"}}, 422, "phone"},
-				"BadEmail":         {map[string]any{"order_key": key, "items": []any{item("p1", 1)}, "fields": map[string]any{"name": "Anna", "phone": "+79001234567", "delivery": "courier", "email": "no"}}, 422, "email"},
-				"Malformed":        {`{"order_key":`, 400, ""},
-				"NotObject":        {`[1,2]`, 400, ""},
-				"Oversized":        {`{"order_key":"` + strings.Repeat("a", 70<<10) + `"}`, 413, ""},
+				"UnknownProduct": {orderBody(key, item("p1", 1), item("nope", 1)), 422, "items[1].product_id",
+					map[string]string{"product_id": "nope"}},
+				"OutOfStock": {orderBody(key, item("p1", 1), item("p5", 1)), 409, "",
+					map[string]string{"product_id": "p5", "product_name": s.catalog.products[4].Name}},
+				"NegativeQuantity": {orderBody(key, item("p1", -1)), 400, "", nil},
+				"ZeroQuantity":     {orderBody(key, item("p1", 0)), 400, "", nil},
+				"HugeQuantity":     {orderBody(key, item("p1", 1000)), 400, "", nil},
+				"WrongType":        {orderBody(key, item("p1", "two")), 400, "", nil},
+				"NoItems":          {orderBody(key), 400, "", nil},
+				"BadKey":           {orderBody("x", item("p1", 1)), 400, "", nil},
+				"UnknownField":     {map[string]any{"order_key": key, "items": []any{item("p1", 1)}, "fields": validFields(), "price": 1}, 400, "", nil},
+				"PriceInItem":      {map[string]any{"order_key": key, "items": []any{map[string]any{"product_id": "p1", "quantity": 1, "price": 1}}, "fields": validFields()}, 400, "", nil},
+				"MissingFields":    {map[string]any{"order_key": key, "items": []any{item("p1", 1)}, "fields": map[string]any{"name": "A"}}, 422, "phone", nil},
+				"BadEmail":         {map[string]any{"order_key": key, "items": []any{item("p1", 1)}, "fields": map[string]any{"name": "Anna", "phone": "+79001234567", "delivery": "courier", "email": "no"}}, 422, "email", nil},
+				"Malformed":        {`{"order_key":`, 400, "", nil},
+				"NotObject":        {`[1,2]`, 400, "", nil},
+				"Oversized":        {`{"order_key":"` + strings.Repeat("a", 70<<10) + `"}`, 413, "", nil},
 			} {
 				t.Run(name, func(t *testing.T) {
 					var e apiError
@@ -146,6 +150,11 @@ func TestOrders(t *testing.T) {
 					}
 					if tt.field != "" && e.Error.Fields[tt.field] == "" {
 						t.Fatalf("no message for %s: %+v", tt.field, e.Error)
+					}
+					// Ensure an error about a product names it, so the
+					// storefront can say so in the buyer's language.
+					if fmt.Sprint(e.Error.Details) != fmt.Sprint(tt.details) {
+						t.Fatalf("details %v, want %v", e.Error.Details, tt.details)
 					}
 				})
 			}

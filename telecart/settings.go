@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -753,13 +754,55 @@ func (s *SettingsStore) Update(ctx context.Context, v Settings) (Settings, error
 		}
 	}
 
+	s.changed(n)
+	return n.clone(), nil
+}
+
+// changed calls the OnChange listeners with n; the caller holds s.writing.
+func (s *SettingsStore) changed(n Settings) {
 	s.listenersMu.Lock()
 	listeners := slices.Clone(s.listeners)
 	s.listenersMu.Unlock()
 	for _, fn := range listeners {
 		fn(n.clone())
 	}
-	return n.clone(), nil
+}
+
+// MoveOwnerChat points the owner chat setting at chat to when it points at
+// chat from, keeping its topic, and reports whether it did: Telegram gives
+// a group that becomes a supergroup a new id, and the notices must follow.
+// The new value is stored, so from then on it also overrides a host's
+// default (the demo's -owner-chat). It calls the OnChange listeners as
+// Update does.
+func (s *SettingsStore) MoveOwnerChat(ctx context.Context, from, to int64) (bool, error) {
+	if from == 0 || to == 0 || from == to {
+		return false, nil
+	}
+	s.writing.Lock()
+	defer s.writing.Unlock()
+	cur, err := s.load(ctx)
+	if err != nil {
+		return false, err
+	}
+	chat, thread, err := ParseOwnerChat(cur.OwnerChat)
+	if err != nil || chat != from {
+		return false, nil
+	}
+	cur.OwnerChat = strconv.FormatInt(to, 10)
+	if thread != 0 {
+		cur.OwnerChat += ":" + strconv.FormatInt(thread, 10)
+	}
+	b, err := json.Marshal(cur.OwnerChat)
+	if err != nil {
+		return false, err
+	}
+	ins := s.db.Dialect.Builder().Insert(s.db.Table("settings")).Columns("name", "value", "updated_at").
+		Values("owner_chat", string(b), s.db.Dialect.EncodeTime(s.now()))
+	if err := s.save(ctx, ins); err != nil {
+		return false, err
+	}
+	s.changed(cur)
+	return true, nil
 }
 
 // save upserts the rows of ins and drops the cache.

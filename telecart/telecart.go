@@ -82,7 +82,8 @@ type Config struct {
 	// need PublicURL.
 	BotUpdates string
 	// Messages tunes the message outbox (pace, retries, lease); Bot,
-	// Customers, WebAppURL, OnDelivery, Logger and Now are TeleCart's.
+	// Customers, WebAppURL, OnDelivery, OnSentTx, Logger and Now are
+	// TeleCart's.
 	Messages outbox.Config
 	// Pulse configures delivery: URL, APIKey and Secret are defaults the
 	// settings override; the rest tunes the sender. The sweep is the
@@ -285,7 +286,8 @@ func New(cfg Config) (*TeleCart, error) {
 		return nil, fmt.Errorf("telecart: %w", err)
 	}
 	ocfg := cfg.Messages
-	ocfg.Bot, ocfg.Customers, ocfg.OnDelivery = tc.botAPI, tc.customers, tc.messageDelivered
+	ocfg.Bot, ocfg.Customers, ocfg.OnDelivery, ocfg.OnSentTx = tc.botAPI, tc.customers, tc.messageDelivered, tc.messageSentTx
+	ocfg.OnChatMigrated = tc.chatMigrated(cfg.Messages.OnChatMigrated)
 	// The outbox paces by the wall clock: Telegram counts in real seconds.
 	ocfg.Logger = cfg.Logger
 	if cfg.PublicURL != "" {
@@ -463,7 +465,7 @@ func (tc *TeleCart) Start(ctx context.Context) error {
 	}
 	if tc.intake != nil {
 		if err := tc.intake.Start(ctx); err != nil {
-			_ = errors.Join(tc.scheduler.Stop(ctx), tc.pulse.Stop(ctx))
+			_ = errors.Join(tc.scheduler.Stop(ctx), tc.outbox.Stop(ctx), tc.pulse.Stop(ctx))
 			return fmt.Errorf("telecart: starting the bot's updates: %w", err)
 		}
 	}
@@ -540,11 +542,17 @@ func (tc *TeleCart) trackConsent(ctx context.Context, c telegram.Customer) {
 }
 
 func (tc *TeleCart) trackServerEvent(ctx context.Context, name, key string, c telegram.Customer, payload any) {
-	campaign := tc.attribution().CampaignFor(telegram.InitData{}, c, tc.now())
-	if _, err := tc.pulse.Track(ctx, pulse.Event{Name: name, IdempotencyKey: key, CampaignID: campaign,
-		TrackingID: c.TrackingID, OccurredAt: tc.now(), Payload: payload}); err != nil {
+	if _, err := tc.pulse.Track(ctx, tc.serverEvent(name, key, c, payload)); err != nil {
 		tc.logger.ErrorContext(ctx, "telecart: tracking "+name, "err", err)
 	}
+}
+
+// serverEvent is an event the shop itself emits about customer c, credited
+// to c's stored campaign.
+func (tc *TeleCart) serverEvent(name, key string, c telegram.Customer, payload any) pulse.Event {
+	now := tc.now()
+	return pulse.Event{Name: name, IdempotencyKey: key, CampaignID: tc.attribution().CampaignFor(telegram.InitData{}, c, now),
+		TrackingID: c.TrackingID, OccurredAt: now, Payload: payload}
 }
 
 // RegisterRoutes registers TeleCart's routes on r, each on its own path and

@@ -59,6 +59,7 @@ type errorDetail struct {
 	Code    string            `json:"code"`
 	Message string            `json:"message"`
 	Fields  map[string]string `json:"fields,omitempty"`
+	Details map[string]string `json:"details,omitempty"`
 }
 
 // WriteError renders err as JSON with the status of its kind. A
@@ -77,7 +78,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	} else if status >= 500 && logger != nil {
 		logger.ErrorContext(r.Context(), "server error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	WriteJSON(w, status, errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Fields: e.Fields}})
+	WriteJSON(w, status, errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Fields: e.Fields, Details: e.Details}})
 }
 
 // WriteJSON writes v as JSON with the given status.

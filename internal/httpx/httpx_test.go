@@ -60,8 +60,8 @@ func TestDecodeJSON(t *testing.T) {
 }
 
 func TestWriteError(t *testing.T) {
-	// Ensure a coded error keeps its status, code and fields, and anything
-	// else becomes a 500 that does not leak its text.
+	// Ensure a coded error keeps its status, code, fields and details, and
+	// anything else becomes a 500 that does not leak its text.
 	for _, tt := range []struct {
 		err    error
 		status int
@@ -71,7 +71,8 @@ func TestWriteError(t *testing.T) {
 		{tcerr.Fields("bad", map[string]string{"name": "Name is required."}), 422, "validation_failed", ""},
 		{tcerr.NotFoundf("customer %d not found", 7), 404, "not_found", ""},
 		{errors.New("dial tcp: secret-host"), 500, "internal", "secret-host"},
-		{fmt.Errorf("placing: %w", tcerr.Errorf(tcerr.Conflict, "out_of_stock", "sold out")), 409, "out_of_stock", ""},
+		{fmt.Errorf("placing: %w", &tcerr.Error{Kind: tcerr.Conflict, Code: "out_of_stock", Message: "Tea is sold out",
+			Details: map[string]string{"product_id": "p1", "product_name": "Tea"}}), 409, "out_of_stock", ""},
 		{&tcerr.Error{Kind: tcerr.Internal, Code: "db", Message: "secret-table"}, 500, "internal", "secret-table"},
 		{&tcerr.Error{Kind: "no-such-kind", Code: "x", Message: "secret-kind"}, 500, "internal", "secret-kind"},
 	} {
@@ -82,6 +83,7 @@ func TestWriteError(t *testing.T) {
 				Code    string            `json:"code"`
 				Message string            `json:"message"`
 				Fields  map[string]string `json:"fields"`
+				Details map[string]string `json:"details"`
 			} `json:"error"`
 		}
 		if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
@@ -95,6 +97,12 @@ func TestWriteError(t *testing.T) {
 		}
 		if tt.status == 422 && got.Error.Fields["name"] == "" {
 			t.Fatalf("fields lost: %s", w.Body.String())
+		}
+		if want := tcerr.DetailsOf(tt.err); tt.status < 500 && fmt.Sprint(got.Error.Details) != fmt.Sprint(want) {
+			t.Fatalf("details %v, want %v", got.Error.Details, want)
+		}
+		if tt.status != 409 && strings.Contains(w.Body.String(), `"details"`) {
+			t.Fatalf("details without any: %s", w.Body.String())
 		}
 	}
 }

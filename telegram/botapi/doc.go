@@ -22,6 +22,11 @@
 //		// flood control: wait, then send again
 //	}
 //
+// CheckHTML tells, before anything is sent, whether a text is valid in
+// Telegram's HTML style (ParseModeHTML), naming the first problem and where
+// it is; Telegram refuses the whole message for one mistake. EscapeHTML
+// makes any text safe to put between tags.
+//
 // The client neither paces nor retries: it makes one HTTP request per call.
 // The callers that send many messages (the message outbox) own the pacing,
 // since Telegram's limits hold per bot, across every process that sends.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -94,7 +95,8 @@ var (
 )
 
 // CreateBroadcast stores a draft and counts its recipients. Errors are
-// *tcerr.Error 400 for a bad text or filter.
+// *tcerr.Error: 400 for an empty or too long text or a bad filter, 422
+// ErrTextHTML for a text that is not valid in Telegram's HTML style.
 func (o *Outbox) CreateBroadcast(ctx context.Context, d BroadcastDraft) (Broadcast, error) {
 	d.ButtonText = strings.TrimSpace(d.ButtonText)
 	switch {
@@ -106,6 +108,10 @@ func (o *Outbox) CreateBroadcast(ctx context.Context, d BroadcastDraft) (Broadca
 		return Broadcast{}, tcerr.Invalidf("button_text is longer than %d characters", ButtonTextMax)
 	case d.ButtonText != "" && o.cfg.WebAppURL == "":
 		return Broadcast{}, tcerr.Invalidf("button_text needs the shop's public URL, which is not configured")
+	}
+	// Every recipient would get Telegram's refusal: refuse it once, here.
+	if err := checkHTML(d.Text); err != nil {
+		return Broadcast{}, err
 	}
 	n, err := o.cfg.Customers.CountRecipients(ctx, d.Filter.query())
 	if err != nil {
@@ -149,17 +155,25 @@ func (o *Outbox) scanBroadcast(r rowScanner) (Broadcast, error) {
 // Broadcast returns a broadcast with its progress; a running one whose
 // messages are all sent or failed becomes done.
 func (o *Outbox) Broadcast(ctx context.Context, id int64) (Broadcast, error) {
-	b, err := o.scanBroadcast(o.db.QueryRowContext(ctx, "SELECT "+broadcastColumns+" FROM "+o.bcast+" WHERE id = ?", id))
+	// One snapshot for the row and its messages: a chunk queued between two
+	// reads would count its recipients twice.
+	tx, err := o.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Broadcast{}, fmt.Errorf("outbox: reading broadcast %d: %w", id, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	b, err := o.scanBroadcast(tx.QueryRowContext(ctx, "SELECT "+broadcastColumns+" FROM "+o.bcast+" WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Broadcast{}, ErrBroadcastNotFound
 	}
 	if err != nil {
 		return Broadcast{}, fmt.Errorf("outbox: reading broadcast %d: %w", id, err)
 	}
-	c, err := o.Count(ctx, id)
+	c, err := o.count(ctx, tx, id)
 	if err != nil {
 		return Broadcast{}, err
 	}
+	_ = tx.Rollback()
 	if b.Status == BroadcastStatusRunning && b.allIn && c.Pending+c.Sending == 0 {
 		if err := o.finish(ctx, id); err != nil {
 			return Broadcast{}, err
@@ -397,4 +411,63 @@ func (o *Outbox) enqueueChunk(ctx context.Context, b Broadcast) (int, error) {
 		return 0, fmt.Errorf("outbox: queueing broadcast %d: %w", b.ID, err)
 	}
 	return len(queued), nil
+}
+
+// handBack runs put, which hands claimed messages back to the queue
+// (pending), in tx, and then gives those of a paused or cancelled broadcast
+// their broadcast's status: a message claimed before a pause or a cancel
+// and not sent must not go out after it. Like control, it writes the
+// broadcasts' rows first, so that the two never interleave (on a Galera
+// cluster they conflict, and one runs again).
+func (o *Outbox) handBack(ctx context.Context, tx *sql.Tx, msgs []claimed, put func() error) error {
+	var bids []int64
+	for _, c := range msgs {
+		if c.msg.BroadcastID != 0 && !slices.Contains(bids, c.msg.BroadcastID) {
+			bids = append(bids, c.msg.BroadcastID)
+		}
+	}
+	if len(bids) == 0 {
+		return put()
+	}
+	d := o.db.Dialect
+	if _, err := d.Builder().Update(o.bcast).Set("updated_at", d.EncodeTime(o.cfg.Now())).Where(sq.Eq{"id": bids}).
+		RunWith(tx).ExecContext(ctx); err != nil {
+		return err
+	}
+	if err := put(); err != nil {
+		return err
+	}
+	held := map[string][]int64{}
+	rows, err := d.Builder().Select("id", "status").From(o.bcast).
+		Where(sq.Eq{"id": bids, "status": []string{BroadcastStatusPaused, BroadcastStatusCancelled}}).RunWith(tx).QueryContext(ctx)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		var status string
+		if err := rows.Scan(&id, &status); err != nil {
+			rows.Close()
+			return err
+		}
+		held[status] = append(held[status], id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	ids := make([]int64, len(msgs))
+	for i, c := range msgs {
+		ids[i] = c.msg.ID
+	}
+	for status, to := range map[string]string{BroadcastStatusPaused: StatusPaused, BroadcastStatusCancelled: StatusCancelled} {
+		if len(held[status]) == 0 {
+			continue
+		}
+		if _, err := d.Builder().Update(o.table).Set("status", to).
+			Where(sq.Eq{"id": ids, "broadcast_id": held[status], "status": StatusPending}).RunWith(tx).ExecContext(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }

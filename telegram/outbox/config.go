@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -112,6 +113,26 @@ type Config struct {
 	// and lock. The sender waits for it, so it must return quickly and hand
 	// slow work to a goroutine of its own. Defaults to nil.
 	OnDelivery func(Delivery)
+	// OnSentTx is called inside the transaction that records a message as
+	// sent, with the message as it is being recorded, so that what it
+	// writes through tx (a Pulse event, say) is stored if and only if the
+	// message is recorded as sent. It must use tx for every database access
+	// (on SQLite the transaction holds the one connection) and return
+	// quickly. When it returns an error, the transaction is rolled back and
+	// tried again as any record is; if it still fails, the message is
+	// recorded as sent without it and the error is logged: Telegram has the
+	// message, and sending it again to store what OnSentTx writes would
+	// repeat it to the recipient. Defaults to nil.
+	OnSentTx func(ctx context.Context, tx *sql.Tx, m Message) error
+
+	// OnChatMigrated is called when Telegram answers that a group became a
+	// supergroup with a new id (migrate_to_chat_id): the message and the
+	// rest of the old id's queue now go to the new id, and the host moves
+	// its own references to the chat (telecart: the owner chat setting).
+	// Called after the change is stored, outside every transaction, on the
+	// sender's goroutine, with a context bounded by a few seconds; it may
+	// be called more than once for one chat. Defaults to nil.
+	OnChatMigrated func(ctx context.Context, from, to int64)
 
 	// Logger defaults to slog.Default(). Now defaults to time.Now.
 	Logger *slog.Logger

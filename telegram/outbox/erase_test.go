@@ -235,10 +235,11 @@ func TestEraseCustomer(t *testing.T) {
 	})
 }
 
-// Ensure, on both dialects, that a message claimed from a row that an
-// erasure cancelled between the claim's read and its lease (the lease then
-// takes the row back, blanked) is not sent, but cancelled, and that the
-// pacing row the claim wrote for the person's chat goes.
+// Ensure, on both dialects, that a claimed message whose row bears the
+// erasure's blanking while still the claim's (a claim that leased a row an
+// erasure had blanked, which the claim's locks are there to prevent) is not
+// sent from the claim's copy, but cancelled, and that the pacing row the
+// claim wrote for the person's chat goes.
 func TestEraseCustomer_ClaimRace(t *testing.T) {
 	eachDB(t, func(t *testing.T, db migrator.DB) {
 		e := newEnv(t, db)
@@ -258,8 +259,8 @@ func TestEraseCustomer_ClaimRace(t *testing.T) {
 			done <- err
 		}()
 		<-gate.held
-		// What the race leaves: the row leased to the sender again after the
-		// erasure blanked it, and the claim's pacing row for the chat.
+		// What such a lease leaves: the row the sender's, blanked, and the
+		// claim's pacing row for the chat.
 		if _, err := db.ExecContext(ctx, "UPDATE "+db.Table(outbox.MessagesTable)+" SET chat_id = ?, text = '' WHERE id = ?", -zina.ID, m.ID); err != nil {
 			t.Fatal(err)
 		}

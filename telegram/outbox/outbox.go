@@ -115,6 +115,21 @@ var (
 	ErrTextTooLong = tcerr.Errorf(tcerr.Invalid, "message_too_long", "the message text is longer than %d characters", botapi.MaxMessageLength)
 )
 
+// ErrTextHTML matches (errors.Is) the error of a text that is not valid in
+// Telegram's HTML style: a 422 *tcerr.Error whose Fields["text"] names the
+// problem and its position, wrapping the *botapi.HTMLError.
+var ErrTextHTML = &tcerr.Error{Kind: tcerr.Validation, Code: "invalid_html", Message: "The text is not valid Telegram HTML."}
+
+// checkHTML returns ErrTextHTML with the problem of text, or nil.
+func checkHTML(text string) error {
+	err := botapi.CheckHTML(text)
+	if err == nil {
+		return nil
+	}
+	return &tcerr.Error{Kind: ErrTextHTML.Kind, Code: ErrTextHTML.Code, Message: ErrTextHTML.Message,
+		Fields: map[string]string{"text": "Telegram would refuse it: " + err.Error() + "."}, Err: err}
+}
+
 // ErrStopped is returned by Start after Stop.
 var ErrStopped = errors.New("outbox: stopped; create a new Outbox with New to start again")
 
@@ -440,12 +455,20 @@ type Counts struct {
 
 // Count counts messages by status: all of them, or a broadcast's.
 func (o *Outbox) Count(ctx context.Context, broadcastID int64) (Counts, error) {
+	return o.count(ctx, o.db.DB, broadcastID)
+}
+
+func (o *Outbox) count(ctx context.Context, q migrator.Execer, broadcastID int64) (Counts, error) {
 	b := o.db.Dialect.Builder().Select("status", "CASE WHEN error_code = 403 THEN 1 ELSE 0 END", "COUNT(*)").
 		From(o.table).GroupBy("status", "CASE WHEN error_code = 403 THEN 1 ELSE 0 END")
 	if broadcastID != 0 {
 		b = b.Where(sq.Eq{"broadcast_id": broadcastID})
 	}
-	rows, err := b.RunWith(o.db.DB).QueryContext(ctx)
+	query, args, err := b.ToSql()
+	if err != nil {
+		return Counts{}, err
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return Counts{}, fmt.Errorf("outbox: counting messages: %w", err)
 	}

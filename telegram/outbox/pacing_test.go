@@ -194,3 +194,122 @@ func TestTwoSenders(t *testing.T) {
 		checkPace(t, e.api.CallsTo("sendMessage"), 30, time.Second)
 	})
 }
+
+// Ensure messages to one group (a negative chat id) keep Telegram's 20 a
+// minute with the default pace, GroupIntervalDefault apart by the fake's
+// recorded call times, while private chats beside them are not held back.
+func TestPacing_GroupChat(t *testing.T) {
+	eachDB(t, func(t *testing.T, db migrator.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		o := e.mustOutbox(t, outbox.Config{})
+		groups := []int64{-1001111, -1002222}
+		const perGroup = 3
+		for _, g := range groups {
+			for i := range perGroup {
+				mustEnqueue(t, o, outbox.Message{IdempotencyKey: fmt.Sprintf("order:%d:%d", -g, i), Kind: outbox.KindOrderOwner, ChatID: g, Text: "New order"})
+			}
+		}
+		cs := e.mustCustomers(t, 10, 50_000)
+		for _, c := range cs {
+			mustEnqueue(t, o, outbox.Message{IdempotencyKey: "admin:g:" + c.TrackingID, ChatID: c.TelegramUserID, CustomerID: c.ID, Text: "hi"})
+		}
+		start := time.Now()
+		if err := o.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer o.Stop(ctx)
+		// The fake stamps a message with its call's time; no call failed.
+		sent := e.api.WaitForSent(t, len(groups)*perGroup+len(cs), 30*time.Second)
+		byGroup := map[int64][]time.Time{}
+		for _, m := range sent {
+			switch chat := m.Params.ChatID; {
+			case chat < 0:
+				byGroup[chat] = append(byGroup[chat], m.Time)
+			case m.Time.Sub(start) > 2*time.Second:
+				t.Errorf("a private chat's message went %s after the start: held back behind the groups", m.Time.Sub(start))
+			}
+		}
+		for _, g := range groups {
+			times := byGroup[g]
+			if len(times) != perGroup {
+				t.Fatalf("group %d: %d messages, want %d", g, len(times), perGroup)
+			}
+			for i := 1; i < len(times); i++ {
+				if gap := times[i].Sub(times[i-1]); gap < outbox.GroupIntervalDefault {
+					t.Errorf("group %d: calls %d and %d are %s apart, want at least %s", g, i-1, i, gap, outbox.GroupIntervalDefault)
+				}
+			}
+			// The limit as Telegram states it: no minute with more than 20.
+			for i := range times {
+				n := 0
+				for _, at := range times[i:] {
+					if at.Sub(times[i]) < time.Minute {
+						n++
+					}
+				}
+				if n > 20 {
+					t.Errorf("group %d: %d calls within a minute", g, n)
+				}
+			}
+		}
+		if 20*outbox.GroupIntervalDefault < time.Minute {
+			t.Errorf("GroupIntervalDefault %s allows more than 20 a minute", outbox.GroupIntervalDefault)
+		}
+		checkPace(t, e.api.CallsTo("sendMessage"), 30, time.Second)
+	})
+}
+
+// Ensure Telegram's answer that a group became a supergroup
+// (parameters.migrate_to_chat_id) re-targets the message, and every other
+// one queued to the old id, to the new id: they are sent there, not failed,
+// the old id is asked once, and OnChatMigrated tells the host.
+func TestSend_MigrateToChat(t *testing.T) {
+	eachDB(t, func(t *testing.T, db migrator.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		const oldID, newID = int64(-500123), int64(-1009998887)
+		e.api.FailChat(oldID, botapitest.Fault{Code: 400, Description: "Bad Request: group chat was upgraded to a supergroup chat",
+			MigrateToChatID: newID, Times: -1})
+		type move struct{ from, to int64 }
+		var moves []move
+		// A short group interval: the new group's pace is not what this proves.
+		o := e.mustOutbox(t, outbox.Config{GroupInterval: 100 * time.Millisecond, OnChatMigrated: func(ctx context.Context, from, to int64) {
+			if ctx.Err() != nil {
+				t.Errorf("OnChatMigrated got a done context: %v", ctx.Err())
+			}
+			moves = append(moves, move{from, to})
+		}})
+		var ids []int64
+		for i := range 3 {
+			m := mustEnqueue(t, o, outbox.Message{IdempotencyKey: fmt.Sprintf("order:%d:owner", i), Kind: outbox.KindOrderOwner,
+				ChatID: oldID, Text: fmt.Sprintf("<b>Order %d</b>", i), ParseMode: "HTML"})
+			ids = append(ids, m.ID)
+		}
+		drain(t, o, 30*time.Second, func() bool {
+			for _, id := range ids {
+				if !statusIs(o, id, outbox.StatusSent, outbox.StatusFailed) {
+					return false
+				}
+			}
+			return true
+		})
+		for _, id := range ids {
+			m, err := o.Get(ctx, id)
+			if err != nil || m.Status != outbox.StatusSent || m.ChatID != newID {
+				t.Errorf("message %d: %+v, %v; want sent to %d", id, m, err, newID)
+			}
+		}
+		if n := len(e.api.CallsTo("sendMessage")); n != 4 {
+			t.Errorf("%d calls, want 4: one to the old id, three to the new", n)
+		}
+		for _, s := range e.api.Sent() {
+			if s.Params.ChatID != newID {
+				t.Errorf("a message went to %d", s.Params.ChatID)
+			}
+		}
+		if len(moves) != 1 || moves[0] != (move{oldID, newID}) {
+			t.Errorf("OnChatMigrated calls = %v, want one from %d to %d", moves, oldID, newID)
+		}
+	})
+}

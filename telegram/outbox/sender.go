@@ -274,7 +274,6 @@ func (o *Outbox) claim(ctx context.Context) (*batch, error) {
 					b.wait = start.Add(-horizon).Sub(now) + time.Millisecond
 					return nil, nil
 				}
-				lock = "" // claims are serialized by the pace row
 			}
 			msgs, err := o.candidates(ctx, q, now, limit, lock)
 			if err != nil {
@@ -360,9 +359,12 @@ func (o *Outbox) candidates(ctx context.Context, q migrator.Execer, now time.Tim
 			args = []any{s.status, at, limit - len(out)}
 		} else {
 			// Read more than the budget: several due messages may share a chat.
+			// Claims are serialized by the pace row, but a broadcast's pause or
+			// cancel is not: the lock keeps it from changing a row between
+			// this read and the lease (it waits, or the row is skipped).
 			query = "SELECT " + prefixed("m.", messageColumns) + " FROM " + o.table + " m LEFT JOIN " + o.chats +
 				" c ON c.chat_id = m.chat_id WHERE m.status = ? AND m." + s.column + " " + s.op +
-				" ? AND (c.not_before IS NULL OR c.not_before <= ?) ORDER BY m." + s.column + ", m.id LIMIT ?"
+				" ? AND (c.not_before IS NULL OR c.not_before <= ?) ORDER BY m." + s.column + ", m.id LIMIT ? " + lock
 			args = []any{s.status, at, at, min(4*(limit-len(out))+16, 1000)}
 		}
 		rows, err := q.QueryContext(ctx, query, args...)
@@ -437,6 +439,7 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 	u := o.q.Release(StatusPending)
 	blocked := false
 	var notBefore time.Time // a 429's wait for the chat, stored with the outcome
+	var migratedTo int64
 	var apiErr *botapi.Error
 	switch {
 	case sendErr == nil:
@@ -450,10 +453,14 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 		wait := min(max(apiErr.RetryAfter, time.Second), o.cfg.MaxRetryAfter)
 		notBefore = now.Add(wait)
 		u = u.Set("next_attempt_at", d.EncodeTime(notBefore)).Set("reason", truncate(sendErr.Error())).Set("error_code", apiErr.Code)
-	case errors.As(sendErr, &apiErr) && apiErr.MigrateToChatID != 0:
-		// The group became a supergroup: send to its new id.
-		status = StatusPending
-		u = u.Set("chat_id", apiErr.MigrateToChatID).Set("next_attempt_at", d.EncodeTime(now)).Set("reason", truncate(sendErr.Error()))
+	case errors.As(sendErr, &apiErr) && apiErr.MigrateToChatID != 0 && apiErr.MigrateToChatID != m.ChatID &&
+		m.Attempts+1 < o.cfg.MaxAttempts:
+		// The group became a supergroup: the message is re-targeted to its
+		// new id and sent again, at once. The attempt counts, so that chats
+		// pointing at each other cannot keep a message going round.
+		status, migratedTo = StatusPending, apiErr.MigrateToChatID
+		u = u.Set("chat_id", migratedTo).Set("next_attempt_at", d.EncodeTime(now)).
+			Set("attempts", sq.Expr("attempts + 1")).Set("reason", truncate(sendErr.Error())).Set("error_code", apiErr.Code)
 	case botapi.IsBlocked(sendErr):
 		status, blocked = StatusFailed, true
 		u = o.q.Release(StatusFailed).Set("attempts", sq.Expr("attempts + 1")).
@@ -484,17 +491,37 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 		u = u.Set("attempts", sq.Expr("attempts + 1")).Set("reason", truncate(sendErr.Error())).Set("error_code", nullID(int64(code)))
 	}
 	var changed bool
-	rerr := o.q.Record(func(ctx context.Context, tx *sql.Tx) error {
-		res, err := o.q.Guard(u, owner, []int64{m.ID}).RunWith(tx).ExecContext(ctx)
+	onSent := status == StatusSent
+	record := func(ctx context.Context, tx *sql.Tx) error {
+		guard := func() error {
+			res, err := o.q.Guard(u, owner, []int64{m.ID}).RunWith(tx).ExecContext(ctx)
+			if err == nil {
+				n, _ := res.RowsAffected()
+				changed = n == 1
+			}
+			return err
+		}
+		var err error
+		if status == StatusPending {
+			err = o.handBack(ctx, tx, []claimed{{msg: m}}, guard)
+		} else {
+			err = guard()
+		}
 		if err != nil {
 			return err
 		}
-		n, _ := res.RowsAffected()
-		changed = n == 1
 		// With the outcome, and only while the row is still the claim's: a
 		// recipient erased meanwhile gets no pacing row with their chat id.
 		if changed && !notBefore.IsZero() {
 			if err := o.setNotBeforeTx(ctx, tx, m.ChatID, notBefore); err != nil {
+				return err
+			}
+		}
+		if changed && migratedTo != 0 {
+			// The rest of the old chat's queue goes to the new id too,
+			// rather than each message learning it from Telegram.
+			if _, err := d.Builder().Update(o.table).Set("chat_id", migratedTo).
+				Where(sq.Eq{"chat_id": m.ChatID, "status": []string{StatusPending, StatusPaused}}).RunWith(tx).ExecContext(ctx); err != nil {
 				return err
 			}
 		}
@@ -503,8 +530,20 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 				return err
 			}
 		}
+		if changed && onSent {
+			return o.onSentTx(ctx, tx, m, now, sent.MessageID)
+		}
 		return nil
-	})
+	}
+	rerr := o.q.Record(record)
+	var hookErr *sentTxError
+	if errors.As(rerr, &hookErr) {
+		// Telegram has the message: sending it again to store what OnSentTx
+		// writes would repeat it to the recipient.
+		o.cfg.Logger.Error("outbox: OnSentTx failed; recording the message as sent without it", "message_id", m.ID, "err", hookErr.err)
+		onSent = false
+		rerr = o.q.Record(record)
+	}
 	if rerr != nil {
 		return status, true, fmt.Errorf("outbox: recording the outcome of message %d (it is retried when its lease expires): %w", m.ID, rerr)
 	}
@@ -512,6 +551,11 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 		o.cfg.Logger.Warn("outbox: a message's row was no longer this sender's when its outcome came (another sender took over its expired lease, or its recipient was erased); the outcome is not recorded",
 			"message_id", m.ID)
 		return status, stop, err
+	}
+	if migratedTo != 0 && o.cfg.OnChatMigrated != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), queue.RecordTimeout)
+		o.cfg.OnChatMigrated(ctx, m.ChatID, migratedTo)
+		cancel()
 	}
 	if sendErr != nil {
 		// Ids the shop issued, not the chat id, which is the person's
@@ -527,12 +571,15 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 }
 
 // stillClaimed reports whether m, claimed by owner, may be sent now: its row
-// is still the claim's and still to m's chat. An erasure of the recipient
-// cancels the row (and takes it from the claim); when the erasure committed
-// between the claim's read and its lease, the lease took the row back, and
-// only its blanked chat id tells: the row is cancelled then, and the pacing
-// row the claim wrote for the person's chat is deleted, as the erasure
-// deleted the one before.
+// is still the claim's, to the chat the claim read. An erasure of the
+// recipient cancels the row, which takes it from the claim: this is where a
+// claimed message to an erased person stops. A row still the claim's but
+// to another chat is not sent from the stale copy; when its chat bears the
+// erasure's mark (the customer id negated: a claim leased a row an erasure
+// had blanked, which the claim's locks are there to prevent) it is
+// cancelled, and the pacing row the claim wrote for the person's chat goes,
+// as the erasure deleted the one before; any other row waits for its lease
+// to run out and is claimed afresh.
 func (o *Outbox) stillClaimed(ctx context.Context, owner string, m Message) (bool, error) {
 	q, args, err := o.db.Dialect.Builder().Select("chat_id").From(o.table).
 		Where(sq.Eq{"id": m.ID, "lease_owner": owner}).Where(o.q.StatusIs(StatusSending)).ToSql()
@@ -547,6 +594,8 @@ func (o *Outbox) stillClaimed(ctx context.Context, owner string, m Message) (boo
 		return false, fmt.Errorf("outbox: checking the claim of message %d: %w", m.ID, err)
 	case chatID == m.ChatID:
 		return true, nil
+	case m.CustomerID == 0 || chatID != -m.CustomerID:
+		return false, nil
 	}
 	err = o.q.Record(func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := o.q.Guard(o.q.Release(StatusCancelled), owner, []int64{m.ID}).RunWith(tx).ExecContext(ctx); err != nil {
@@ -585,12 +634,17 @@ func (o *Outbox) release(owner string, msgs []claimed, now time.Time) int {
 	}
 	var n int64
 	err := o.q.Record(func(ctx context.Context, tx *sql.Tx) error {
-		res, err := o.q.Guard(o.q.Release(StatusPending).Set("next_attempt_at", o.db.Dialect.EncodeTime(now)), owner, ids).
-			RunWith(tx).ExecContext(ctx)
+		err := o.handBack(ctx, tx, msgs, func() error {
+			res, err := o.q.Guard(o.q.Release(StatusPending).Set("next_attempt_at", o.db.Dialect.EncodeTime(now)), owner, ids).
+				RunWith(tx).ExecContext(ctx)
+			if err == nil {
+				n, _ = res.RowsAffected()
+			}
+			return err
+		})
 		if err != nil {
 			return err
 		}
-		n, _ = res.RowsAffected()
 		if o.cfg.NoPacing {
 			return nil
 		}

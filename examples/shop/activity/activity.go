@@ -3,6 +3,7 @@ package activity
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -826,19 +827,20 @@ func (f *filler) messages(ctx context.Context) error {
 	attr := pulse.Attribution{StartParams: f.tc.StartParams()}
 	ob, err := outbox.New(f.cfg.DB, outbox.Config{Bot: &standinBot{}, Customers: f.tc.Customers(), WebAppURL: webApp,
 		NoPacing: true, Logger: f.log,
-		// As TeleCart does: a delivered broadcast is a MESSAGE_SENT event.
-		OnDelivery: func(d outbox.Delivery) {
-			m := d.Message
-			if d.Status != outbox.StatusSent || m.CustomerID == 0 || m.Kind != outbox.KindBroadcast {
-				return
+		// As TeleCart does: a delivered broadcast is a MESSAGE_SENT event,
+		// stored in the transaction that records the message as sent.
+		OnSentTx: func(ctx context.Context, tx *sql.Tx, m outbox.Message) error {
+			if m.CustomerID == 0 || m.Kind != outbox.KindBroadcast {
+				return nil
 			}
-			c, err := f.tc.Customers().Get(ctx, m.CustomerID)
+			c, err := f.tc.Customers().GetTx(ctx, tx, m.CustomerID)
 			if err != nil {
-				return
+				return err
 			}
-			_, _ = f.tc.Pulse().Track(ctx, pulse.Event{Name: pulse.EventMessageSent, IdempotencyKey: "message:" + strconv.FormatInt(m.ID, 10),
+			_, err = f.tc.Pulse().TrackTx(ctx, tx, pulse.Event{Name: pulse.EventMessageSent, IdempotencyKey: "message:" + strconv.FormatInt(m.ID, 10),
 				CampaignID: attr.CampaignFor(telegram.InitData{}, c, f.clk.Now()), TrackingID: c.TrackingID,
 				Payload: map[string]any{"message_id": m.ID, "kind": m.Kind, "broadcast_id": m.BroadcastID}})
+			return err
 		}})
 	if err != nil {
 		return fmt.Errorf("activity: %w", err)

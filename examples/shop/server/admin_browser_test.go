@@ -123,9 +123,10 @@ type adminEnv struct {
 	tgIDs     map[string]int64 // Telegram user ids by first name
 }
 
-// adminStart starts the demo server with the fakes, seeds customers,
-// orders, log lines and failed Pulse events, and opens a browser.
-func adminStart(t *testing.T) *adminEnv {
+// adminStart starts the demo server with the fakes (and what mutate
+// changes of its config), seeds customers, orders, log lines and failed
+// Pulse events, and opens a browser.
+func adminStart(t *testing.T, mutate ...func(*server.Config)) *adminEnv {
 	t.Helper()
 	e := &adminEnv{tg: &adminTelegram{}, pulse: &adminPulse{}, ids: map[string]int64{}, tgIDs: map[string]int64{}}
 	e.pulse.failing.Store(true)
@@ -140,6 +141,9 @@ func adminStart(t *testing.T) *adminEnv {
 		c.TelegramAPIURL = tgSrv.URL
 		c.PulseURL = pulseSrv.URL
 		c.AdminToken = "admin-secret-token"
+		for _, m := range mutate {
+			m(c)
+		}
 	})
 	e.seed(t)
 	if err := chromedp.Do(e.ctx, chromedp.EmulateViewport(1280, 900)); err != nil {

@@ -100,8 +100,12 @@ func (e *botAdminEnv) get(t *testing.T, path string, dst any) {
 }
 
 // botBroadcastText holds every kind of markup: the allowed tags become
-// elements in the preview, the rest stays text.
+// elements in the preview, the rest stays text; Telegram refuses it.
 const botBroadcastText = `Hello! <b>New teas</b> <i>are</i> in, <a href="https://example.com/tea">see</a> <code>TEA10</code> <img src=x onerror=alert(1)> <script>alert(2)</script> <a href="javascript:alert(3)">x</a>`
+
+// botBroadcastValid is the same message in Telegram's HTML, the markup
+// Telegram does not take escaped.
+const botBroadcastValid = `Hello! <b>New teas</b> <i>are</i> in, <a href="https://example.com/tea">see</a> <code>TEA10</code> &lt;img src=x onerror=alert(1)&gt; &lt;script&gt;alert(2)&lt;/script&gt;`
 
 // Ensure a broadcast composed in the panel to the demo's Russian-speaking
 // customers (only those the bot may write to) shows its draft's count and
@@ -146,8 +150,28 @@ func TestAdminBroadcast(t *testing.T) {
 		adminWaitText(t, ctx, `[data-testid=broadcast-preview-button]`, "Open shop")
 		e.checkClean(t)
 
+		// Ensure Telegram's refusal of that markup shows on the text field,
+		// with what and where, and no draft is made.
+		adminDo(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=broadcast-create]`)))
+		adminWait(t, ctx, `document.querySelector('[data-testid=error-text]').textContent.includes('unsupported tag <img> at character 100')`)
+		if got := adminEval[bool](t, ctx, `document.querySelector('[data-testid=broadcast-text]').classList.contains('invalid')`); !got {
+			t.Error("the text field is not marked invalid")
+		}
+		var drafts struct {
+			Data []any `json:"data"`
+		}
+		e.get(t, "broadcasts", &drafts)
+		if len(drafts.Data) != 0 {
+			t.Errorf("%d broadcasts after the refusal, want none", len(drafts.Data))
+		}
+		browsertest.Screenshot(t, ctx, "broadcast-invalid-html")
+
 		// Ensure the draft counts the customers who can be messaged and
 		// match the filter: four of five Russian speakers.
+		adminSet(t, ctx, `[data-testid=broadcast-text]`, botBroadcastValid)
+		if got := adminText(t, ctx, pv); !strings.Contains(got, "<img src=x onerror=alert(1)> <script>alert(2)</script>") {
+			t.Errorf("preview of the escaped markup = %q", got)
+		}
 		adminDo(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=broadcast-create]`)))
 		adminWait(t, ctx, `document.querySelector('[data-testid=broadcast-detail][data-status=draft]')`)
 		adminWaitText(t, ctx, `[data-testid=broadcast-recipients]`, "4")
@@ -177,7 +201,7 @@ func TestAdminBroadcast(t *testing.T) {
 		to := map[int64]bool{}
 		for _, m := range sent {
 			to[m.Params.ChatID] = true
-			if m.Params.Text != botBroadcastText || m.Params.ParseMode != "HTML" {
+			if m.Params.Text != botBroadcastValid || m.Params.ParseMode != "HTML" {
 				t.Errorf("sent %q (%s), want the broadcast's text in HTML", m.Params.Text, m.Params.ParseMode)
 			}
 			if !botHasWebAppButton(m.Params, "Open shop") {
@@ -387,7 +411,17 @@ func TestAdminNoticeTemplates(t *testing.T) {
 		t.Errorf("placeholders = %q", got)
 	}
 
-	const tpl = "Order <b>#{order_id}</b> from {customer}, {total} <script>alert(1)</script>"
+	// Ensure a template Telegram would refuse is refused by Preview and
+	// Save, saying what and where in the template.
+	const bad = "Order <b>#{order_id}</b> from {customer}, {total} <script>alert(1)</script>"
+	adminSet(t, ctx, `[data-testid=setting-notifications-owner-en]`, bad)
+	adminDo(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=notice-preview-btn-owner-en]`)))
+	adminWait(t, ctx, `document.querySelector('[data-testid=notice-preview-error-owner-en]') && document.querySelector('[data-testid=notice-preview-error-owner-en]').textContent.includes('unsupported tag <script> at character 51')`)
+	adminDo(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=settings-save]`)))
+	adminWait(t, ctx, `document.querySelector('[data-testid="error-notifications.owner.en"]').textContent.includes('unsupported tag <script> at character 51')`)
+	e.checkClean(t)
+
+	const tpl = "Order <b>#{order_id}</b> from {customer}, {total} &lt;script&gt;alert(1)&lt;/script&gt;"
 	adminSet(t, ctx, `[data-testid=setting-notifications-owner-en]`, tpl)
 	adminDo(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=notice-preview-btn-owner-en]`)))
 	msg := `[data-testid=notice-preview-owner-en-message-text]`

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -65,6 +66,28 @@ func i18nPhrases(texts []string) []string {
 	return out
 }
 
+// i18nEnglishPhrases is what a Russian screen must not show: the phrases
+// of the storefront's English string table, the shop's default English
+// texts and the default checkout form's English labels.
+func i18nEnglishPhrases(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	table := appEval[[]string](t, ctx, `import('./js/i18n.js').then((m) => Object.values(m.STRINGS.en))`)
+	if len(table) < 50 {
+		t.Fatalf("the English string table has %d strings", len(table))
+	}
+	english := append([]string(nil), table...)
+	en := telecart.DefaultStorefrontTexts("en")
+	english = append(english, en.Greeting, en.ConsentText, en.ConsentButton, en.CheckoutTitle, en.CheckoutButton,
+		en.PlaceOrderButton, en.SuccessText, telecart.DefaultProductsFeed().Title)
+	for _, n := range forms.DefaultCheckout().Schema {
+		english = append(english, n.Label, n.Placeholder, n.Help)
+		for _, o := range n.Options {
+			english = append(english, o.Label)
+		}
+	}
+	return i18nPhrases(english)
+}
+
 // i18nInitData signs initData for a user with a language_code.
 func (a *appServer) i18nInitData(t *testing.T, userID int64, lang string) (initData, startParam string) {
 	t.Helper()
@@ -120,21 +143,7 @@ func TestAppRussian(t *testing.T) {
 	ctx := appBrowser(t, appFakeScript(t, appFake{InitData: initData, StartParam: sp, UserID: userID}))
 
 	appOpen(t, ctx, a.url)
-	table := appEval[[]string](t, ctx, `import('./js/i18n.js').then((m) => Object.values(m.STRINGS.en))`)
-	if len(table) < 50 {
-		t.Fatalf("the English string table has %d strings", len(table))
-	}
-	english := append([]string(nil), table...)
-	en := telecart.DefaultStorefrontTexts("en")
-	english = append(english, en.Greeting, en.ConsentText, en.ConsentButton, en.CheckoutTitle, en.CheckoutButton,
-		en.PlaceOrderButton, en.SuccessText, telecart.DefaultProductsFeed().Title)
-	for _, n := range forms.DefaultCheckout().Schema {
-		english = append(english, n.Label, n.Placeholder, n.Help)
-		for _, o := range n.Options {
-			english = append(english, o.Label)
-		}
-	}
-	phrases := i18nPhrases(english)
+	phrases := i18nEnglishPhrases(t, ctx)
 
 	check := func(screen string, want ...string) {
 		t.Helper()
@@ -251,4 +260,176 @@ func TestAppEnglishFallback(t *testing.T) {
 	appEval[int](t, ctx, `Telegram.WebApp.MainButton.__click(), 0`)
 	appWait(t, ctx, "the checkout form", `document.querySelector('[data-testid=field-name]') !== null && Telegram.WebApp.MainButton.isVisible`)
 	check("checkout", "Checkout", "Name", "Your name", "Delivery", "Courier", "Place order · ₽890.00")
+}
+
+// Ensure the storefront's language follows the buyer's Telegram
+// language_code: Russian for ru, uk, be and kk in any region (ru-RU, UK),
+// English for de and for a user without a language_code, even where the
+// browser's own language is Russian. Each code opens the page afresh, as a
+// launch from Telegram does.
+func TestAppLanguageCodes(t *testing.T) {
+	a := appStart(t, nil)
+	const userID = 4303
+	initData, sp := a.i18nInitData(t, userID, "en")
+	// The page reads the initData of the launch from sessionStorage when
+	// the test puts one there, after the fake Telegram script has run; the
+	// browser's languages are Russian.
+	script := appFakeScript(t, appFake{InitData: initData, StartParam: sp, UserID: userID}) + `
+(() => {
+  Object.defineProperty(navigator, 'language', { get: () => 'ru-RU' });
+  Object.defineProperty(navigator, 'languages', { get: () => ['ru-RU', 'ru'] });
+  const launch = sessionStorage.getItem('test.init_data');
+  if (launch !== null) Telegram.WebApp.initData = launch;
+})();`
+	ctx := appBrowser(t, script)
+	appOpen(t, ctx, a.url)
+	for _, c := range []struct{ code, want, search string }{
+		{"uk", "ru", "Поиск товаров"},
+		{"be", "ru", "Поиск товаров"},
+		{"kk", "ru", "Поиск товаров"},
+		{"ru-RU", "ru", "Поиск товаров"},
+		{"UK", "ru", "Поиск товаров"},
+		{"de", "en", "Search products"},
+		{"", "en", "Search products"},
+	} {
+		launch, _ := a.i18nInitData(t, userID, c.code)
+		if c.code == "" && strings.Contains(launch, "language_code") {
+			t.Fatalf("the initData for no language has one: %s", launch)
+		}
+		appEval[int](t, ctx, `sessionStorage.setItem('test.init_data', `+appJSON(t, launch)+`), 0`)
+		appOpen(t, ctx, a.url)
+		if got := appEval[string](t, ctx, `document.documentElement.lang`); got != c.want {
+			t.Errorf("language_code %q: the page speaks %q, want %q", c.code, got, c.want)
+		}
+		appWait(t, ctx, "the home page", `document.querySelector('[data-testid=open-search]') !== null`)
+		if got := appEval[string](t, ctx, `document.querySelector('[data-testid=open-search]').textContent`); got != c.search {
+			t.Errorf("language_code %q: the search button says %q, want %q", c.code, got, c.search)
+		}
+	}
+}
+
+// Ensure a Russian buyer reads the server's refusals in Russian: an
+// out-of-stock product is named in a Russian sentence, and fields the
+// server refuses after the form changed under the open page get the
+// page's Russian message (the form is loaded again) or, where the page
+// cannot check the rule, a Russian refusal; no English phrase shows and no
+// order is placed. Every error code the storefront words has its text in
+// both languages.
+func TestAppRussianServerErrors(t *testing.T) {
+	a := appStart(t, nil)
+	const userID = 4304
+	initData, sp := a.i18nInitData(t, userID, "ru")
+	ctx := appBrowser(t, appFakeScript(t, appFake{InitData: initData, StartParam: sp, UserID: userID}))
+	appOpen(t, ctx, a.url)
+	phrases := i18nEnglishPhrases(t, ctx)
+	var settings struct {
+		ShopName string `json:"shop_name"`
+	}
+	call(t, "GET", a.url+"/api/settings", initData, "", nil, http.StatusOK, &settings)
+	// The host's words: its products' names and its shop's.
+	names := append(a.i18nProductNames(t, initData), settings.ShopName)
+	latin := regexp.MustCompile(`[A-Za-z]+`)
+	check := func(screen string, want ...string) {
+		t.Helper()
+		seen := appEval[string](t, ctx, i18nShopText)
+		for _, w := range want {
+			if !strings.Contains(seen, w) {
+				t.Errorf("%s: %q not shown in:\n%s", screen, w, seen)
+			}
+		}
+		for _, name := range names {
+			seen = strings.ReplaceAll(seen, name, "")
+		}
+		for _, p := range phrases {
+			if strings.Contains(seen, p) {
+				t.Errorf("%s: English %q shown in:\n%s", screen, p, seen)
+			}
+		}
+		browsertest.Screenshot(t, ctx, "ru_"+screen)
+	}
+
+	// Every code errorText words reads as a sentence in both languages,
+	// the Russian one without a Latin word but the product's name.
+	texts := appEval[map[string][]string](t, ctx, `import('./js/i18n.js').then((m) => {
+		const out = {};
+		for (const code of m.ERROR_CODES) {
+			const err = { code, message: 'server words', details: { product_id: 'p5', product_name: 'Kenya' } };
+			out[code] = ['en', 'ru'].map((l) => { m.setLanguage(l); return m.errorText(err); });
+		}
+		m.setLanguage('ru');
+		return out;
+	})`)
+	if len(texts) < 15 {
+		t.Fatalf("errorText words %d codes", len(texts))
+	}
+	for code, pair := range texts {
+		en, ru := pair[0], pair[1]
+		if en == "" || ru == "" || en == ru || strings.Contains(en+ru, "server words") || strings.Contains(en+ru, "error.") {
+			t.Errorf("%s: en %q, ru %q", code, en, ru)
+		}
+		if w := latin.FindAllString(strings.ReplaceAll(ru, "Kenya", ""), -1); len(w) > 0 && !(len(w) == 1 && w[0] == "Telegram") {
+			t.Errorf("%s: Russian %q holds %q", code, ru, w)
+		}
+	}
+
+	// A cart with a product that is out of stock.
+	var p1, p5 struct {
+		Data map[string]any `json:"data"`
+	}
+	call(t, "GET", a.url+"/api/products/p1", initData, "", nil, http.StatusOK, &p1)
+	call(t, "GET", a.url+"/api/products/p5", initData, "", nil, http.StatusOK, &p5)
+	if p5.Data["in_stock"] != false {
+		t.Fatalf("p5 is in stock: %v", p5.Data)
+	}
+	cart := func(products ...map[string]any) string {
+		var items []map[string]any
+		for _, p := range products {
+			items = append(items, map[string]any{"id": p["id"], "name": p["name"], "price": p["price"], "currency": p["currency"], "qty": 1})
+		}
+		return appJSON(t, appJSON(t, items))
+	}
+	appEval[int](t, ctx, `localStorage.setItem('telecart.cart.v1', `+cart(p1.Data, p5.Data)+`), 0`)
+	appDo(t, ctx, "opening the checkout", chromedp.Navigate(a.url+"/app/#/checkout"))
+	appWait(t, ctx, "the checkout form", `document.querySelector('[data-testid=field-name]') !== null && Telegram.WebApp.MainButton.isVisible`)
+	appDo(t, ctx, "filling the form",
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=field-name]`), "Борис"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=field-phone]`), "+7 900 000-00-00"))
+	appEval[int](t, ctx, `Telegram.WebApp.MainButton.__click(), 0`)
+	appWait(t, ctx, "the out-of-stock message", `!document.querySelector('[data-testid=checkout-error]').hidden`)
+	check("checkout_out_of_stock", fmt.Sprintf("Товара «%s» нет в наличии. Уберите его из корзины, чтобы оформить заказ.", p5.Data["name"]))
+
+	// The shop changes the form while the page is open: the name now needs
+	// ten characters, and the phone a pattern the browser cannot run.
+	var form map[string]any
+	call(t, "GET", a.url+"/admin/api/forms/checkout", "", a.s.Config.AdminToken, nil, http.StatusOK, &form)
+	schema, _ := form["schema"].([]any)
+	changed := 0
+	for _, n := range schema {
+		node, _ := n.(map[string]any)
+		switch node["name"] {
+		case "name":
+			node["validation"], changed = "required:trim|length:10,64", changed+1
+		case "phone":
+			node["validation"], changed = `required:trim|matches:/(?i)^8/`, changed+1
+		}
+	}
+	if changed != 2 {
+		t.Fatalf("the checkout form has no name or phone: %v", form)
+	}
+	call(t, "PUT", a.url+"/admin/api/forms/checkout", "", a.s.Config.AdminToken,
+		map[string]any{"title": form["title"], "schema": schema}, http.StatusOK, nil)
+
+	appEval[int](t, ctx, `localStorage.setItem('telecart.cart.v1', `+cart(p1.Data)+`), 0`)
+	appEval[int](t, ctx, `Telegram.WebApp.MainButton.__click(), 0`)
+	appWait(t, ctx, "the fields' messages", `!document.querySelector('[data-testid=error-name]').hidden && !document.querySelector('[data-testid=error-phone]').hidden`)
+	check("checkout_server_fields", "«Имя»: от 10 до 64 символов.", "«Телефон»: магазин не принял это значение.")
+	if appEval[bool](t, ctx, `!document.querySelector('[data-testid=checkout-error]').hidden`) {
+		t.Error("the out-of-stock message outlived the next attempt")
+	}
+	if got := appEval[string](t, ctx, `document.querySelector('[data-testid=field-name]').value`); got != "Борис" {
+		t.Errorf("the name typed is %q after the form was loaded again", got)
+	}
+	if n := a.appOrders(t); n != 0 {
+		t.Errorf("%d orders placed", n)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/telecart-go/telecart/examples/shop/server"
 	"github.com/telecart-go/telecart/internal/browsertest"
 	"github.com/telecart-go/telecart/telegram"
 )
@@ -36,6 +37,9 @@ func (p ordersPage) ids() string {
 	}
 	return strings.Join(ids, ",")
 }
+
+// ordersFieldLabels is the order dialog's field names, top to bottom.
+const ordersFieldLabels = `[...document.querySelectorAll('[data-testid=order-fields] dt')].map(d => d.textContent).join('|')`
 
 // ordersShown is the ids of the orders view's rows, top to bottom.
 const ordersShown = `[...document.querySelectorAll('[data-testid=order-row]')].map(r => r.dataset.id).join(',')`
@@ -148,11 +152,19 @@ func TestAdminOrders(t *testing.T) {
 	})
 
 	t.Run("Dialog", func(t *testing.T) {
-		// Ensure an order's dialog shows its lines, total and checkout fields.
+		// Ensure an order's dialog shows its lines, total and checkout
+		// fields, named by the checkout form's labels in its order, a
+		// choice by its option's label.
 		nina := all.Data[1] // placed before the markup customer's
 		adminDo(t, ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid="order-view-%s"]`, nina.ID))))
 		adminWaitCount(t, ctx, `[data-testid=order-dialog] [data-testid=order-line]`, 1)
 		adminWaitText(t, ctx, `[data-testid=order-field-name]`, "Nina")
+		if got := adminEval[string](t, ctx, ordersFieldLabels); got != "Name|Phone|Delivery" {
+			t.Fatalf("the fields are named %q", got)
+		}
+		if got := adminText(t, ctx, `[data-testid=order-field-delivery]`); got != "Pickup" {
+			t.Fatalf("delivery shows %q", got)
+		}
 		if got := adminText(t, ctx, `[data-testid=order-dialog-customer]`); got != "Nina (@nina)" {
 			t.Fatalf("dialog customer %q", got)
 		}
@@ -233,8 +245,57 @@ func TestAdminOrders(t *testing.T) {
 		if got := adminEval[string](t, ctx, `document.querySelector('[data-testid=orders-table] th').textContent`); got != "Заказ" {
 			t.Fatalf("first column %q", got)
 		}
+		// The fields by the form's Russian labels.
+		adminDo(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=order-row] [data-testid^=order-view-]`)))
+		adminWaitText(t, ctx, `[data-testid=order-field-delivery]`, "Самовывоз")
+		if got := adminEval[string](t, ctx, ordersFieldLabels); got != "Имя|Телефон|Доставка" {
+			t.Fatalf("the fields are named %q", got)
+		}
+		adminDo(t, ctx, chromedp.KeyEvent(kb.Escape))
+		adminWaitCount(t, ctx, `[data-testid=order-dialog]`, 0)
 		adminDo(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=lang-en]`)))
 	})
 
 	checkTrap(t)
+}
+
+// Ensure the Orders page of a shop whose host has no order pages
+// (telecart.Config.OrderURL unset) lists the orders with no link to the
+// host, in the rows and in an order's dialog.
+func TestAdminOrdersWithoutHostLinks(t *testing.T) {
+	e := adminStart(t, func(c *server.Config) { c.NoOrderLinks = true })
+	ctx := e.ctx
+	var all ordersPage
+	e.get(t, "orders", &all)
+	if len(all.Data) != 2 {
+		t.Fatalf("the API lists %d orders", len(all.Data))
+	}
+	for _, o := range all.Data {
+		if o.URL != "" {
+			t.Fatalf("order %s links to %q", o.ID, o.URL)
+		}
+	}
+	adminDo(t, ctx, chromedp.Navigate(e.base+"/admin/"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=signin-token]`)))
+	adminDo(t, ctx,
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=signin-token]`), e.srv.Config.AdminToken+"\n"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=dashboard]`)))
+	adminGo(t, ctx, "orders")
+	adminWaitCount(t, ctx, `[data-testid=order-row]`, 2)
+	if got := adminEval[string](t, ctx, ordersShown); got != all.ids() {
+		t.Fatalf("rows %s; the API lists %s", got, all.ids())
+	}
+	// Each order's id is plain text, with no link anywhere in the table.
+	if got := adminEval[string](t, ctx, `[...document.querySelectorAll('[data-testid=order-link]')].map(e => e.tagName + ':' + e.textContent).join(',')`); got != "SPAN:"+all.Data[0].ID+",SPAN:"+all.Data[1].ID {
+		t.Fatalf("the ids are shown as %q", got)
+	}
+	if n := adminEval[int](t, ctx, `document.querySelectorAll('[data-testid=orders-table] a[target=_blank], [data-testid=orders-table] a[href*="/shop/orders/"]').length`); n != 0 {
+		t.Fatalf("%d links to the host in the table", n)
+	}
+	adminDo(t, ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid="order-view-%s"]`, all.Data[0].ID))))
+	adminWaitCount(t, ctx, `[data-testid=order-dialog] [data-testid=order-line]`, 1)
+	adminWaitText(t, ctx, `[data-testid=order-field-name]`, "Olga")
+	if n := adminEval[int](t, ctx, `document.querySelectorAll('[data-testid=order-dialog-link], [data-testid=order-dialog-url], [data-testid=order-dialog] a[target=_blank]').length`); n != 0 {
+		t.Fatalf("the dialog shows %d links to the host", n)
+	}
+	browsertest.Screenshot(t, ctx, "orders_no_host_links")
 }

@@ -82,6 +82,10 @@ type Config struct {
 	// IngestRate is the per-customer limit on /api/ingest, events per
 	// minute; 0 is the library's default.
 	IngestRate int
+	// NoOrderLinks leaves the library's OrderURL unset, as for a host
+	// without order pages of its own: the admin panel's orders then link
+	// nowhere. The demo's own order pages are still served.
+	NoOrderLinks bool
 	// ReadTimeout, WriteTimeout and IdleTimeout bound a request's reading,
 	// an answer's writing and an idle keep-alive connection.
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
@@ -270,6 +274,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.Config.PublicURL = "http://" + cfg.Addr
 	}
 	s.Orders = demo.NewOrders(db, nil)
+	// The admin panel's orders list links each order to the demo's own
+	// order page.
+	orderURL := DemoOrderPath + "{id}"
+	if cfg.NoOrderLinks {
+		orderURL = ""
+	}
 	tc, err := telecart.New(telecart.Config{
 		DB: db, Catalog: demo.NewCatalog(""), Orders: s.Orders, Customers: demo.NewCustomers(db),
 		AdminAuth: telecart.BearerAuth(s.Config.AdminToken), BotToken: s.Config.BotToken,
@@ -285,9 +295,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		ExtraMigrations: []migrator.Source{demo.MigrationSource()},
 		LogFile:         s.Config.LogFile,
 		Logger:          s.Logger,
-		// The admin panel's orders list links each order to the demo's own
-		// order page.
-		OrderURL: DemoOrderPath + "{id}",
+		OrderURL:        orderURL,
 	})
 	if err != nil {
 		s.close()

@@ -3,7 +3,10 @@
 // (getMe, sendMessage, setWebhook, deleteWebhook, getWebhookInfo,
 // getUpdates with queued updates and long polling, setChatMenuButton),
 // records every call with its method, parsed parameters and time, and
-// lets a test script Telegram's failures per call or per chat.
+// lets a test script Telegram's failures per call or per chat. Like
+// Telegram, it refuses a sendMessage whose text is not valid in its
+// parse_mode HTML with 400 "Bad Request: can't parse entities: …" (see
+// botapi.CheckHTML).
 //
 //	srv := botapitest.NewServer(t, botapitest.Config{})
 //	c, _ := botapi.New(botapi.Config{Token: srv.Token, BaseURL: srv.URL})

@@ -358,6 +358,13 @@ func (s *Server) sendMessage(w http.ResponseWriter, call Call) {
 	case strings.TrimSpace(p.Text) == "":
 		s.answer(w, call, http.StatusBadRequest, errorAnswer(400, "Bad Request: message text is empty"))
 		return
+	case p.ParseMode == botapi.ParseModeHTML:
+		// Telegram parses the markup before anything else and refuses the
+		// whole message for one mistake.
+		if err := botapi.CheckHTML(p.Text); err != nil {
+			s.answer(w, call, http.StatusBadRequest, errorAnswer(400, "Bad Request: can't parse entities: "+err.Error()))
+			return
+		}
 	}
 	chat := botapi.Chat{ID: p.ChatID, Type: botapi.ChatTypePrivate}
 	if p.ChatID < 0 {

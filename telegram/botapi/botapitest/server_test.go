@@ -88,3 +88,32 @@ func TestLongPollWakesOnClose(t *testing.T) {
 		t.Errorf("the long poll ended after %s", d)
 	}
 }
+
+// Ensure the fake refuses, as Telegram does, a text that is not valid in
+// parse_mode HTML, and takes the same text as plain text or escaped.
+func TestSendMessage_HTML(t *testing.T) {
+	t.Parallel()
+	srv := botapitest.NewServer(t, botapitest.Config{})
+	c, err := botapi.New(botapi.Config{Token: srv.Token, BaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	const bad = "Sale <img src=x> today"
+	_, err = c.SendMessage(ctx, botapi.SendMessageParams{ChatID: 5, Text: bad, ParseMode: botapi.ParseModeHTML})
+	e, _ := botapi.AsError(err)
+	if e == nil || e.Code != 400 || e.Description != "Bad Request: can't parse entities: unsupported tag <img> at character 6" {
+		t.Errorf("invalid HTML: %v", err)
+	}
+	for _, p := range []botapi.SendMessageParams{
+		{ChatID: 5, Text: bad},
+		{ChatID: 5, Text: "<b>Sale</b> " + botapi.EscapeHTML(bad), ParseMode: botapi.ParseModeHTML},
+	} {
+		if _, err := c.SendMessage(ctx, p); err != nil {
+			t.Errorf("SendMessage(%q, %q) = %v", p.Text, p.ParseMode, err)
+		}
+	}
+	if sent := srv.Sent(); len(sent) != 2 {
+		t.Errorf("%d messages accepted, want 2", len(sent))
+	}
+}

@@ -30,12 +30,14 @@ export function getInitData() {
 }
 
 export class ApiError extends Error {
-  constructor(status, code, message, fields) {
+  constructor(status, code, message, fields, details) {
     super(message);
     this.name = 'ApiError';
     this.status = status; // 0 for a network error
     this.code = code;
     this.fields = fields || null;
+    // Facts to word the error with, such as an out-of-stock product's name.
+    this.details = details && typeof details === 'object' ? details : {};
   }
 }
 
@@ -53,8 +55,9 @@ export function apiHeaders(withBody) {
 }
 
 // api calls the storefront API and answers {status, data, headers}; any
-// answer but 2xx throws an ApiError with the server's code, message and
-// per-field messages.
+// answer but 2xx throws an ApiError with the server's code, message,
+// per-field messages and details. The server's messages are English: a
+// page shows the buyer errorText(err) (i18n.js) instead.
 export async function api(path, { method = 'GET', body, signal, keepalive = false } = {}) {
   let res;
   try {
@@ -83,7 +86,7 @@ export async function api(path, { method = 'GET', body, signal, keepalive = fals
   if (!res.ok) {
     const e = (data && data.error) || {};
     throw new ApiError(res.status, e.code || `http_${res.status}`,
-      e.message || t('app.server_error', { status: res.status }), e.fields);
+      e.message || t('app.server_error', { status: res.status }), e.fields, e.details);
   }
   return { status: res.status, data, headers: res.headers };
 }

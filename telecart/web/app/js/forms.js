@@ -31,8 +31,8 @@ const SPECS = {
   between: [2, 2, NUMERIC_TYPES],
   number: [0, 0, NUMERIC_TYPES],
   matches: [1, 10, STRING_TYPES],
-  starts_with: [1, 100, STRING_TYPES],
-  ends_with: [1, 100, STRING_TYPES],
+  starts_with: [0, 100, STRING_TYPES],
+  ends_with: [0, 100, STRING_TYPES],
   alpha: [0, 1, TEXT_TYPES, false, ALPHA_SETS],
   alphanumeric: [0, 1, TEXT_TYPES, false, ALPHA_SETS],
   alpha_spaces: [0, 1, TEXT_TYPES, false, ALPHA_SETS],
@@ -493,10 +493,12 @@ function validIPv6(s) {
   return ok && (halves.length === 2 ? groups < 8 : groups === 8);
 }
 
-// numberOf reads a number value, or text that is a number once trimmed.
+// numberOf reads a number value, or text that is a number once trimmed;
+// text of only white space reads as 0, as Number reads it (FormKit's
+// number and between ask isNaN).
 function numberOf(v) {
   if (typeof v === 'number') return v;
-  if (typeof v === 'string') return parseNumber(v.trim());
+  if (typeof v === 'string') return v.trim() === '' ? 0 : parseNumber(v.trim());
   return null;
 }
 
@@ -606,10 +608,11 @@ function fails(r, f, env) {
       }
       return !unknown;
     }
+    // With nothing to look for, FormKit passes every text.
     case 'starts_with':
-      return !r.args.some((a) => textOf(v).startsWith(a));
+      return r.args.length > 0 && !r.args.some((a) => textOf(v).startsWith(a));
     case 'ends_with':
-      return !r.args.some((a) => textOf(v).endsWith(a));
+      return r.args.length > 0 && !r.args.some((a) => textOf(v).endsWith(a));
     case 'alpha':
     case 'alphanumeric':
     case 'alpha_spaces':
@@ -654,14 +657,26 @@ const alternatives = (args) => {
   return q.length === 1 ? q[0] : `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}`;
 };
 
+// requireOneLabels is the labels a require_one message names: the field's
+// own, then its other fields' (by name when the form lacks one).
+function requireOneLabels(r, f, env) {
+  if (r.name !== 'require_one') return null;
+  return [f.label, ...r.fields.map((name) => (env.fields.get(name) ? env.fields.get(name).label : name))];
+}
+
+// confirmLabel is the label of the field a confirm rule compares with (its
+// name when the form lacks it).
+function confirmLabel(r, f, env) {
+  const name = confirmField(r, f.node.name);
+  return env.fields.get(name) ? env.fields.get(name).label : name;
+}
+
 function message(r, f, env) {
   const label = f.label;
+  const latin = r.set === 'latin' ? 'Latin ' : '';
   switch (r.name) {
     case 'required': return `${label} is required.`;
-    case 'require_one': {
-      const labels = [label, ...r.fields.map((name) => (env.fields.get(name) ? env.fields.get(name).label : name))];
-      return `${labels.join(' or ')} is required.`;
-    }
+    case 'require_one': return `${requireOneLabels(r, f, env).join(' or ')} is required.`;
     case 'accepted': return `${label} must be accepted.`;
     case 'email': return `${label} must be a valid email address.`;
     case 'url': return `${label} must be a valid URL.`;
@@ -677,19 +692,19 @@ function message(r, f, env) {
     case 'matches': return `${label} is not in a valid format.`;
     case 'starts_with': return `${label} must start with ${alternatives(r.args)}.`;
     case 'ends_with': return `${label} must end with ${alternatives(r.args)}.`;
-    case 'alpha': return `${label} can only contain letters.`;
-    case 'alphanumeric': return `${label} can only contain letters and numbers.`;
-    case 'alpha_spaces': return `${label} can only contain letters and spaces.`;
-    case 'contains_alpha': return `${label} must contain a letter.`;
-    case 'contains_alphanumeric': return `${label} must contain a letter or a number.`;
-    case 'contains_alpha_spaces': return `${label} must contain a letter or a space.`;
-    case 'contains_lowercase': return `${label} must contain a lowercase letter.`;
-    case 'contains_uppercase': return `${label} must contain an uppercase letter.`;
+    case 'alpha': return `${label} can only contain ${latin}letters.`;
+    case 'alphanumeric': return `${label} can only contain ${latin}letters and numbers.`;
+    case 'alpha_spaces': return `${label} can only contain ${latin}letters and spaces.`;
+    case 'contains_alpha': return `${label} must contain a ${latin}letter.`;
+    case 'contains_alphanumeric': return `${label} must contain a ${latin}letter or a number.`;
+    case 'contains_alpha_spaces': return `${label} must contain a ${latin}letter or a space.`;
+    case 'contains_lowercase': return `${label} must contain a lowercase ${latin}letter.`;
+    case 'contains_uppercase': return `${label} must contain an uppercase ${latin}letter.`;
     case 'contains_numeric': return `${label} must contain a number.`;
     case 'contains_symbol': return `${label} must contain a symbol.`;
     case 'lowercase':
     case 'uppercase': {
-      let kind = `${r.name.slice(0, -4)}case letters`;
+      let kind = `${r.name.slice(0, -4)}case ${latin}letters`;
       if (r.set === 'allow_numeric') kind += ' and numbers';
       else if (r.set === 'allow_numeric_dashes') kind += ', numbers and dashes';
       else if (r.set === 'allow_non_alpha') kind += ', numbers and symbols';
@@ -703,7 +718,7 @@ function message(r, f, env) {
         ? `${label} must be later than today and not after ${r.args[0]}.`
         : `${label} must be between ${r.args[0]} and ${r.args[1]}.`;
     case 'date_format': return `${label} must be a date in the format ${r.args[0]}.`;
-    case 'confirm': return `${label} does not match.`;
+    case 'confirm': return `${label} does not match ${confirmLabel(r, f, env)}.`;
     case 'in':
     case 'is':
     case 'not': return `${label} is not an allowed value.`;
@@ -760,7 +775,8 @@ export function validate(nodes, values, opts = {}) {
     for (const r of rules) {
       if (r.optional || (f.empty && !r.empty && !SPECS[r.name][3])) continue;
       if (fails(r, f, env)) {
-        errors[name] = ruleMessage(r, f.label) || message(r, f, env);
+        errors[name] = ruleMessage(r, f.label, r.name === 'confirm' ? [confirmLabel(r, f, env)] : requireOneLabels(r, f, env))
+          || message(r, f, env);
         break;
       }
     }
@@ -774,7 +790,7 @@ export function validate(nodes, values, opts = {}) {
     }
   }
   for (const name of Object.keys(values || {})) {
-    if (!env.fields.has(name)) errors[name] = 'Unknown field.';
+    if (!env.fields.has(name)) errors[name] = problemMessage('unknown field', name) || 'Unknown field.';
   }
   return Object.keys(errors).length ? { clean: null, errors } : { clean, errors: null };
 }
@@ -788,7 +804,9 @@ function isRequired(n) {
 }
 
 // renderForm builds the inputs of a schema. It answers {el, values(),
-// setErrors(map), validateAll(), focusFirstError()}. initial holds values
+// check(), setErrors(map), validateAll(), focusFirstError(), has(name),
+// label(name)}: check validates without showing anything, label is a
+// field's label as messages name it. initial holds values
 // to restore (a draft); onChange is called with values() on every edit;
 // timeZone is the shop's, in which the date rules read "today".
 export function renderForm(nodes, { initial = {}, onChange, timeZone } = {}) {
@@ -823,6 +841,12 @@ export function renderForm(nodes, { initial = {}, onChange, timeZone } = {}) {
   return {
     el,
     values,
+    check: () => validate(nodes, values(), { timeZone }),
+    has: (name) => fields.some((f) => f.node.name === name),
+    label(name) {
+      const f = fields.find((x) => x.node.name === name);
+      return f ? displayName(f.node) : name;
+    },
     setErrors(map) {
       for (const f of fields) f.showError((map && map[f.node.name]) || '');
     },

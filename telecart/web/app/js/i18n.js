@@ -85,6 +85,7 @@ const en = {
   'checkout.not_placed': 'The order was not placed. Try again.',
   'checkout.form_failed': 'The checkout form could not be loaded.',
   'checkout.choose': 'Choose…',
+  'checkout.field_refused': '{label}: the shop did not accept this value.',
 
   'consent.welcome': 'Welcome',
   'consent.policy': 'Privacy policy',
@@ -95,6 +96,22 @@ const en = {
   'success.placed': 'Your order is placed.',
   'success.placed_at': 'Placed {date}.',
   'success.continue': 'Continue shopping',
+
+  'error.out_of_stock': '{name} is out of stock. Remove it from the cart to place the order.',
+  'error.out_of_stock_unnamed': 'A product in your cart is out of stock. Remove it from the cart to place the order.',
+  'error.unknown_product': '{name} is no longer sold. Remove it from the cart to place the order.',
+  'error.unknown_product_unnamed': 'A product in your cart is no longer sold. Remove it from the cart to place the order.',
+  'error.mixed_currencies': 'These products are priced in different currencies and cannot be ordered together.',
+  'error.catalog_unavailable': 'The catalog is unavailable right now. Try again in a moment.',
+  'error.order_not_placed': 'The shop could not place the order; nothing was saved. Try again.',
+  'error.validation_failed': 'Check the form: the shop did not accept some of it.',
+  'error.invalid_request': 'The shop could not read the request. Reload the shop and try again.',
+  'error.too_large': 'Too much to send at once. Shorten your answers and try again.',
+  'error.not_found': 'Not found.',
+  'error.rate_limited': 'Too many requests. Wait a moment and try again.',
+  'error.unavailable': 'The shop is unavailable right now. Try again in a moment.',
+  'error.internal': 'Something went wrong on the shop’s side. Try again.',
+  'error.session_expired': 'Your session has expired. Close the shop and open it again from Telegram.',
 };
 
 const ru = {
@@ -160,6 +177,7 @@ const ru = {
   'checkout.not_placed': 'Заказ не оформлен. Попробуйте снова.',
   'checkout.form_failed': 'Не удалось загрузить форму заказа.',
   'checkout.choose': 'Выберите…',
+  'checkout.field_refused': '«{label}»: магазин не принял это значение.',
 
   'consent.welcome': 'Добро пожаловать',
   'consent.policy': 'Политика конфиденциальности',
@@ -170,6 +188,22 @@ const ru = {
   'success.placed': 'Ваш заказ оформлен.',
   'success.placed_at': 'Оформлен {date}.',
   'success.continue': 'Продолжить покупки',
+
+  'error.out_of_stock': 'Товара «{name}» нет в наличии. Уберите его из корзины, чтобы оформить заказ.',
+  'error.out_of_stock_unnamed': 'Одного из товаров в корзине нет в наличии. Уберите его из корзины, чтобы оформить заказ.',
+  'error.unknown_product': 'Товар «{name}» больше не продаётся. Уберите его из корзины, чтобы оформить заказ.',
+  'error.unknown_product_unnamed': 'Один из товаров в корзине больше не продаётся. Уберите его из корзины, чтобы оформить заказ.',
+  'error.mixed_currencies': 'Цены этих товаров указаны в разных валютах: их нельзя заказать вместе.',
+  'error.catalog_unavailable': 'Каталог сейчас недоступен. Попробуйте ещё раз через минуту.',
+  'error.order_not_placed': 'Магазин не смог оформить заказ, ничего не сохранено. Попробуйте снова.',
+  'error.validation_failed': 'Проверьте форму: магазин принял не всё.',
+  'error.invalid_request': 'Магазин не смог прочитать запрос. Перезагрузите магазин и попробуйте снова.',
+  'error.too_large': 'Слишком много данных за раз. Сократите ответы и попробуйте снова.',
+  'error.not_found': 'Не найдено.',
+  'error.rate_limited': 'Слишком много запросов. Подождите немного и попробуйте снова.',
+  'error.unavailable': 'Магазин сейчас недоступен. Попробуйте ещё раз через минуту.',
+  'error.internal': 'В магазине что-то пошло не так. Попробуйте снова.',
+  'error.session_expired': 'Сеанс истёк. Закройте магазин и откройте его снова из Telegram.',
 };
 
 // STRINGS holds every storefront string by language; the browser test
@@ -209,6 +243,56 @@ export function tn(key, n, vars = {}) {
   const dict = STRINGS[lang];
   const k = `${key}.${form}` in dict ? `${key}.${form}` : `${key}.other`;
   return t(k, { ...vars, n: formatNumber(n) });
+}
+
+// ERROR_KEYS words the API's error codes (the server's messages are
+// English). out_of_stock and unknown_product name their product.
+const ERROR_KEYS = {
+  network: 'app.no_connection',
+  invalid_init_data: 'error.session_expired',
+  mixed_currencies: 'error.mixed_currencies',
+  catalog_unavailable: 'error.catalog_unavailable',
+  order_not_placed: 'error.order_not_placed',
+  validation_failed: 'error.validation_failed',
+  invalid_order: 'error.invalid_request',
+  bad_request: 'error.invalid_request',
+  invalid_alias: 'error.invalid_request',
+  unsupported_media_type: 'error.invalid_request',
+  method_not_allowed: 'error.invalid_request',
+  body_too_large: 'error.too_large',
+  too_large: 'error.too_large',
+  not_found: 'error.not_found',
+  product_not_found: 'product.gone',
+  rate_limited: 'error.rate_limited',
+  unavailable: 'error.unavailable',
+  internal: 'error.internal',
+};
+
+// ERROR_CODES lists the codes errorText words; the browser test checks
+// each in both languages.
+export const ERROR_CODES = [...Object.keys(ERROR_KEYS), 'out_of_stock', 'unknown_product'];
+
+// errorText is what the buyer is told of an API error (an ApiError's
+// status, code, message and details), in the buyer's language: chosen by
+// its code, with the product's name where the error has one (from its
+// details, or names, product id → name, such as the cart's). A code the
+// storefront has no words for, such as a host's own verdict from its order
+// placer, keeps the server's message, the host's words; without one, the
+// text of fallback.
+export function errorText(err, fallback = 'app.error', names = {}) {
+  if (!err || typeof err !== 'object') return t(fallback);
+  const code = typeof err.code === 'string' ? err.code : '';
+  if (!code) return t(fallback); // not an API error: a script's, in English
+  const d = err.details && typeof err.details === 'object' ? err.details : {};
+  const id = typeof d.product_id === 'string' ? d.product_id : '';
+  const name = (typeof d.product_name === 'string' && d.product_name) || (id && typeof names[id] === 'string' ? names[id] : '');
+  if (code === 'out_of_stock' || code === 'unknown_product') {
+    return name ? t(`error.${code}`, { name }) : t(`error.${code}_unnamed`);
+  }
+  if (ERROR_KEYS[code]) return t(ERROR_KEYS[code]);
+  const http = /^http_(\d+)$/.exec(code);
+  if (http) return t('app.server_error', { status: http[1] });
+  return (typeof err.message === 'string' && err.message) || t(fallback);
 }
 
 // setShopTexts keeps the shop's texts of GET /api/settings ({lang: {…}}).
@@ -293,42 +377,101 @@ export function formatPrice(minor, currency) {
 
 const ruChars = (n) => tn('rules.chars', n);
 
-// Russian validation messages, by rule; forms.js keeps the English ones,
-// which match the server's word for word.
+// ruList joins quoted words: «a», «b» или «c».
+const ruList = (items) => {
+  const q = items.map((x) => `«${x}»`);
+  return q.length < 2 ? q.join('') : `${q.slice(0, -1).join(', ')} или ${q[q.length - 1]}`;
+};
+
+// ruFormat writes a date_format format with Russian letters: ДД.ММ.ГГГГ.
+const ruFormat = (f) => f.replace(/YYYY|YY|MM|M|DD|D/g, (m) => ({ YYYY: 'ГГГГ', YY: 'ГГ', MM: 'ММ', M: 'М', DD: 'ДД', D: 'Д' })[m]);
+
+// ruEnd ends a sentence with a full stop, unless it ends with one already
+// (a date: «1 января 2024 г.»).
+const ruEnd = (s) => (s.endsWith('.') ? s : `${s}.`);
+
+// ruCase names what lowercase and uppercase allow in their set.
+const ruCase = (r) => {
+  const kind = r.name === 'lowercase' ? 'строчные ' : 'заглавные ';
+  const letters = `${kind}${r.set === 'latin' ? 'латинские ' : ''}буквы`;
+  if (r.set === 'allow_numeric') return `${letters} и цифры`;
+  if (r.set === 'allow_numeric_dashes') return `${letters}, цифры и дефисы`;
+  if (r.set === 'allow_non_alpha') return `${letters}, цифры и знаки`;
+  return letters;
+};
+
+// Russian validation messages, by rule, with the rule's own arguments
+// (bounds, dates, formats) written the Russian way; forms.js keeps the
+// English ones, which match the server's word for word. labels holds
+// require_one's fields' labels, this field's first, or the label of the
+// field confirm compares with.
 const RU_RULES = {
   required: (r, l) => `Заполните поле «${l}».`,
+  require_one: (r, l, labels) => (labels && labels.length > 1
+    ? `Заполните одно из полей: ${ruList(labels)}.`
+    : `Заполните поле «${l}».`),
   accepted: (r, l) => `Нужно согласие: «${l}».`,
   email: (r, l) => `«${l}»: введите правильный адрес эл. почты.`,
+  url: (r, l) => `«${l}»: введите правильный адрес сайта.`,
   length: (r, l) => {
     if (r.lenMax < 0) return `«${l}»: не короче ${ruChars(r.lenMin)}.`;
-    if (r.lenMin === r.lenMax) return `«${l}»: ровно ${ruChars(r.lenMax)}.`;
+    if (r.lenMin === r.lenMax) return `«${l}»: ровно ${tn('rules.chars_exact', r.lenMax)}.`;
     if (r.lenMin === 0) return `«${l}»: не длиннее ${ruChars(r.lenMax)}.`;
     return `«${l}»: от ${formatNumber(r.lenMin)} до ${ruChars(r.lenMax)}.`;
   },
   min: (r, l) => `«${l}»: не меньше ${formatNumber(r.num)}.`,
   max: (r, l) => `«${l}»: не больше ${formatNumber(r.num)}.`,
+  between: (r, l) => `«${l}»: число от ${formatNumber(r.num)} до ${formatNumber(r.numMax)}.`,
   number: (r, l) => `«${l}»: введите число.`,
   matches: (r, l) => `«${l}»: неверный формат.`,
-  alpha: (r, l) => `«${l}»: только буквы.`,
-  alphanumeric: (r, l) => `«${l}»: только буквы и цифры.`,
-  date_after: (r, l) => (r.dateText ? `«${l}»: дата позже ${formatDate(r.dateText)}.` : ''),
-  date_before: (r, l) => (r.dateText ? `«${l}»: дата раньше ${formatDate(r.dateText)}.` : ''),
+  starts_with: (r, l) => `«${l}»: значение должно начинаться с ${ruList(r.args)}.`,
+  ends_with: (r, l) => `«${l}»: значение должно заканчиваться на ${ruList(r.args)}.`,
+  alpha: (r, l) => `«${l}»: только ${r.set === 'latin' ? 'латинские ' : ''}буквы.`,
+  alphanumeric: (r, l) => `«${l}»: только ${r.set === 'latin' ? 'латинские ' : ''}буквы и цифры.`,
+  alpha_spaces: (r, l) => `«${l}»: только ${r.set === 'latin' ? 'латинские ' : ''}буквы и пробелы.`,
+  contains_alpha: (r, l) => `«${l}»: нужна хотя бы одна ${r.set === 'latin' ? 'латинская ' : ''}буква.`,
+  contains_alphanumeric: (r, l) => `«${l}»: нужна хотя бы одна ${r.set === 'latin' ? 'латинская ' : ''}буква или цифра.`,
+  contains_alpha_spaces: (r, l) => `«${l}»: нужна хотя бы одна ${r.set === 'latin' ? 'латинская ' : ''}буква или пробел.`,
+  contains_lowercase: (r, l) => `«${l}»: нужна хотя бы одна строчная ${r.set === 'latin' ? 'латинская ' : ''}буква.`,
+  contains_uppercase: (r, l) => `«${l}»: нужна хотя бы одна заглавная ${r.set === 'latin' ? 'латинская ' : ''}буква.`,
+  contains_numeric: (r, l) => `«${l}»: нужна хотя бы одна цифра.`,
+  contains_symbol: (r, l) => `«${l}»: нужен хотя бы один знак, например ! # % или -.`,
+  lowercase: (r, l) => `«${l}»: только ${ruCase(r)}.`,
+  uppercase: (r, l) => `«${l}»: только ${ruCase(r)}.`,
+  symbol: (r, l) => `«${l}»: только знаки, например ! # % или -.`,
+  date_after: (r, l) => (r.dates.length
+    ? ruEnd(`«${l}»: дата позже ${formatDate(r.args[0])}`)
+    : `«${l}»: дата позже сегодняшней.`),
+  date_before: (r, l) => (r.dates.length
+    ? ruEnd(`«${l}»: дата раньше ${formatDate(r.args[0])}`)
+    : `«${l}»: сегодняшняя или более ранняя дата.`),
+  date_between: (r, l) => (r.dates.length === 1
+    ? ruEnd(`«${l}»: дата позже сегодняшней, но не позже ${formatDate(r.args[0])}`)
+    : ruEnd(`«${l}»: дата с ${formatDate(r.args[0])} по ${formatDate(r.args[1])}`)),
+  date_format: (r, l) => `«${l}»: дата в формате ${ruFormat(r.args[0])}.`,
+  confirm: (r, l, labels) => `«${l}»: не совпадает с полем «${(labels && labels[0]) || ''}».`,
   in: (r, l) => `«${l}»: недопустимое значение.`,
   is: (r, l) => `«${l}»: недопустимое значение.`,
+  not: (r, l) => `«${l}»: недопустимое значение.`,
 };
 Object.assign(ru, {
   'rules.chars.one': '{n} символа',
   'rules.chars.few': '{n} символов',
   'rules.chars.many': '{n} символов',
   'rules.chars.other': '{n} символа',
+  'rules.chars_exact.one': '{n} символ',
+  'rules.chars_exact.few': '{n} символа',
+  'rules.chars_exact.many': '{n} символов',
+  'rules.chars_exact.other': '{n} символа',
 });
 
 // ruleMessage returns the message for rule r failing on the field labelled
 // label in the buyer's language, or '' where forms.js's English stands.
-export function ruleMessage(r, label) {
+// labels are require_one's fields' labels or confirm's other field's.
+export function ruleMessage(r, label, labels) {
   if (lang !== 'ru') return '';
   const fn = RU_RULES[r && r.name];
-  return fn ? fn(r, label) : `«${label}»: неверное значение.`;
+  return fn ? fn(r, label, labels) : `«${label}»: неверное значение.`;
 }
 
 // Russian for the problems forms.js finds before the rules run.
@@ -341,6 +484,7 @@ const RU_PROBLEMS = [
   [/^contains invalid characters$/, () => 'недопустимые символы'],
   [/^must be at most (\d+) characters$/, (m) => `не длиннее ${ruChars(+m[1])}`],
   [/^cannot be validated$/, () => 'проверить нельзя'],
+  [/^unknown field$/, () => 'такого поля в форме нет'],
 ];
 
 // problemMessage returns a value problem ("must be a number") as a message

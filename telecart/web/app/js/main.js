@@ -8,7 +8,7 @@ import { h, clear } from './dom.js';
 import { state } from './state.js';
 import { KEYS, getItem, setItem } from './util.js';
 import { route, startRouter } from './router.js';
-import { t, setLanguage, languageCodeOf, setShopTexts } from './i18n.js';
+import { t, setLanguage, languageCodeOf, setShopTexts, errorText } from './i18n.js';
 import { showConsent } from './views/consent.js';
 import { mountHome } from './views/home.js';
 import { mountSearch } from './views/search.js';
@@ -75,8 +75,9 @@ async function main() {
   await initTelegram();
   let initData = telegramInitData();
   if (!initData) initData = await devInitData();
-  // The buyer's Telegram language; outside Telegram, the browser's.
-  setLanguage(languageCodeOf(initData) || navigator.language);
+  // The buyer's Telegram language; English when Telegram gives none, not
+  // the browser's: the shop speaks as the buyer's Telegram does.
+  setLanguage(languageCodeOf(initData));
   const splash = document.querySelector('.splash-text');
   if (splash) splash.textContent = t('app.loading');
   if (!initData) {
@@ -93,7 +94,7 @@ async function main() {
     if (err instanceof ApiError && err.status === 401) {
       message(t('app.session_expired'), t('app.session_expired_text'));
     } else {
-      message(t('app.unavailable'), (err && err.message) || t('app.unavailable_text'), true);
+      message(t('app.unavailable'), errorText(err, 'app.unavailable_text'), true);
     }
     return;
   }

@@ -1,11 +1,12 @@
 // Orders: the orders placed through the Mini App, newest first, filtered by
 // campaign and by customer (#/orders?customer_id=7&campaign_id=spring), each
-// with a dialog of its lines and checkout fields and, when the host supplies
-// one, a link to the order in the host's own admin.
+// with a dialog of its lines and checkout fields (named by the checkout
+// form's labels) and, when the host supplies one, a link to the order in
+// the host's own admin.
 
 import { h, clear, icon, debounce } from '../dom.js';
 import { api, isAbort } from '../api.js';
-import { t } from '../i18n.js';
+import { t, getLang } from '../i18n.js';
 import { dateTime, dateTimeShort, number } from '../format.js';
 import { empty, errorBox, loading, openDialog, pager } from '../components.js';
 
@@ -69,6 +70,12 @@ export function mount(root) {
   let ctrl = null;
   let seq = 0;
   let filters = hashFilters();
+  // The checkout form names the orders' fields; without it they show by
+  // name.
+  let checkoutForm = null;
+  const formCtrl = new AbortController();
+  const formLoaded = api('forms/checkout', { signal: formCtrl.signal })
+    .then((f) => { checkoutForm = f; }, () => {});
 
   const campaign = h('input', {
     type: 'text', class: 'input', value: filters.campaign_id, placeholder: t('orders.campaign_placeholder'),
@@ -165,7 +172,7 @@ export function mount(root) {
       }, o.campaign_id) : h('span', { class: 'muted' }, '—')),
       h('td', { class: 'actions' }, h('button', {
         type: 'button', class: 'btn icon-btn small', 'aria-label': t('orders.view'), 'data-tip': t('orders.view'),
-        'data-testid': `order-view-${o.id}`, onclick: () => orderDialog(o),
+        'data-testid': `order-view-${o.id}`, onclick: () => formLoaded.then(() => orderDialog(o, checkoutForm)),
       }, icon('eye')))));
     const filtered = filters.customer_id || filters.campaign_id;
     clear(tableBox,
@@ -195,6 +202,7 @@ export function mount(root) {
   load();
   return () => {
     if (ctrl) ctrl.abort();
+    formCtrl.abort();
     runCampaign.cancel();
     window.removeEventListener('hashchange', onHash);
   };
@@ -209,14 +217,38 @@ function fieldValue(v) {
   return String(v);
 }
 
+// fieldRows lists an order's checkout fields as {name, label, value} in
+// the checkout form's order, each named by its label and a choice shown by
+// its option's label, in the panel's language where the form gives one; a
+// field the form no longer has follows, by its name.
+export function fieldRows(fields, form) {
+  const lang = getLang();
+  // The text in the panel's language, else the form's own, else ''.
+  const pick = (translated, base) => [translated, base].map((x) => (typeof x === 'string' ? x.trim() : '')).find(Boolean) || '';
+  const rows = [];
+  const done = new Set();
+  for (const n of (form && Array.isArray(form.schema) ? form.schema : [])) {
+    if (!n || typeof n.name !== 'string' || done.has(n.name) || !Object.hasOwn(fields, n.name)) continue;
+    done.add(n.name);
+    let value = fields[n.name];
+    const option = Array.isArray(n.options) ? n.options.find((x) => x && x.value === value) : null;
+    if (option) value = pick(((n.option_labels || {})[lang] || {})[option.value], option.label) || value;
+    rows.push({ name: n.name, label: pick((n.labels || {})[lang], n.label) || n.name, value });
+  }
+  for (const name of Object.keys(fields).sort()) {
+    if (!done.has(name)) rows.push({ name, label: name, value: fields[name] });
+  }
+  return rows;
+}
+
 // orderDialog shows one order in full: its lines, total and checkout fields.
-function orderDialog(o) {
+function orderDialog(o, form) {
   const row = (label, value, testid) => [h('dt', {}, label), h('dd', { 'data-testid': testid }, value)];
   const lines = (o.items || []).map((it) => h('tr', { 'data-testid': 'order-line' },
     h('td', {}, it.name || it.product_id, h('div', { class: 'muted small mono' }, it.product_id)),
     h('td', { class: 'num' }, number(it.quantity)),
     h('td', { class: 'num nowrap' }, it.total_formatted || number(it.total / 100))));
-  const fields = Object.entries(o.fields || {}).map(([k, v]) => row(k, h('span', { class: 'wrap' }, fieldValue(v)), `order-field-${k}`));
+  const fields = fieldRows(o.fields || {}, form).map((f) => row(f.label, h('span', { class: 'wrap' }, fieldValue(f.value)), `order-field-${f.name}`));
   openDialog({
     title: t('orders.order', { id: o.id }), testid: 'order-dialog', wide: true,
     body: h('div', {},

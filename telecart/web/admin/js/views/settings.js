@@ -5,7 +5,7 @@ import { h, clear, help } from '../dom.js';
 import { api, isAbort } from '../api.js';
 import { t, has } from '../i18n.js';
 import {
-  card, clearFieldErrors, errorBox, fieldError, loading, setFieldError, toast,
+  card, clearFieldErrors, errorBox, errorText, fieldError, loading, setFieldError, toast,
 } from '../components.js';
 import { telegramPreview } from '../tghtml.js';
 
@@ -257,7 +257,11 @@ function notificationsCard(s, field, text) {
           const res = await api('notifications/preview', { method: 'POST', body });
           clear(out, telegramPreview(res.text, '', `notice-preview-${kind}-${lang}-message`));
         } catch (err) {
-          clear(out, errorBox(err, `notice-preview-error-${kind}-${lang}`));
+          // A template Telegram would refuse: say what and where.
+          const why = err.fields && err.fields.template;
+          clear(out, why
+            ? h('div', { class: 'alert error', role: 'alert', 'data-testid': `notice-preview-error-${kind}-${lang}` }, errorText(err), ' ', why)
+            : errorBox(err, `notice-preview-error-${kind}-${lang}`));
         } finally {
           btn.disabled = false;
         }

@@ -11,7 +11,7 @@ import { navigate } from '../router.js';
 import { renderForm } from '../forms.js';
 import { KEYS, getItem, setItem, removeItem, getJSON, setJSON, uuid } from '../util.js';
 import { appBar } from './common.js';
-import { t, tn, shopText, localizeNodes } from '../i18n.js';
+import { t, tn, shopText, localizeNodes, errorText, language } from '../i18n.js';
 
 let formCache = null;
 
@@ -83,18 +83,12 @@ export function mountCheckout() {
       return;
     } catch (err) {
       haptic('error');
-      if (err instanceof ApiError && err.status === 422 && err.fields) {
-        const general = [];
-        const byField = {};
-        for (const [k, v] of Object.entries(err.fields)) {
-          if (/^items\[/.test(k)) general.push(v);
-          else byField[k] = v;
-        }
-        form.setErrors(byField);
-        form.focusFirstError();
-        showError(general.length ? `${err.message} ${general.join(' ')}` : (Object.keys(byField).length ? '' : err.message));
-      } else {
-        showError(err.message || t('checkout.not_placed'));
+      if (!(err instanceof ApiError)) {
+        showError(t('checkout.not_placed'));
+      } else if (!(await explainFields(err))) {
+        // The cart's names name a product the error gives only the id of.
+        const names = Object.fromEntries(cartItems().map((it) => [it.id, it.name]));
+        showError(errorText(err, 'checkout.not_placed', names));
       }
     } finally {
       if (!disposed) {
@@ -105,40 +99,81 @@ export function mountCheckout() {
     }
   }
 
+  // explainFields shows the server's refusal of form fields next to them,
+  // in the buyer's language, and reports whether it did. The server's
+  // messages are English; the page's own check gives the server's verdict
+  // (forms.js mirrors forms.Validate rule for rule), so its words stand in.
+  // A refusal the page's form cannot explain means the form changed since
+  // it was loaded: it is loaded again and checked once more. One it still
+  // cannot explain is shown as the server's message to an English reader
+  // and as a plain refusal to others.
+  async function explainFields(err) {
+    const names = Object.keys(err.fields || {}).filter((k) => !/^items\[/.test(k));
+    if (!names.length || !form) return false;
+    let res = form.check();
+    if (names.some((k) => !(res.errors && res.errors[k]))) {
+      try {
+        const fresh = (await api('/forms/checkout')).data;
+        if (disposed) return true;
+        formCache = fresh;
+        setJSON(KEYS.draft, form.values(), 'session');
+        showForm();
+        res = form.check();
+      } catch {
+        // The form as loaded stays; the messages below still stand.
+      }
+    }
+    const messages = {};
+    for (const k of names) {
+      if (!form.has(k)) continue; // no longer in the form, so not sent again
+      messages[k] = (res.errors && res.errors[k])
+        || (language() === 'en' && err.fields[k]) || t('checkout.field_refused', { label: form.label(k) });
+    }
+    form.setErrors(messages);
+    form.focusFirstError();
+    showError(Object.keys(messages).length ? '' : errorText(err, 'checkout.not_placed'));
+    return true;
+  }
+
+  // showForm renders formCache with the draft's values.
+  function showForm() {
+    clear(body);
+    const f = formCache;
+    const draft = getJSON(KEYS.draft, {}, 'session');
+    form = renderForm(localizeNodes(f.schema || []), { initial: draft, onChange: (v) => setJSON(KEYS.draft, v, 'session'), timeZone: f.time_zone });
+    // Enter hides the keyboard; the order is placed only by the main
+    // button (Telegram's, or the page's own outside Telegram).
+    form.el.addEventListener('submit', (e) => {
+      e.preventDefault();
+      if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+    });
+    form.el.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && e.target instanceof HTMLInputElement) {
+        e.preventDefault();
+        e.target.blur();
+      }
+    });
+    const total = cartTotal();
+    const count = cartItems().reduce((n, it) => n + it.qty, 0);
+    body.append(
+      h('div', { class: 'summary' },
+        h('span', {}, t('checkout.order') + ' ', h('span', { class: 'muted', text: `· ${tn('common.pieces', count)}` })),
+        h('span', { 'data-testid': 'checkout-total', text: total.formatted })),
+      errorBox,
+      form.el);
+    mainButton();
+  }
+
   async function load() {
     try {
       if (!formCache) formCache = (await api('/forms/checkout')).data;
       if (disposed) return;
-      clear(body);
-      const f = formCache;
-      const draft = getJSON(KEYS.draft, {}, 'session');
-      form = renderForm(localizeNodes(f.schema || []), { initial: draft, onChange: (v) => setJSON(KEYS.draft, v, 'session'), timeZone: f.time_zone });
-      // Enter hides the keyboard; the order is placed only by the main
-      // button (Telegram's, or the page's own outside Telegram).
-      form.el.addEventListener('submit', (e) => {
-        e.preventDefault();
-        if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
-      });
-      form.el.addEventListener('keydown', (e) => {
-        if (e.key === 'Enter' && e.target instanceof HTMLInputElement) {
-          e.preventDefault();
-          e.target.blur();
-        }
-      });
-      const total = cartTotal();
-      const count = cartItems().reduce((n, it) => n + it.qty, 0);
-      body.append(
-        h('div', { class: 'summary' },
-          h('span', {}, t('checkout.order') + ' ', h('span', { class: 'muted', text: `· ${tn('common.pieces', count)}` })),
-          h('span', { 'data-testid': 'checkout-total', text: total.formatted })),
-        errorBox,
-        form.el);
-      mainButton();
+      showForm();
     } catch (err) {
       if (disposed) return;
       clear(body);
       body.append(h('div', { class: 'empty' },
-        h('p', { text: err.message || t('checkout.form_failed') }),
+        h('p', { text: errorText(err, 'checkout.form_failed') }),
         h('button', { type: 'button', class: 'btn', text: t('app.try_again'), onclick: () => { clear(body); load(); } })));
     }
   }

@@ -4,7 +4,7 @@
 import { api } from '../api.js';
 import { h, icon, toast } from '../dom.js';
 import { openLink, haptic } from '../telegram.js';
-import { t, shopText } from '../i18n.js';
+import { t, shopText, errorText } from '../i18n.js';
 
 // showConsent renders the prompt into container and resolves once the
 // consent is recorded.
@@ -20,7 +20,7 @@ export function showConsent(container, { link, shopName }) {
         haptic('success');
         resolve();
       } catch (err) {
-        toast(err.message || t('consent.failed'));
+        toast(errorText(err, 'consent.failed'));
       } finally {
         busy = false;
         button.disabled = false;

@@ -10,7 +10,7 @@ import { haptic } from '../telegram.js';
 import { navigate } from '../router.js';
 import { rememberProducts } from '../state.js';
 import { ratioHeight, formatPrice } from '../util.js';
-import { t } from '../i18n.js';
+import { t, errorText } from '../i18n.js';
 
 // productImage renders a product's first image with its width and height
 // attributes and CSS aspect-ratio, lazily loaded; a placeholder of the
@@ -137,7 +137,7 @@ export function createFeed(opts) {
       if (err && err.name === 'AbortError') return;
       if (mySeq !== seq) return;
       status.classList.add('error');
-      status.textContent = err instanceof ApiError ? err.message : t('app.error');
+      status.textContent = err instanceof ApiError ? errorText(err) : t('app.error');
       moreBtn.hidden = false;
       moreBtn.textContent = t('app.try_again');
       el.dataset.state = 'error';

@@ -10,7 +10,7 @@ import { navigate } from '../router.js';
 import { state, feedRatio, rememberProducts } from '../state.js';
 import { productImage } from './feed.js';
 import { appBar, cartButton } from './common.js';
-import { t } from '../i18n.js';
+import { t, errorText } from '../i18n.js';
 import { formatPrice } from '../util.js';
 
 export function mountProduct({ params }) {
@@ -103,7 +103,7 @@ export function mountProduct({ params }) {
       if (!product) {
         clear(body);
         body.append(h('div', { class: 'empty', 'data-testid': 'product-error' },
-          h('p', { text: err instanceof ApiError && err.status === 404 ? t('product.gone') : (err.message || t('app.error')) }),
+          h('p', { text: err instanceof ApiError && err.status === 404 ? t('product.gone') : errorText(err) }),
           h('button', { type: 'button', class: 'btn', text: t('product.back_to_shop'), onclick: () => navigate('/', { replace: true }) })));
       }
     }

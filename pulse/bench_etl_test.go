@@ -155,7 +155,7 @@ func benchETLWalk(b *testing.B, baseURL string, want int) {
 // benchETLScan is the baseline: the export's columns read in one query.
 func benchETLScan(b *testing.B, db migrator.DB, want int) {
 	ctx := context.Background()
-	q := "SELECT id, telegram_user_id, tracking_id, first_name, last_name, username, language_code, is_premium, " +
+	q := "SELECT id, telegram_user_id, tracking_id, first_name, last_name, username, photo_url, language_code, is_premium, " +
 		"allows_write_to_pm, host_customer_id, orders_count, privacy_consented_at, first_campaign_id, " +
 		"last_campaign_id, created_at, updated_at FROM " + db.Table(telegram.CustomersTable) + " ORDER BY id"
 	var rows int
@@ -168,7 +168,7 @@ func benchETLScan(b *testing.B, db migrator.DB, want int) {
 		n := 0
 		for rs.Next() {
 			var c pulse.ETLCustomer
-			if err := rs.Scan(&c.ID, &c.TelegramUserID, &c.TrackingID, &c.FirstName, &c.LastName, &c.Username,
+			if err := rs.Scan(&c.ID, &c.TelegramUserID, &c.TrackingID, &c.FirstName, &c.LastName, &c.Username, &c.PhotoURL,
 				&c.LanguageCode, &c.IsPremium, &c.AllowsWriteToPM, &c.HostCustomerID, &c.OrdersCount,
 				migrator.ScanNullTime(&c.PrivacyConsentedAt), &c.FirstCampaignID, &c.LastCampaignID,
 				migrator.ScanTime(&c.CreatedAt), migrator.ScanTime(&c.UpdatedAt)); err != nil {

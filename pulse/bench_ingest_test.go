@@ -149,7 +149,7 @@ func benchIngestBody(dst []byte, prefix string, n int) []byte {
 		if i%5 == 4 {
 			name = pulse.EventAddToCart
 		}
-		dst = fmt.Appendf(dst, `{"id":"%s-%d","event":"%s","payload":{"product_id":%d,"price":"19.90","currency":"EUR","list":"feed"}}`,
+		dst = fmt.Appendf(dst, `{"id":"%s-%d","event":"%s","payload":{"product_id":%d,"price":"19.90","currency":"EUR"}}`,
 			prefix, i, name, 1000+i)
 	}
 	return append(dst, "]}"...)

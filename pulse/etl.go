@@ -48,7 +48,8 @@ type ETLQuery struct {
 //
 // Its JSON is the export's (see MarshalJSON): the customer's identity,
 // profile, consent, campaigns and times, and the metrics, but not the
-// customer's photo, last visit, campaign times or bot-blocked state.
+// customer's last visit, campaign times or bot-blocked state; the personal
+// fields and the Telegram and host ids only with the customer's consent.
 type ETLCustomer struct {
 	telegram.Customer
 	// TotalSpent is the sum of the customer's orders in minor units

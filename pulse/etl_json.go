@@ -20,13 +20,15 @@ import (
 // the two equal.
 
 // MarshalJSON renders c as the export does: id, telegram_user_id,
-// tracking_id, first_name, last_name, username, language_code, is_premium,
-// allows_write_to_pm, host_customer_id, orders_count, total_spent,
-// currency, first_order_at, last_order_at, privacy_consented_at,
-// first_campaign_id, last_campaign_id, created_at and updated_at, times in
-// UTC. The personal fields (first_name, last_name, username,
-// language_code) are empty unless the customer consented
-// (PrivacyConsentedAt is set).
+// tracking_id, first_name, last_name, username, photo_url, language_code,
+// is_premium, allows_write_to_pm, host_customer_id, orders_count,
+// total_spent, currency, first_order_at, last_order_at,
+// privacy_consented_at, first_campaign_id, last_campaign_id, created_at and
+// updated_at, times in UTC. Unless the customer consented
+// (PrivacyConsentedAt is set), the personal fields (first_name, last_name,
+// username, photo_url, language_code) are empty and the ids that lead to
+// the person, telegram_user_id and host_customer_id, are 0: such a row is
+// the pseudonymous tracking_id and metrics only.
 func (c ETLCustomer) MarshalJSON() ([]byte, error) { return appendETLCustomer(nil, &c) }
 
 // etlCustomerJSON is what UnmarshalJSON reads: the export's fields.
@@ -37,6 +39,7 @@ type etlCustomerJSON struct {
 	FirstName          string     `json:"first_name"`
 	LastName           string     `json:"last_name"`
 	Username           string     `json:"username"`
+	PhotoURL           string     `json:"photo_url"`
 	LanguageCode       string     `json:"language_code"`
 	IsPremium          bool       `json:"is_premium"`
 	AllowsWriteToPM    bool       `json:"allows_write_to_pm"`
@@ -62,7 +65,7 @@ func (c *ETLCustomer) UnmarshalJSON(b []byte) error {
 	*c = ETLCustomer{
 		Customer: telegram.Customer{
 			ID: w.ID, TelegramUserID: w.TelegramUserID, TrackingID: w.TrackingID, FirstName: w.FirstName,
-			LastName: w.LastName, Username: w.Username, LanguageCode: w.LanguageCode, IsPremium: w.IsPremium,
+			LastName: w.LastName, Username: w.Username, PhotoURL: w.PhotoURL, LanguageCode: w.LanguageCode, IsPremium: w.IsPremium,
 			AllowsWriteToPM: w.AllowsWriteToPM, HostCustomerID: w.HostCustomerID, OrdersCount: w.OrdersCount,
 			PrivacyConsentedAt: w.PrivacyConsentedAt, FirstCampaignID: w.FirstCampaignID,
 			LastCampaignID: w.LastCampaignID, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
@@ -76,24 +79,30 @@ func (c *ETLCustomer) UnmarshalJSON(b []byte) error {
 // that RFC 3339 cannot hold (a year outside 0–9999), as encoding/json does.
 func appendETLCustomer(b []byte, c *ETLCustomer) ([]byte, error) {
 	var err error
+	// Personal data leaves the shop only with the customer's consent:
+	// without it, the row is the pseudonymous tracking_id and metrics, and
+	// neither the Telegram id nor the host's customer id, which lead back
+	// to the person as surely as a name, goes with it.
+	tgID, hostID := c.TelegramUserID, c.HostCustomerID
+	first, last, username, photo, lang := c.FirstName, c.LastName, c.Username, c.PhotoURL, c.LanguageCode
+	if c.PrivacyConsentedAt == nil {
+		tgID, hostID = 0, 0
+		first, last, username, photo, lang = "", "", "", "", ""
+	}
 	b = append(b, `{"id":`...)
 	b = strconv.AppendInt(b, c.ID, 10)
 	b = append(b, `,"telegram_user_id":`...)
-	b = strconv.AppendInt(b, c.TelegramUserID, 10)
+	b = strconv.AppendInt(b, tgID, 10)
 	b = append(b, `,"tracking_id":`...)
 	b = appendJSONString(b, c.TrackingID)
-	// Personal fields leave the shop only with the customer's consent; the
-	// rest is pseudonymous (tracking_id) and metrics.
-	first, last, username, lang := c.FirstName, c.LastName, c.Username, c.LanguageCode
-	if c.PrivacyConsentedAt == nil {
-		first, last, username, lang = "", "", "", ""
-	}
 	b = append(b, `,"first_name":`...)
 	b = appendJSONString(b, first)
 	b = append(b, `,"last_name":`...)
 	b = appendJSONString(b, last)
 	b = append(b, `,"username":`...)
 	b = appendJSONString(b, username)
+	b = append(b, `,"photo_url":`...)
+	b = appendJSONString(b, photo)
 	b = append(b, `,"language_code":`...)
 	b = appendJSONString(b, lang)
 	b = append(b, `,"is_premium":`...)
@@ -101,7 +110,7 @@ func appendETLCustomer(b []byte, c *ETLCustomer) ([]byte, error) {
 	b = append(b, `,"allows_write_to_pm":`...)
 	b = strconv.AppendBool(b, c.AllowsWriteToPM)
 	b = append(b, `,"host_customer_id":`...)
-	b = strconv.AppendInt(b, c.HostCustomerID, 10)
+	b = strconv.AppendInt(b, hostID, 10)
 	b = append(b, `,"orders_count":`...)
 	b = strconv.AppendInt(b, int64(c.OrdersCount), 10)
 	b = append(b, `,"total_spent":`...)

@@ -410,7 +410,7 @@ func TestETLTimesUTC(t *testing.T) {
 	slices.Sort(keys)
 	want := []string{"allows_write_to_pm", "created_at", "currency", "first_campaign_id", "first_name", "first_order_at",
 		"host_customer_id", "id", "is_premium", "language_code", "last_campaign_id", "last_name", "last_order_at",
-		"orders_count", "privacy_consented_at", "telegram_user_id", "total_spent", "tracking_id", "updated_at", "username"}
+		"orders_count", "photo_url", "privacy_consented_at", "telegram_user_id", "total_spent", "tracking_id", "updated_at", "username"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("keys %v\nwant %v", keys, want)
 	}
@@ -419,19 +419,20 @@ func TestETLTimesUTC(t *testing.T) {
 	}
 }
 
-// etlGolden is one customer of the export as the ETL API has always
-// written it: the fields, their order and their encodings.
+// etlGolden is one consenting customer of the export as the ETL API
+// writes it: the fields, their order and their encodings.
 const etlGolden = `{"id":7,"telegram_user_id":4001,"tracking_id":"0b5e1c5e-9a51-4f9e-8e40-0d6b8a9b2c11",` +
-	`"first_name":"Anna","last_name":"Smith","username":"anna","language_code":"ru","is_premium":true,` +
+	`"first_name":"Anna","last_name":"Smith","username":"anna","photo_url":"https://t.me/i/userpic/1.jpg",` +
+	`"language_code":"ru","is_premium":true,` +
 	`"allows_write_to_pm":true,"host_customer_id":77,"orders_count":3,"total_spent":5997,"currency":"RUB",` +
 	`"first_order_at":"2026-03-01T09:00:00Z","last_order_at":"2026-03-02T09:00:00.5Z",` +
 	`"privacy_consented_at":"2026-02-01T00:00:00Z","first_campaign_id":"spring","last_campaign_id":"summer",` +
 	`"created_at":"2026-01-01T00:00:00.123456Z","updated_at":"2026-03-02T09:00:00.5Z"}`
 
 // Ensure an ETLCustomer, which is a telegram.Customer with metrics, is
-// written exactly as the export always was, through json.Marshal and
-// through the handler alike: the customer's photo, last visit, campaign
-// times and bot state stay out, times are UTC, and the JSON reads back.
+// written exactly as the export writes it, through json.Marshal and
+// through the handler alike: the customer's last visit, campaign times and
+// bot state stay out, times are UTC, and the JSON reads back.
 func TestETLCustomerJSON(t *testing.T) {
 	msk := time.FixedZone("MSK", 3*3600)
 	at := func(s string) time.Time {
@@ -462,16 +463,16 @@ func TestETLCustomerJSON(t *testing.T) {
 	}
 	// Only the exported fields come back.
 	want := c
-	want.PhotoURL, want.LastSeenAt, want.FirstCampaignAt, want.LastCampaignAt = "", time.Time{}, nil, nil
+	want.LastSeenAt, want.FirstCampaignAt, want.LastCampaignAt = time.Time{}, nil, nil
 	want.BotBlocked, want.BotBlockedAt = false, nil
 	if got, want := etlTimesUTC(p.Data[0]), etlTimesUTC(want); !reflect.DeepEqual(got, want) {
 		t.Fatalf("read back\n%+v\nwant\n%+v", got, want)
 	}
 }
 
-// etlLegacyCustomer is ETLCustomer as it was before it embedded
-// telegram.Customer, encoded by encoding/json: the reference the export's
-// JSON must keep matching byte for byte.
+// etlLegacyCustomer is the export's customer as a plain struct (as
+// ETLCustomer was before it embedded telegram.Customer), encoded by
+// encoding/json: the reference the export's JSON must match byte for byte.
 type etlLegacyCustomer struct {
 	ID                 int64      `json:"id"`
 	TelegramUserID     int64      `json:"telegram_user_id"`
@@ -479,6 +480,7 @@ type etlLegacyCustomer struct {
 	FirstName          string     `json:"first_name"`
 	LastName           string     `json:"last_name"`
 	Username           string     `json:"username"`
+	PhotoURL           string     `json:"photo_url"`
 	LanguageCode       string     `json:"language_code"`
 	IsPremium          bool       `json:"is_premium"`
 	AllowsWriteToPM    bool       `json:"allows_write_to_pm"`
@@ -517,7 +519,7 @@ func FuzzETLCustomerJSON(f *testing.F) {
 		c := pulse.ETLCustomer{
 			Customer: telegram.Customer{ID: id, TelegramUserID: tgID, TrackingID: campaign + first, FirstName: first,
 				LastName: last, Username: username, LanguageCode: lang, IsPremium: premium, AllowsWriteToPM: pm,
-				PhotoURL: last, HostCustomerID: orders * 3, OrdersCount: int(int32(orders)), PrivacyConsentedAt: ptr(1),
+				PhotoURL: username + last, HostCustomerID: orders * 3, OrdersCount: int(int32(orders)), PrivacyConsentedAt: ptr(1),
 				LastSeenAt: at, FirstCampaignID: campaign, LastCampaignID: last + campaign, BotBlocked: premium,
 				CreatedAt: at, UpdatedAt: at.Add(time.Second)},
 			TotalSpent: spent, Currency: lang + last, FirstOrderAt: ptr(2), LastOrderAt: ptr(4),
@@ -530,14 +532,15 @@ func FuzzETLCustomerJSON(f *testing.F) {
 			return &u
 		}
 		legacy := etlLegacyCustomer{ID: c.ID, TelegramUserID: c.TelegramUserID, TrackingID: c.TrackingID,
-			FirstName: c.FirstName, LastName: c.LastName, Username: c.Username, LanguageCode: c.LanguageCode,
+			FirstName: c.FirstName, LastName: c.LastName, Username: c.Username, PhotoURL: c.PhotoURL, LanguageCode: c.LanguageCode,
 			IsPremium: c.IsPremium, AllowsWriteToPM: c.AllowsWriteToPM, HostCustomerID: c.HostCustomerID,
 			OrdersCount: int64(c.OrdersCount), TotalSpent: c.TotalSpent, Currency: c.Currency,
 			FirstOrderAt: utc(c.FirstOrderAt), LastOrderAt: utc(c.LastOrderAt), PrivacyConsentedAt: utc(c.PrivacyConsentedAt),
 			FirstCampaignID: c.FirstCampaignID, LastCampaignID: c.LastCampaignID, CreatedAt: c.CreatedAt.UTC(),
 			UpdatedAt: c.UpdatedAt.UTC()}
-		if c.PrivacyConsentedAt == nil { // no consent: no personal fields
-			legacy.FirstName, legacy.LastName, legacy.Username, legacy.LanguageCode = "", "", "", ""
+		if c.PrivacyConsentedAt == nil { // no consent: no personal fields, no ids that lead to the person
+			legacy.TelegramUserID, legacy.HostCustomerID = 0, 0
+			legacy.FirstName, legacy.LastName, legacy.Username, legacy.PhotoURL, legacy.LanguageCode = "", "", "", "", ""
 		}
 		want, err := json.Marshal(legacy)
 		if err != nil {

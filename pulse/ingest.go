@@ -331,6 +331,18 @@ func validateIngestEvent(ev IngestEvent, now time.Time) (ingestItem, string) {
 	default:
 		it.payload = json.RawMessage(payload)
 	}
+	// Pulse events carry no personal data: a field off the event's list
+	// ({"name": …}, {"phone": …}) is refused, not stored and sent on.
+	switch v := checkPayloadFields(payloadFields[ev.Event], it.payload); {
+	case v.notObject != nil:
+		return ingestItem{}, "payload must be a JSON object"
+	case v.notScalar:
+		return ingestItem{}, fmt.Sprintf("payload field %s must hold a string, number, boolean or null",
+			strconv.Quote(abbreviate(v.field, 40)))
+	case v.bad:
+		return ingestItem{}, fmt.Sprintf("payload field %s is not one %s may carry (Pulse events carry no personal data); allowed: %s",
+			strconv.Quote(abbreviate(v.field, 40)), ev.Event, strings.Join(PayloadFields(ev.Event), ", "))
+	}
 	return it, ""
 }
 
@@ -343,7 +355,10 @@ const ingestDeadlockTries = 3
 func (h *IngestHandler) store(ctx context.Context, d telegram.InitData, items []ingestItem, now time.Time) (IngestResponse, error) {
 	// Outside the transaction: on SQLite the pool has one connection, and
 	// the customer row must exist whether or not the events are stored.
-	c, cached := h.who.get(d.User.ID, now)
+	// The erasure count is read before the customer: an erasure that
+	// commits after this read makes the entry stale however the two race.
+	gen := h.customers.Erasures()
+	c, cached := h.who.get(d.User.ID, gen, now)
 	if !cached {
 		var err error
 		c, err = h.customers.GetByTelegramID(ctx, d.User.ID)
@@ -353,7 +368,7 @@ func (h *IngestHandler) store(ctx context.Context, d telegram.InitData, items []
 		if err != nil {
 			return IngestResponse{}, fmt.Errorf("pulse: ingest: loading the customer: %w", err)
 		}
-		h.who.put(d.User.ID, c, now)
+		h.who.put(d.User.ID, c, gen, now)
 	}
 	events := make([]Event, len(items))
 	campaign := h.attribution.CampaignFor(d, c, now)

@@ -183,7 +183,10 @@ func (h *IngestHandler) forgetVisit(j *ingestJob) {
 // request whose initData names a known user costs no lookup. Entries live
 // for a short time, long enough for a session's burst of events and short
 // enough that attribution recorded by another replica is seen soon; the
-// map is bounded.
+// map is bounded. An entry also dies with any erasure of a customer this
+// process commits after it was read (telegram.CustomerStore.Erasures):
+// the erased person's next event must start a new customer, not land on
+// the erased one's tracking id.
 type customerCache struct {
 	mu      sync.Mutex
 	ttl     time.Duration
@@ -193,6 +196,7 @@ type customerCache struct {
 
 type cachedCustomer struct {
 	c       telegram.Customer
+	gen     uint64 // the store's erasure count read before c was
 	expires time.Time
 }
 
@@ -205,17 +209,21 @@ func newCustomerCache() *customerCache {
 	return &customerCache{ttl: customerCacheTTL, max: customerCacheMax, entries: map[int64]cachedCustomer{}}
 }
 
-func (cc *customerCache) get(tgID int64, now time.Time) (telegram.Customer, bool) {
+// get returns the customer cached for tgID, unless it expired or an
+// erasure committed since it was read (gen is the store's erasure count
+// now).
+func (cc *customerCache) get(tgID int64, gen uint64, now time.Time) (telegram.Customer, bool) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	e, ok := cc.entries[tgID]
-	if !ok || now.After(e.expires) {
+	if !ok || now.After(e.expires) || e.gen != gen {
 		return telegram.Customer{}, false
 	}
 	return e.c, true
 }
 
-func (cc *customerCache) put(tgID int64, c telegram.Customer, now time.Time) {
+// put caches c for tgID; gen is the store's erasure count read before c.
+func (cc *customerCache) put(tgID int64, c telegram.Customer, gen uint64, now time.Time) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	if len(cc.entries) >= cc.max {
@@ -231,7 +239,7 @@ func (cc *customerCache) put(tgID int64, c telegram.Customer, now time.Time) {
 			}
 		}
 	}
-	cc.entries[tgID] = cachedCustomer{c: c, expires: now.Add(cc.ttl)}
+	cc.entries[tgID] = cachedCustomer{c: c, gen: gen, expires: now.Add(cc.ttl)}
 }
 
 func (cc *customerCache) forget(tgID int64) {

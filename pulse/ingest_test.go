@@ -187,9 +187,25 @@ func ingestBody(events ...string) string {
 	return `{"events":[` + strings.Join(events, ",") + `]}`
 }
 
-// ingestEv is one event object for ingestBody.
+// ingestPayloads is a payload each client event may carry (PayloadFields),
+// for the tests that are not about payloads.
+var ingestPayloads = map[string]string{
+	pulse.EventWebAppOpen:    `{"platform":"ios"}`,
+	pulse.EventProductView:   `{"product_id":42}`,
+	pulse.EventAddToCart:     `{"product_id":42,"quantity":1}`,
+	pulse.EventCartView:      `{"items":[{"product_id":42,"quantity":1}],"total":100}`,
+	pulse.EventCheckoutStart: `{"items":1,"total":100}`,
+	pulse.EventSearch:        `{"query":"tea","results":3}`,
+}
+
+// ingestEv is one event object for ingestBody, with a payload the event
+// may carry ({} for the others).
 func ingestEv(id, name string) string {
-	return fmt.Sprintf(`{"id":%q,"event":%q,"payload":{"product_id":42}}`, id, name)
+	payload, ok := ingestPayloads[name]
+	if !ok {
+		payload = `{}`
+	}
+	return fmt.Sprintf(`{"id":%q,"event":%q,"payload":%s}`, id, name, payload)
 }
 
 // initDataHash returns the hash field of init data.
@@ -242,7 +258,7 @@ func TestIngest(t *testing.T) {
 			// Ensure an occurred_at slightly ahead (the phone's clock) is
 			// clamped to the server's now, never stored in the future.
 			ahead := now.Add(2 * time.Minute).Format(time.RFC3339)
-			s.mustIngest(t, raw, ingestBody(`{"id":"pv-ahead","event":"SEARCH","occurred_at":"`+ahead+`","payload":{"q":"tea"}}`))
+			s.mustIngest(t, raw, ingestBody(`{"id":"pv-ahead","event":"SEARCH","occurred_at":"`+ahead+`","payload":{"query":"tea"}}`))
 			if e := MustLookup(t, s.pulse, "client:"+c.TrackingID+":pv-ahead"); !e.OccurredAt.Equal(now) {
 				t.Errorf("occurred_at %s stored, want it clamped to %s", e.OccurredAt, now)
 			}
@@ -270,13 +286,20 @@ func TestIngest(t *testing.T) {
 				t.Fatalf("%d events stored from refused requests", n)
 			}
 
-			// Ensure ids inside the payload are only payload: the stored
-			// attribution is the server's.
-			s.mustIngest(t, raw, ingestBody(`{"id":"e2","event":"ADD_TO_CART","payload":{"campaign_id":"forged","tracking_id":"forged"}}`))
+			// Ensure ids inside the payload are refused too (no event may
+			// carry them), and the stored attribution is the server's.
+			e := wantIngestError(t, s.post(t, raw, ingestBody(`{"id":"e2","event":"ADD_TO_CART","payload":{"campaign_id":"forged","tracking_id":"forged"}}`)), http.StatusBadRequest)
+			if !strings.Contains(e.Error.Message, `events[0]: payload field "campaign_id"`) {
+				t.Errorf("message %q, want one naming the payload's campaign_id", e.Error.Message)
+			}
+			if n := s.stored(t); n != 0 {
+				t.Fatalf("%d events stored from refused requests", n)
+			}
+			s.mustIngest(t, raw, ingestBody(ingestEv("e2", pulse.EventAddToCart)))
 			c := s.customer(t, 102)
-			e := MustLookup(t, s.pulse, "client:"+c.TrackingID+":e2")
-			if e.CampaignID != "real" || e.TrackingID != c.TrackingID {
-				t.Fatalf("stored campaign %q tracking %q, want real and %s", e.CampaignID, e.TrackingID, c.TrackingID)
+			stored := MustLookup(t, s.pulse, "client:"+c.TrackingID+":e2")
+			if stored.CampaignID != "real" || stored.TrackingID != c.TrackingID {
+				t.Fatalf("stored campaign %q tracking %q, want real and %s", stored.CampaignID, stored.TrackingID, c.TrackingID)
 			}
 
 			// Ensure an unsigned link (minted by anyone) credits nothing:
@@ -420,7 +443,7 @@ func TestIngest(t *testing.T) {
 				{"FutureTime", `{"id":"x","event":"SEARCH","occurred_at":"` + now.Add(10*time.Minute).Format(time.RFC3339) + `"}`, "in the future"},
 				{"PayloadArray", `{"id":"x","event":"SEARCH","payload":[1]}`, "JSON object"},
 				{"PayloadString", `{"id":"x","event":"SEARCH","payload":"{}"}`, "JSON object"},
-				{"PayloadTooLarge", `{"id":"x","event":"SEARCH","payload":{"q":"` + strings.Repeat("a", 4100) + `"}}`, "at most 4096"},
+				{"PayloadTooLarge", `{"id":"x","event":"SEARCH","payload":{"query":"` + strings.Repeat("a", 4100) + `"}}`, "at most 4096"},
 			} {
 				t.Run(tt.name, func(t *testing.T) {
 					// Ensure the answer names index 3 and the reason, and
@@ -450,6 +473,94 @@ func TestIngest(t *testing.T) {
 			if _, err := s.customers.GetByTelegramID(context.Background(), 109); err == nil {
 				t.Fatal("a refused request saved the customer")
 			}
+		})
+
+		t.Run("PersonalDataInPayload", func(t *testing.T) {
+			s := newIngestServer(t, db)
+			raw := s.initData(113, s.link(t, "pii"), "pii")
+			for _, tt := range []struct {
+				name, event, field string
+			}{
+				{"TopLevel", `{"id":"x","event":"PRODUCT_VIEW","payload":{"product_id":42,"name":"Zinaida","phone":"+7 900"}}`, `payload field "name"`},
+				{"Escaped", `{"id":"x","event":"SEARCH","payload":{"query":"tea","n\u0061me":"Zinaida"}}`, `payload field "name"`},
+				{"Nested", `{"id":"x","event":"CART_VIEW","payload":{"items":[{"product_id":42,"name":"Zinaida"}]}}`, `payload field "items[].name"`},
+				{"InsideListedField", `{"id":"x","event":"CHECKOUT_START","payload":{"items":[{"name":"Zinaida"}]}}`, `payload field "items" must hold a string`},
+				{"InsideNestedField", `{"id":"x","event":"CART_VIEW","payload":{"items":[{"product_id":{"name":"Zinaida"}}]}}`, `payload field "items[].product_id" must hold`},
+				{"ObjectForArray", `{"id":"x","event":"CART_VIEW","payload":{"items":{"name":"Zinaida"}}}`, `payload field "items"`},
+				{"OtherEventsField", `{"id":"x","event":"WEBAPP_OPEN","payload":{"platform":"ios","query":"Zinaida"}}`, `payload field "query"`},
+			} {
+				t.Run(tt.name, func(t *testing.T) {
+					// Ensure a payload field off the event's list is a 400
+					// naming the event's index and the field, and nothing
+					// of the request is stored: not the good events around
+					// it, not the customer.
+					body := ingestBody(ingestEv("o", pulse.EventWebAppOpen), ingestEv("g1", pulse.EventProductView), tt.event,
+						ingestEv("g3", pulse.EventSearch))
+					e := wantIngestError(t, s.post(t, raw, body), http.StatusBadRequest)
+					if e.Error.Code != "invalid_event" || !strings.HasPrefix(e.Error.Message, "events[2]: "+tt.field) ||
+						!strings.Contains(e.Error.Message, "nothing was stored") {
+						t.Errorf("%s %q, want invalid_event naming events[2] and %s", e.Error.Code, e.Error.Message, tt.field)
+					}
+					if len(e.Error.Fields) != 1 || !strings.HasPrefix(e.Error.Fields["events[2]"], tt.field) {
+						t.Errorf("fields %v, want events[2] only", e.Error.Fields)
+					}
+				})
+			}
+			if n := s.stored(t); n != 0 {
+				t.Fatalf("%d events stored from refused requests", n)
+			}
+			if _, err := s.customers.GetByTelegramID(context.Background(), 113); err == nil {
+				t.Fatal("a refused request saved the customer")
+			}
+			var n int
+			if err := db.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM "+db.Table(pulse.OutboxTable)+
+				" WHERE payload LIKE ?", "%Zinaida%").Scan(&n); err != nil || n != 0 {
+				t.Fatalf("%d stored payloads name the person (%v)", n, err)
+			}
+			// Ensure the allowed fields pass, every client event's.
+			res := s.mustIngest(t, raw, ingestBody(ingestEv("o", pulse.EventWebAppOpen), ingestEv("a1", pulse.EventProductView),
+				ingestEv("a2", pulse.EventAddToCart), ingestEv("a3", pulse.EventCartView), ingestEv("a4", pulse.EventCheckoutStart),
+				ingestEv("a5", pulse.EventSearch)))
+			if res.Accepted != 6 {
+				t.Fatalf("allowed payloads: %+v", res)
+			}
+		})
+
+		t.Run("ErasedCustomer", func(t *testing.T) {
+			s := newIngestServer(t, db)
+			ctx := context.Background()
+			raw := s.initData(114, s.link(t, "erase"), "before")
+			s.mustIngest(t, raw, ingestBody(ingestEv("o", pulse.EventWebAppOpen), ingestEv("e1", pulse.EventProductView)))
+			old := s.customer(t, 114)
+			// The handler now holds the customer in its cache; the clock
+			// stands still, so only the erasure can end the entry.
+			s.mustIngest(t, raw, ingestBody(ingestEv("e2", pulse.EventProductView)))
+			if _, err := s.customers.Erase(ctx, old.ID); err != nil {
+				t.Fatal(err)
+			}
+
+			// Ensure the same person's next events, from a new launch, make
+			// a new customer with a new tracking id and are stored under it,
+			// and none lands on the erased one.
+			res := s.mustIngest(t, s.initData(114, s.link(t, "erase"), "after"),
+				ingestBody(ingestEv("o", pulse.EventWebAppOpen), ingestEv("e3", pulse.EventProductView)))
+			if res.Accepted != 2 {
+				t.Fatalf("answer %+v, want 2 accepted", res)
+			}
+			again := s.customer(t, 114)
+			if again.ID == old.ID || again.TrackingID == old.TrackingID || again.Erased() {
+				t.Fatalf("returning user %+v; the erased customer was %d (%s)", again, old.ID, old.TrackingID)
+			}
+			MustLookup(t, s.pulse, "client:"+again.TrackingID+":e3")
+			var n int
+			if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+db.Table(pulse.OutboxTable)+" WHERE tracking_id = ?",
+				old.TrackingID).Scan(&n); err != nil || n != 3 {
+				t.Fatalf("%d events under the erased tracking id, want the 3 from before the erasure (%v)", n, err)
+			}
+			// The same launch's events from a page left open also go to the
+			// new customer.
+			s.mustIngest(t, raw, ingestBody(ingestEv("e4", pulse.EventProductView)))
+			MustLookup(t, s.pulse, "client:"+again.TrackingID+":e4")
 		})
 
 		t.Run("Bounds", func(t *testing.T) {
@@ -491,7 +602,7 @@ func TestIngest(t *testing.T) {
 			// Ensure a body over 64 KiB is 413, even made of valid events.
 			var evs []string
 			for i := range 20 {
-				evs = append(evs, fmt.Sprintf(`{"id":"big-%d","event":"SEARCH","payload":{"q":%q}}`, i, strings.Repeat("q", 3500)))
+				evs = append(evs, fmt.Sprintf(`{"id":"big-%d","event":"SEARCH","payload":{"query":%q}}`, i, strings.Repeat("q", 3500)))
 			}
 			body := ingestBody(evs...)
 			if len(body) <= 64<<10 {

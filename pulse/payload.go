@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Pulse event payloads carry no personal data at all: no names, usernames,
@@ -43,47 +44,95 @@ func PayloadFields(name string) []string {
 
 // CheckPayload reports the first field of payload, a JSON object, that the
 // event name may not carry (see PayloadFields), or that payload is not an
-// object. It is how the project's tests hold every event it emits to the
-// list; a host tracking its own events can hold them to it too.
+// object. A listed field holds a string, number, boolean or null, and an
+// array of objects only where its objects' fields are listed
+// ("items[].product_id"), so that nothing unlisted hides inside a listed
+// field. The project's tests hold every event it emits to the list, and
+// POST /api/ingest refuses a client event that breaks it; a host tracking
+// its own events can hold them to it too.
 func CheckPayload(name string, payload []byte) error {
 	allowed, ok := payloadFields[name]
 	if !ok {
 		return fmt.Errorf("pulse: %q is not a known event", name)
 	}
+	v := checkPayloadFields(allowed, payload)
+	switch {
+	case v.notObject != nil:
+		return fmt.Errorf("pulse: %s payload is not a JSON object: %w", name, v.notObject)
+	case !v.bad:
+		return nil
+	case v.notScalar:
+		return fmt.Errorf("pulse: %s payload field %q must hold a string, number, boolean or null", name, v.field)
+	default:
+		return fmt.Errorf("pulse: %s payload field %q is not on the list of fields Pulse events may carry", name, v.field)
+	}
+}
+
+// payloadViolation is what checkPayloadFields found wrong: the payload is
+// not an object (notObject), or a field (bad; its name, which may be "", in
+// field) is not listed, or holds an object or an array where a plain value
+// belongs (notScalar). The zero value is a payload that passes.
+type payloadViolation struct {
+	notObject error
+	bad       bool
+	field     string
+	notScalar bool
+}
+
+// checkPayloadFields checks payload against the allowed fields, top-level
+// fields in sorted order so that the field named is always the same.
+func checkPayloadFields(allowed []string, payload []byte) payloadViolation {
 	payload = bytes.TrimSpace(payload)
 	if len(payload) == 0 {
-		return nil
+		return payloadViolation{}
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(payload, &top); err != nil {
-		return fmt.Errorf("pulse: %s payload is not a JSON object: %w", name, err)
+		return payloadViolation{notObject: err}
 	}
-	keys := make([]string, 0, len(top))
-	for k := range top {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range sortedFields(top) {
 		if slices.Contains(allowed, k) {
+			if !isScalar(top[k]) {
+				return payloadViolation{bad: true, field: k, notScalar: true}
+			}
 			continue
 		}
 		var items []map[string]json.RawMessage
-		if err := json.Unmarshal(top[k], &items); err != nil || !hasNested(allowed, k) {
-			return fmt.Errorf("pulse: %s payload field %q is not on the list of fields Pulse events may carry", name, k)
+		if !hasNested(allowed, k) || json.Unmarshal(top[k], &items) != nil {
+			return payloadViolation{bad: true, field: k}
 		}
 		for _, it := range items {
-			for f := range it {
-				if !slices.Contains(allowed, k+"[]."+f) {
-					return fmt.Errorf("pulse: %s payload field %q is not on the list of fields Pulse events may carry", name, k+"[]."+f)
+			for _, f := range sortedFields(it) {
+				switch {
+				case !slices.Contains(allowed, k+"[]."+f):
+					return payloadViolation{bad: true, field: k + "[]." + f}
+				case !isScalar(it[f]):
+					return payloadViolation{bad: true, field: k + "[]." + f, notScalar: true}
 				}
 			}
 		}
 	}
-	return nil
+	return payloadViolation{}
+}
+
+func sortedFields(m map[string]json.RawMessage) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// isScalar reports whether v, valid JSON, is a string, number, boolean
+// or null rather than an object or an array.
+func isScalar(v json.RawMessage) bool {
+	v = bytes.TrimSpace(v)
+	return len(v) > 0 && v[0] != '{' && v[0] != '['
 }
 
 // hasNested reports whether allowed lists fields of the objects in the
 // array k.
 func hasNested(allowed []string, k string) bool {
-	return slices.ContainsFunc(allowed, func(f string) bool { return len(f) > len(k)+3 && f[:len(k)+3] == k+"[]." })
+	return slices.ContainsFunc(allowed, func(f string) bool { return strings.HasPrefix(f, k+"[].") })
 }

@@ -1,6 +1,7 @@
 package pulse_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -49,6 +50,11 @@ func TestPayloadFields(t *testing.T) {
 		{"Nested", pulse.EventOrderCreated, `{"items":[{"product_id":"p1","phone":"+7"}]}`, `"items[].phone"`},
 		{"NotAnArrayOfObjects", pulse.EventCartView, `{"items":"Anna"}`, `"items"`},
 		{"NotAllowedHere", pulse.EventSearch, `{"message_id":1}`, `"message_id"`},
+		{"Null", pulse.EventSearch, `{"query":null}`, ""},
+		{"ObjectInListed", pulse.EventWebAppOpen, `{"platform":{"name":"Anna"}}`, `"platform" must hold`},
+		{"ArrayInListed", pulse.EventCheckoutStart, `{"items":[{"name":"Anna"}]}`, `"items" must hold`},
+		{"ObjectInNested", pulse.EventCartView, `{"items":[{"product_id":{"name":"Anna"}}]}`, `"items[].product_id" must hold`},
+		{"FirstInOrder", pulse.EventOrderCreated, `{"phone":"+7","address":"x","email":"a@b"}`, `"address"`},
 		{"NotObject", pulse.EventSearch, `[1]`, "not a JSON object"},
 		{"Unknown", "PAGE_VIEW", `{}`, "not a known event"},
 	} {
@@ -98,5 +104,70 @@ func TestPayloadFieldsDocumented(t *testing.T) {
 	}
 	if len(documented) != len(allEvents) {
 		t.Errorf("documented %d events, want %d: %v", len(documented), len(allEvents), documented)
+	}
+}
+
+// Ensure CheckPayload never panics and passes exactly the payloads whose
+// every field, decoded by encoding/json, is on the event's list, with a
+// plain value, or an array of objects whose fields are listed.
+func FuzzCheckPayload(f *testing.F) {
+	for _, seed := range []string{`{}`, `{"query":"tea","results":3}`, `{"items":[{"product_id":"p1","quantity":2}],"total":5}`,
+		`{"items":2}`, `{"items":[{"name":"Anna"}]}`, `{"n\u0061me":1}`, `{"items":{"a":1}}`, `[1]`, `null`, `{"a":`, ` `} {
+		for i := range allEvents {
+			f.Add(uint8(i), seed)
+		}
+	}
+	f.Fuzz(func(t *testing.T, event uint8, payload string) {
+		name := allEvents[int(event)%len(allEvents)]
+		err := pulse.CheckPayload(name, []byte(payload))
+		if strings.TrimSpace(payload) == "" {
+			if err != nil {
+				t.Fatalf("an empty payload is refused: %v", err)
+			}
+			return
+		}
+		allowed := pulse.PayloadFields(name)
+		scalar := func(v any) bool {
+			switch v.(type) {
+			case map[string]any, []any:
+				return false
+			}
+			return true
+		}
+		var top map[string]any
+		// Surrounding space is no part of a payload (Go's, which is
+		// wider than JSON's).
+		ok := json.Unmarshal([]byte(strings.TrimSpace(payload)), &top) == nil
+		for k, v := range top {
+			if slices.Contains(allowed, k) {
+				ok = ok && scalar(v)
+				continue
+			}
+			items, isArray := v.([]any)
+			ok = ok && (isArray || v == nil) && slices.ContainsFunc(allowed, func(f string) bool { return strings.HasPrefix(f, k+"[].") })
+			for _, it := range items {
+				obj, isObj := it.(map[string]any)
+				ok = ok && isObj
+				for f, fv := range obj {
+					ok = ok && slices.Contains(allowed, k+"[]."+f) && scalar(fv)
+				}
+			}
+		}
+		if ok != (err == nil) {
+			t.Fatalf("%s %s: CheckPayload says %v, want passed=%v", name, payload, err, ok)
+		}
+	})
+}
+
+// BenchmarkCheckPayload times the check POST /api/ingest runs on every
+// event, on a product view as the storefront sends it; BENCHMARKS.md has
+// the figure.
+func BenchmarkCheckPayload(b *testing.B) {
+	p := []byte(`{"product_id":"p-1001","price":1990,"currency":"EUR"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := pulse.CheckPayload(pulse.EventProductView, p); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -364,7 +364,10 @@ func (b *Bot) Send(ctx context.Context, p SendMessageParams) (Message, error) {
 		}
 		if apiErr.Code != http.StatusTooManyRequests {
 			if errors.Is(apiErr, ErrRecipientUnreachable) {
-				b.cfg.Logger.InfoContext(ctx, "telegram: recipient unreachable", "chat_id", p.ChatID, "description", apiErr.Description)
+				// Not the chat id: a private chat's id is the person's
+				// Telegram id. The caller, who knows whose chat it is, has
+				// the error.
+				b.cfg.Logger.InfoContext(ctx, "telegram: recipient unreachable", "description", apiErr.Description)
 			}
 			return Message{}, err
 		}

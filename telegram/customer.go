@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -97,6 +98,7 @@ type CustomerStore struct {
 
 	erasersMu sync.Mutex
 	erasers   []CustomerEraser // see AddEraser
+	erasures  atomic.Uint64    // see Erasures
 
 	stmtMu    sync.Mutex
 	listAfter [2]*sql.Stmt // see listAfterStmt
@@ -279,7 +281,7 @@ func (s *CustomerStore) Save(ctx context.Context, u User, seenAt time.Time) (Cus
 		_, err = d.Upsert(d.Builder().Insert(s.table).SetMap(values), []string{"telegram_user_id"}, update).
 			RunWith(s.db).ExecContext(ctx)
 		if err != nil {
-			return Customer{}, fmt.Errorf("telegram: inserting customer for Telegram user %d: %w", u.ID, err)
+			return Customer{}, fmt.Errorf("telegram: inserting a customer: %w", err)
 		}
 	default:
 		return Customer{}, err
@@ -334,6 +336,16 @@ func (s *CustomerStore) GetTx(ctx context.Context, exec migrator.Execer, id int6
 	return s.get(ctx, exec, "id", id)
 }
 
+// lookupKey names what a customer was looked up by, for an error: the
+// column, and its value unless it is a Telegram user id, which names a
+// person (errors end up in logs).
+func lookupKey(column string, value any) string {
+	if column == "telegram_user_id" {
+		return "by Telegram user id"
+	}
+	return fmt.Sprintf("%s %v", column, value)
+}
+
 // get reads one customer by a unique column, a constant from this file.
 func (s *CustomerStore) get(ctx context.Context, exec migrator.Execer, column string, value any) (Customer, error) {
 	q, args, err := s.db.Dialect.Builder().Select(customerColumns).From(s.table).
@@ -343,7 +355,7 @@ func (s *CustomerStore) get(ctx context.Context, exec migrator.Execer, column st
 	}
 	c, err := scanCustomer(exec.QueryRowContext(ctx, q, args...))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Customer{}, fmt.Errorf("%w: %s %v", ErrCustomerNotFound, column, value)
+		return Customer{}, fmt.Errorf("%w: %s", ErrCustomerNotFound, lookupKey(column, value))
 	}
 	if err != nil {
 		return Customer{}, fmt.Errorf("telegram: reading customer by %s: %w", column, err)
@@ -366,13 +378,13 @@ func (s *CustomerStore) Consent(ctx context.Context, tgID int64, at time.Time) (
 		Where(sq.Eq{"telegram_user_id": tgID, "privacy_consented_at": nil}).
 		RunWith(s.db).ExecContext(ctx)
 	if err != nil {
-		return Customer{}, fmt.Errorf("telegram: recording consent of Telegram user %d: %w", tgID, err)
+		return Customer{}, fmt.Errorf("telegram: recording consent: %w", err)
 	}
 	// NULL to a time always changes the row, so MySQL's "changed rows"
 	// count is reliable here.
 	first, err := res.RowsAffected()
 	if err != nil {
-		return Customer{}, fmt.Errorf("telegram: recording consent of Telegram user %d: %w", tgID, err)
+		return Customer{}, fmt.Errorf("telegram: recording consent: %w", err)
 	}
 	c, err := s.GetByTelegramID(ctx, tgID)
 	if err != nil {
@@ -459,7 +471,7 @@ func (s *CustomerStore) RecordCampaign(ctx context.Context, exec migrator.Execer
 	}
 	res, err := exec.ExecContext(ctx, q, args...)
 	if err != nil {
-		return fmt.Errorf("telegram: recording campaign of Telegram user %d: %w", tgID, err)
+		return fmt.Errorf("telegram: recording campaign: %w", err)
 	}
 	return s.checkFound(ctx, exec, res, "telegram_user_id", tgID)
 }
@@ -516,7 +528,7 @@ func (s *CustomerStore) checkFound(ctx context.Context, exec migrator.Execer, re
 	var one int
 	err = exec.QueryRowContext(ctx, q, args...).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%w: %s %d", ErrCustomerNotFound, column, value)
+		return fmt.Errorf("%w: %s", ErrCustomerNotFound, lookupKey(column, value))
 	}
 	if err != nil {
 		return fmt.Errorf("telegram: reading customer by %s: %w", column, err)
@@ -568,7 +580,7 @@ func (s *CustomerStore) SaveFromChat(ctx context.Context, exec migrator.Execer, 
 			"allows_write_to_pm", "first_name_lc", "last_name_lc", "search_text", "last_seen_at", "updated_at"}
 		err = execBuilt(ctx, exec, d.Upsert(d.Builder().Insert(s.table).SetMap(values), []string{"telegram_user_id"}, update))
 		if err != nil {
-			return Customer{}, fmt.Errorf("telegram: inserting customer for Telegram user %d: %w", u.ID, err)
+			return Customer{}, fmt.Errorf("telegram: inserting a customer: %w", err)
 		}
 	default:
 		return Customer{}, err
@@ -610,7 +622,7 @@ func (s *CustomerStore) SetBotBlockedTx(ctx context.Context, exec migrator.Exece
 	}
 	res, err := exec.ExecContext(ctx, q, args...)
 	if err != nil {
-		return fmt.Errorf("telegram: recording the bot blocked=%t for Telegram user %d: %w", blocked, tgID, err)
+		return fmt.Errorf("telegram: recording the bot blocked=%t: %w", blocked, err)
 	}
 	return s.checkFound(ctx, exec, res, "telegram_user_id", tgID)
 }

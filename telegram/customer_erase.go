@@ -148,5 +148,14 @@ func (s *CustomerStore) erase(ctx context.Context, id int64) (Customer, error) {
 	if err := tx.Commit(); err != nil {
 		return Customer{}, fmt.Errorf("telegram: erasing customer %d: %w", id, err)
 	}
+	s.erasures.Add(1)
 	return before, nil
 }
+
+// Erasures counts the erasures this store committed since it was made.
+// A cache of customers keyed on their Telegram ids (the ingest handler
+// keeps one) notes the count before it reads a customer and drops what it
+// cached under an older count: the Telegram id of an erased customer must
+// lead to a new customer at once, not to the erased one until the entry
+// expires. The count is this process's: other replicas count their own.
+func (s *CustomerStore) Erasures() uint64 { return s.erasures.Load() }

@@ -76,6 +76,9 @@ func TestCustomerStoreErase(t *testing.T) {
 		if got := mustGetCustomer(t, s, c.ID); got.Erased() || got.FirstName != eraseUser.FirstName {
 			t.Fatalf("a failed erasure changed the row: %+v", got)
 		}
+		if n := s.Erasures(); n != 0 {
+			t.Fatalf("Erasures %d after a failed erasure, want 0", n)
+		}
 		eraser.fail, eraser.got = nil, nil
 
 		// Ensure every personal field is blanked, the rest stays, and the
@@ -101,6 +104,11 @@ func TestCustomerStoreErase(t *testing.T) {
 		}
 		if len(erasures) != 1 || erasures[0].HostCustomerID != 77 || erasures[0].Customer.ID != c.ID || !erasures[0].Customer.Erased() {
 			t.Fatalf("OnErase heard %+v", erasures)
+		}
+		// Ensure the committed erasure is counted, for caches keyed on
+		// Telegram ids.
+		if n := s.Erasures(); n != 1 {
+			t.Fatalf("Erasures %d after one erasure, want 1", n)
 		}
 		if o := mustGetCustomer(t, s, other.ID); o.FirstName != "Other" || o.Erased() {
 			t.Fatalf("another customer changed: %+v", o)
@@ -144,6 +152,9 @@ func TestCustomerStoreErase(t *testing.T) {
 		}
 		if _, err := s.Erase(ctx, 4040); !errors.Is(err, telegram.ErrCustomerNotFound) {
 			t.Fatalf("erasing a stranger: %v", err)
+		}
+		if n := s.Erasures(); n != 2 {
+			t.Fatalf("Erasures %d after erasing twice and a stranger, want 2", n)
 		}
 		// Ensure a second erased customer does not collide with the first
 		// on the unique Telegram id.
@@ -198,6 +209,75 @@ func TestCustomersHandlerErase(t *testing.T) {
 		}
 		if strings.Contains(w.Body.String(), "Zinaida") || strings.Contains(w.Body.String(), strconv.FormatInt(eraseUser.ID, 10)) {
 			t.Fatalf("list shows personal data: %s", w.Body)
+		}
+	})
+}
+
+// Ensure, on both dialects, that RecipientsTx reads again, in the caller's
+// transaction, which of the recipients read before can still be messaged:
+// not one erased in between. On MySQL it also holds an erasure of a
+// recipient until the transaction ends, so that what the transaction
+// queues is there for the erasure to cancel.
+func TestCustomerStoreRecipientsTx(t *testing.T) {
+	migratortest.Each(t, []migrator.Source{telegram.MigrationSource()}, func(t *testing.T, db migrator.DB) {
+		ctx := context.Background()
+		s, err := telegram.NewCustomerStore(db, telegram.CustomerStoreConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		zina := MustSaveCustomer(t, s, eraseUser)
+		anna := MustSaveCustomer(t, s, telegram.User{ID: 5, FirstName: "Anna", AllowsWriteToPM: true})
+		boris := MustSaveCustomer(t, s, telegram.User{ID: 6, FirstName: "Boris", AllowsWriteToPM: true})
+		before, err := s.Recipients(ctx, telegram.ListQuery{}, 0, 10)
+		if err != nil || len(before) != 3 {
+			t.Fatalf("Recipients = %+v, %v", before, err)
+		}
+		if _, err := s.Erase(ctx, zina.ID); err != nil {
+			t.Fatal(err)
+		}
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		got, err := s.RecipientsTx(ctx, tx, []int64{zina.ID, anna.ID, boris.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []telegram.Recipient{{CustomerID: anna.ID, TelegramUserID: 5}, {CustomerID: boris.ID, TelegramUserID: 6}}
+		if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+			t.Fatalf("RecipientsTx = %+v, want %+v", got, want)
+		}
+		if got, err := s.RecipientsTx(ctx, tx, nil); err != nil || len(got) != 0 {
+			t.Fatalf("RecipientsTx of none = %+v, %v", got, err)
+		}
+		if db.Dialect != migrator.MySQL {
+			return // SQLite: one writer, so an erasure cannot run beside tx at all
+		}
+		// Anna's erasure waits for tx, which read her as a recipient.
+		erased := make(chan error, 1)
+		go func() {
+			_, err := s.Erase(ctx, anna.ID)
+			erased <- err
+		}()
+		select {
+		case err := <-erased:
+			t.Fatalf("the erasure did not wait for the transaction that read the recipient: %v", err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-erased:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the erasure never ran")
+		}
+		if c := mustGetCustomer(t, s, anna.ID); !c.Erased() {
+			t.Fatalf("Anna after the erasure: %+v", c)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -664,6 +665,43 @@ func (s *CustomerStore) Recipients(ctx context.Context, q ListQuery, afterID int
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("telegram: listing recipients: %w", err)
+	}
+	return list, nil
+}
+
+// RecipientsTx returns those of the customers ids who can still be
+// messaged, in id order, read through tx: for a caller that chose its
+// recipients with Recipients outside tx and queues their messages in it. On
+// MySQL the rows are locked in share mode until tx ends, and an erasure
+// takes its customer's row for update: so either the erasure commits first
+// and the erased customer is not returned, or it waits for tx and then
+// cancels what tx queued. It never returns a customer erased before it read
+// (an erased row can no longer be messaged). On SQLite, which has one
+// writer, tx does not interleave with an erasure at all.
+func (s *CustomerStore) RecipientsTx(ctx context.Context, tx *sql.Tx, ids []int64) ([]Recipient, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	b := s.db.Dialect.Builder().Select("id", "telegram_user_id", "language_code").From(s.table).
+		Where(sq.Eq{"id": ids}).Where(messageable).OrderBy("id")
+	if s.db.Dialect == migrator.MySQL {
+		b = b.Suffix("LOCK IN SHARE MODE")
+	}
+	rows, err := b.RunWith(tx).QueryContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: reading recipients again: %w", err)
+	}
+	defer rows.Close()
+	var list []Recipient
+	for rows.Next() {
+		var r Recipient
+		if err := rows.Scan(&r.CustomerID, &r.TelegramUserID, &r.LanguageCode); err != nil {
+			return nil, fmt.Errorf("telegram: reading recipients again: %w", err)
+		}
+		list = append(list, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("telegram: reading recipients again: %w", err)
 	}
 	return list, nil
 }

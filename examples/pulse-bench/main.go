@@ -249,7 +249,7 @@ func seed(ctx context.Context, db migrator.DB, n, perTx int) error {
 	const rowsPerInsert = 500 // 5,000 placeholders: within both engines' limits
 	d := db.Dialect
 	at := d.EncodeTime(time.Now().Add(-time.Second))
-	payload, err := json.Marshal(map[string]any{"product_id": 42, "source": "pulse-bench"})
+	payload, err := json.Marshal(map[string]any{"product_id": 42, "price": 1990, "currency": "RUB"}) // PRODUCT_VIEW's fields only
 	if err != nil {
 		return err
 	}

@@ -349,6 +349,9 @@ func (o *Outbox) enqueueChunk(ctx context.Context, b Broadcast) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("outbox: broadcast %d recipients: %w", b.ID, err)
 	}
+	if o.afterRecipients != nil {
+		o.afterRecipients()
+	}
 	d := o.db.Dialect
 	now := d.EncodeTime(o.cfg.Now())
 	var buttons any
@@ -361,7 +364,13 @@ func (o *Outbox) enqueueChunk(ctx context.Context, b Broadcast) (int, error) {
 		cursor = recips[len(recips)-1].CustomerID
 	}
 	done := len(recips) < broadcastChunk
+	ids := make([]int64, len(recips))
+	for i, r := range recips {
+		ids[i] = r.CustomerID
+	}
+	var queued []telegram.Recipient
 	err = o.q.Record(func(ctx context.Context, tx *sql.Tx) error {
+		queued = nil
 		u := d.Builder().Update(o.bcast).Set("cursor_id", cursor).Set("enqueued", sq.Expr("enqueued + ?", len(recips))).
 			Set("updated_at", now).Where(sq.Eq{"id": b.ID, "status": BroadcastStatusRunning, "cursor_id": b.cursor, "all_queued": 0})
 		if done {
@@ -372,15 +381,26 @@ func (o *Outbox) enqueueChunk(ctx context.Context, b Broadcast) (int, error) {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			recips = nil // paused, cancelled, or another replica queued this chunk
-			return nil
+			return nil // paused, cancelled, or another replica queued this chunk
 		}
-		if len(recips) == 0 {
+		// The recipients were read outside this transaction: read them
+		// again in it, so that a customer erased since is not queued with
+		// the chat id the erasure removed.
+		if queued, err = o.cfg.Customers.RecipientsTx(ctx, tx, ids); err != nil {
+			return err
+		}
+		if gone := len(recips) - len(queued); gone > 0 {
+			if _, err := d.Builder().Update(o.bcast).Set("enqueued", sq.Expr("enqueued - ?", gone)).
+				Where(sq.Eq{"id": b.ID}).RunWith(tx).ExecContext(ctx); err != nil {
+				return err
+			}
+		}
+		if len(queued) == 0 {
 			return nil
 		}
 		ins := d.Builder().Insert(o.table).Columns("idempotency_key", "kind", "chat_id", "thread_id", "text", "parse_mode",
 			"buttons", "customer_id", "broadcast_id", "status", "next_attempt_at", "created_at")
-		for _, r := range recips {
+		for _, r := range queued {
 			ins = ins.Values("broadcast:"+strconv.FormatInt(b.ID, 10)+":"+strconv.FormatInt(r.CustomerID, 10), KindBroadcast,
 				r.TelegramUserID, 0, b.Text, botapi.ParseModeHTML, buttons, r.CustomerID, b.ID, StatusPending, now, now)
 		}
@@ -390,7 +410,7 @@ func (o *Outbox) enqueueChunk(ctx context.Context, b Broadcast) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("outbox: queueing broadcast %d: %w", b.ID, err)
 	}
-	return len(recips), nil
+	return len(queued), nil
 }
 
 // handBack runs put, which hands claimed messages back to the queue

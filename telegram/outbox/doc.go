@@ -41,7 +41,11 @@
 // settle before anything is sent): a claimed message belongs to its sender
 // until its lease expires, and every outcome is recorded only while the
 // lease is still that sender's. Several processes on one MySQL or MariaDB
-// database, or one per node of a Galera cluster, share the queue.
+// database, or one per node of a Galera cluster, share the queue. The
+// sender checks its claim of each message just before the call to Telegram:
+// erasing a customer (EraseCustomerTx) cancels the messages to them that a
+// sender holds as well as the queued ones, and only a call already under way
+// can still reach them.
 //
 // # Pacing
 //

@@ -13,8 +13,14 @@ import (
 // EraseCustomerTx is the outbox's part of erasing a customer's personal data
 // (telegram.CustomerStore.Erase, in its transaction): messages to them not
 // sent yet are cancelled, the text and buttons of every message to them are
-// blanked and their chat id replaced, and their chat's pacing row goes. A
-// message in flight under a lease still goes out. Counts of sent and failed messages stay.
+// blanked and their chat id replaced, and their chat's pacing row goes.
+//
+// A message a sender has claimed but not sent yet is cancelled too: the
+// sender checks its claim just before each call to Telegram and leaves it.
+// Only a message whose call to Telegram had begun may still reach the
+// person; its outcome is then not recorded (the row is no longer the
+// sender's claim), so nothing writes their chat id back. Counts of sent and
+// failed messages stay.
 func (o *Outbox) EraseCustomerTx(ctx context.Context, tx *sql.Tx, c telegram.Customer) error {
 	d := o.db.Dialect
 	to := sq.Or{sq.Eq{"customer_id": c.ID}}
@@ -23,9 +29,8 @@ func (o *Outbox) EraseCustomerTx(ctx context.Context, tx *sql.Tx, c telegram.Cus
 	}
 	steps := []sq.Sqlizer{
 		d.Builder().Update(o.table).Set("status", StatusCancelled).Set("reason", "the recipient's personal data was erased").
-			Where(sq.And{to, sq.Eq{"status": []string{StatusPending, StatusPaused}}}),
-		// A message in flight keeps going (the sender holds it in memory),
-		// but its row is blanked too; its outcome is recorded by id.
+			Set("lease_owner", nil).Set("lease_expires_at", nil).
+			Where(sq.And{to, sq.Eq{"status": []string{StatusPending, StatusPaused, StatusSending}}}),
 		d.Builder().Update(o.table).Set("text", "").Set("buttons", nil).Set("chat_id", -c.ID).Where(to),
 	}
 	if c.TelegramUserID > 0 {

@@ -155,6 +155,10 @@ type Outbox struct {
 	cancel   context.CancelFunc
 	loopDone chan struct{}
 	claimSeq uint64
+
+	// afterRecipients, set by tests only, runs between a broadcast chunk's
+	// read of its recipients and its transaction.
+	afterRecipients func()
 }
 
 // New returns an Outbox over db, whose migrations must include

@@ -211,6 +211,15 @@ func (o *Outbox) sendBatchReport(ctx context.Context) (Report, time.Duration, er
 			rep.Released += o.release(b.owner, rest, now)
 			return rep, 0, nil
 		}
+		// The message waited in memory for its slot: an erasure of its
+		// recipient may have cancelled it since the claim.
+		if ok, err := o.stillClaimed(ctx, b.owner, c.msg); err != nil || !ok {
+			if err != nil {
+				rep.Released += o.release(b.owner, rest, o.cfg.Now())
+				return rep, 0, err
+			}
+			continue
+		}
 		began := time.Now()
 		status, stop, err := o.send(b.owner, c.msg)
 		o.observe(time.Since(began))
@@ -429,6 +438,7 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 	d := o.db.Dialect
 	u := o.q.Release(StatusPending)
 	blocked := false
+	var notBefore time.Time // a 429's wait for the chat, stored with the outcome
 	var migratedTo int64
 	var apiErr *botapi.Error
 	switch {
@@ -441,9 +451,8 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 		// replica and a restart honour it; no attempt is counted.
 		status = StatusPending
 		wait := min(max(apiErr.RetryAfter, time.Second), o.cfg.MaxRetryAfter)
-		until := now.Add(wait)
-		u = u.Set("next_attempt_at", d.EncodeTime(until)).Set("reason", truncate(sendErr.Error())).Set("error_code", apiErr.Code)
-		err = o.setNotBefore(m.ChatID, until)
+		notBefore = now.Add(wait)
+		u = u.Set("next_attempt_at", d.EncodeTime(notBefore)).Set("reason", truncate(sendErr.Error())).Set("error_code", apiErr.Code)
 	case errors.As(sendErr, &apiErr) && apiErr.MigrateToChatID != 0 && apiErr.MigrateToChatID != m.ChatID &&
 		m.Attempts+1 < o.cfg.MaxAttempts:
 		// The group became a supergroup: the message is re-targeted to its
@@ -501,6 +510,13 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 		if err != nil {
 			return err
 		}
+		// With the outcome, and only while the row is still the claim's: a
+		// recipient erased meanwhile gets no pacing row with their chat id.
+		if changed && !notBefore.IsZero() {
+			if err := o.setNotBeforeTx(ctx, tx, m.ChatID, notBefore); err != nil {
+				return err
+			}
+		}
 		if changed && migratedTo != 0 {
 			// The rest of the old chat's queue goes to the new id too,
 			// rather than each message learning it from Telegram.
@@ -532,7 +548,8 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 		return status, true, fmt.Errorf("outbox: recording the outcome of message %d (it is retried when its lease expires): %w", m.ID, rerr)
 	}
 	if !changed {
-		o.cfg.Logger.Warn("outbox: another sender took over a message whose lease expired", "message_id", m.ID)
+		o.cfg.Logger.Warn("outbox: a message's row was no longer this sender's when its outcome came (another sender took over its expired lease, or its recipient was erased); the outcome is not recorded",
+			"message_id", m.ID)
 		return status, stop, err
 	}
 	if migratedTo != 0 && o.cfg.OnChatMigrated != nil {
@@ -541,7 +558,9 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 		cancel()
 	}
 	if sendErr != nil {
-		o.cfg.Logger.Info("outbox: message not sent", "message_id", m.ID, "chat_id", m.ChatID, "status", status, "reason", sendErr)
+		// Ids the shop issued, not the chat id, which is the person's
+		// Telegram id.
+		o.cfg.Logger.Info("outbox: message not sent", "message_id", m.ID, "customer_id", m.CustomerID, "status", status, "reason", sendErr)
 	}
 	if o.cfg.OnDelivery != nil {
 		if stored, gerr := o.Get(context.Background(), m.ID); gerr == nil {
@@ -551,18 +570,56 @@ func (o *Outbox) send(owner string, m Message) (status string, stop bool, err er
 	return status, stop, err
 }
 
-// setNotBefore keeps a chat's messages back until until.
-func (o *Outbox) setNotBefore(chatID int64, until time.Time) error {
+// stillClaimed reports whether m, claimed by owner, may be sent now: its row
+// is still the claim's, to the chat the claim read. An erasure of the
+// recipient cancels the row, which takes it from the claim: this is where a
+// claimed message to an erased person stops. A row still the claim's but
+// to another chat is not sent from the stale copy; when its chat bears the
+// erasure's mark (the customer id negated: a claim leased a row an erasure
+// had blanked, which the claim's locks are there to prevent) it is
+// cancelled, and the pacing row the claim wrote for the person's chat goes,
+// as the erasure deleted the one before; any other row waits for its lease
+// to run out and is claimed afresh.
+func (o *Outbox) stillClaimed(ctx context.Context, owner string, m Message) (bool, error) {
+	q, args, err := o.db.Dialect.Builder().Select("chat_id").From(o.table).
+		Where(sq.Eq{"id": m.ID, "lease_owner": owner}).Where(o.q.StatusIs(StatusSending)).ToSql()
+	if err != nil {
+		return false, err
+	}
+	var chatID int64
+	switch err := o.db.QueryRowContext(ctx, q, args...).Scan(&chatID); {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("outbox: checking the claim of message %d: %w", m.ID, err)
+	case chatID == m.ChatID:
+		return true, nil
+	case m.CustomerID == 0 || chatID != -m.CustomerID:
+		return false, nil
+	}
+	err = o.q.Record(func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := o.q.Guard(o.q.Release(StatusCancelled), owner, []int64{m.ID}).RunWith(tx).ExecContext(ctx); err != nil {
+			return err
+		}
+		_, err := o.db.Dialect.Builder().Delete(o.chats).Where(sq.Eq{"chat_id": m.ChatID}).RunWith(tx).ExecContext(ctx)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("outbox: cancelling message %d, whose recipient was erased: %w", m.ID, err)
+	}
+	return false, nil
+}
+
+// setNotBeforeTx keeps a chat's messages back until until.
+func (o *Outbox) setNotBeforeTx(ctx context.Context, tx *sql.Tx, chatID int64, until time.Time) error {
 	d := o.db.Dialect
 	query, args, err := d.Upsert(d.Builder().Insert(o.chats).Columns("chat_id", "not_before").
 		Values(chatID, d.EncodeTime(until)), []string{"chat_id"}, []string{"not_before"}).ToSql()
 	if err != nil {
 		return err
 	}
-	return o.q.Record(func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, query, args...)
-		return err
-	})
+	_, err = tx.ExecContext(ctx, query, args...)
+	return err
 }
 
 // release puts claimed messages back in the queue, due at now, without an

@@ -405,7 +405,9 @@ func (in *Intake) process(ctx context.Context, r received) {
 	}
 	for _, rep := range replies {
 		if err := in.cfg.Replier.Reply(ctx, rep.key, rep.params); err != nil {
-			log.WarnContext(ctx, "updates: answering", "chat_id", rep.params.ChatID, "err", err)
+			// The update id (on log) and the reply's key, not the chat:
+			// a private chat's id is the person's Telegram id.
+			log.WarnContext(ctx, "updates: answering", "reply", rep.key, "err", err)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/dbopen"
 	"github.com/telecart-go/telecart/migrator/migratortest"
+	"github.com/telecart-go/telecart/pulse"
 )
 
 func mustOpen(tb testing.TB, d migrator.Dialect) migrator.DB {
@@ -55,6 +56,37 @@ func TestFill(t *testing.T) {
 			}
 			if rep.Messages <= rep.Orders || rep.Broadcast == 0 {
 				t.Errorf("messages: %d sent for %d orders, broadcast %d", rep.Messages, rep.Orders, rep.Broadcast)
+			}
+			// Ensure every event the fill emitted, the broadcast's
+			// MESSAGE_SENT among them, carries only the payload fields
+			// Pulse events may carry, and it emitted every kind.
+			seen := map[string]bool{}
+			rows, err := cfg.DB.QueryContext(ctx, "SELECT event, payload FROM "+cfg.DB.Table(pulse.OutboxTable))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var name, payload string
+				if err := rows.Scan(&name, &payload); err != nil {
+					t.Fatal(err)
+				}
+				if err := pulse.CheckPayload(name, []byte(payload)); err != nil && !seen["bad:"+name] {
+					seen["bad:"+name] = true // one line per event name is enough
+					t.Errorf("%v: %s", err, payload)
+				}
+				seen[name] = true
+			}
+			if err := rows.Close(); err != nil {
+				t.Fatal(err)
+			}
+			// No PRIVACY_CONSENT: the fill records a new customer's consent
+			// before their visit's campaign, so the event has no campaign to
+			// credit and is dropped, not stored.
+			for _, name := range []string{pulse.EventWebAppOpen, pulse.EventSearch, pulse.EventProductView, pulse.EventAddToCart,
+				pulse.EventCartView, pulse.EventCheckoutStart, pulse.EventOrderCreated, pulse.EventMessageSent} {
+				if !seen[name] {
+					t.Errorf("the fill emitted no %s", name)
+				}
 			}
 			for _, level := range []string{`"level":"DEBUG"`, `"level":"INFO"`, `"level":"WARN"`, `"level":"ERROR"`} {
 				if !strings.Contains(logs.String(), level) {

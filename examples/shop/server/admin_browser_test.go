@@ -229,7 +229,7 @@ func (e *adminEnv) seed(t *testing.T) {
 
 	call(t, "POST", e.base+"/api/ingest", e.buyerInit, "", map[string]any{"events": []any{
 		map[string]any{"id": "5a0c1f3e-0000-4000-8000-000000000001", "event": "WEBAPP_OPEN", "occurred_at": time.Now().UTC(), "payload": map[string]any{}},
-		map[string]any{"id": "5a0c1f3e-0000-4000-8000-000000000002", "event": "SEARCH", "occurred_at": time.Now().UTC(), "payload": map[string]any{"q": "tea"}},
+		map[string]any{"id": "5a0c1f3e-0000-4000-8000-000000000002", "event": "SEARCH", "occurred_at": time.Now().UTC(), "payload": map[string]any{"query": "tea"}},
 	}}, http.StatusOK, nil)
 
 	for i := range 16 {

@@ -136,8 +136,17 @@ func TestAdminCampaigns(t *testing.T) {
 		}, time.Now())
 	}
 	event := func(n int, name string) map[string]any {
+		// Each event with the payload the storefront gives it: ingest
+		// refuses a field the event may not carry.
+		payload := map[string]any{"product_id": products[0]}
+		switch name {
+		case "WEBAPP_OPEN":
+			payload = map[string]any{"platform": "ios"}
+		case "CHECKOUT_START":
+			payload = map[string]any{"items": 1}
+		}
 		return map[string]any{"id": fmt.Sprintf("6b1d2c3e-0000-4000-8000-%012d", n), "event": name,
-			"occurred_at": time.Now().UTC(), "payload": map[string]any{"product_id": products[0]}}
+			"occurred_at": time.Now().UTC(), "payload": payload}
 	}
 	seq := 0
 	for i := range 7 {

@@ -370,3 +370,37 @@ func countRows(t *testing.T, db migrator.DB, table, where string, args ...any) i
 	}
 	return n
 }
+
+// Ensure, on both dialects, that retrying failed messages leaves those to an
+// erased customer failed (they are blanked: nothing to send, nobody to send
+// it to) and still retries the rest.
+func TestEraseCustomer_FailedNotRetried(t *testing.T) {
+	eachDB(t, func(t *testing.T, db migrator.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		zina, err := e.customers.Save(ctx, telegram.User{ID: eraseTelegramID, FirstName: eraseName, AllowsWriteToPM: true}, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := e.mustCustomers(t, 1, 5000)[0]
+		o := e.mustOutbox(t, outbox.Config{Bot: newGateBot(0, nil)})
+		e.customers.AddEraser(o)
+		toZina := mustEnqueue(t, o, outbox.Message{IdempotencyKey: "z", ChatID: zina.TelegramUserID, CustomerID: zina.ID, Text: "For " + eraseName})
+		toOther := mustEnqueue(t, o, outbox.Message{IdempotencyKey: "o", ChatID: other.TelegramUserID, CustomerID: other.ID, Text: "For C0"})
+		if _, err := db.ExecContext(ctx, "UPDATE "+db.Table(outbox.MessagesTable)+" SET status = ?", outbox.StatusFailed); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.customers.Erase(ctx, zina.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := o.Retry(ctx, nil); err != nil || n != 1 {
+			t.Fatalf("Retry = %d, %v; want only the other customer's message", n, err)
+		}
+		if n, err := o.Retry(ctx, []int64{toZina.ID}); err != nil || n != 0 {
+			t.Fatalf("Retry of the erased customer's message = %d, %v; want 0", n, err)
+		}
+		if !statusIs(o, toZina.ID, outbox.StatusFailed) || !statusIs(o, toOther.ID, outbox.StatusPending) {
+			t.Error("want the erased customer's message failed and the other's pending")
+		}
+	})
+}

@@ -422,11 +422,14 @@ func contains(list []string, s string) bool {
 
 // Retry puts failed messages back in the queue, with their attempts reset:
 // ids, or every failed one when ids is empty. Messages to a customer
-// marked blocked are retried too: the admin asked. It returns how many.
+// marked blocked are retried too: the admin asked; those to an erased
+// customer are not. It returns how many.
 func (o *Outbox) Retry(ctx context.Context, ids []int64) (int64, error) {
 	d := o.db.Dialect
+	// An erased recipient's failed messages are blanked (empty text): there
+	// is nothing, and nobody, to send them to again.
 	u := d.Builder().Update(o.table).Set("status", StatusPending).Set("attempts", 0).
-		Set("next_attempt_at", d.EncodeTime(o.cfg.Now())).Where(sq.Eq{"status": StatusFailed})
+		Set("next_attempt_at", d.EncodeTime(o.cfg.Now())).Where(sq.Eq{"status": StatusFailed}).Where(sq.NotEq{"text": ""})
 	if len(ids) > 0 {
 		u = u.Where(sq.Eq{"id": ids})
 	}

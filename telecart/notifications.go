@@ -204,13 +204,10 @@ func orderValues(s Settings, orderID string, c telegram.Customer, o NewOrder, at
 		Total: FormatPrice(o.Total, o.Currency), Items: strings.Join(items, "\n"), Fields: strings.Join(fields, "\n"), Date: at}
 }
 
-// truncateText keeps a rendered notice within Telegram's limit.
+// truncateText keeps a rendered notice within Telegram's limit, and valid
+// HTML: a long list of items is cut between tags, never inside one.
 func truncateText(s string) string {
-	if utf8.RuneCountInString(s) <= botapi.MaxMessageLength {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:botapi.MaxMessageLength-1]) + "…"
+	return botapi.TruncateHTML(s, botapi.MaxMessageLength)
 }
 
 // queueOrderNotices queues the new order's notices in the order's own

@@ -385,3 +385,63 @@ func entityRune(name string) (rune, bool) {
 	}
 	return rune(v), true
 }
+
+// TruncateHTML shortens text, valid in Telegram's HTML style, to at most max
+// runes (as SendMessage counts them) and keeps it valid: it cuts between
+// tags and entities, never inside one, ends the kept text with "…" and
+// closes the tags still open. A text within max is returned as it is; one
+// that is not valid HTML is cut at max-1 runes plus "…", as plain text
+// would be (Telegram refuses it either way, and the send says why).
+func TruncateHTML(text string, max int) string {
+	const ellipsis = "…"
+	if max < 1 || utf8.RuneCountInString(text) <= max {
+		return text
+	}
+	if CheckHTML(text) != nil {
+		return string([]rune(text)[:max-1]) + ellipsis
+	}
+	// closing is what the open tags need to end, in runes.
+	closing := func(stack []openTag) int {
+		n := 0
+		for _, t := range stack {
+			n += len(t.name) + 3 // </name>
+		}
+		return n
+	}
+	p := htmlChecker{text: text}
+	var (
+		best      = -1
+		bestStack []openTag
+		runes     int // runes of text[:i]
+	)
+	fits := func(i int) {
+		if runes+1+closing(p.stack) <= max {
+			best, bestStack = i, append(bestStack[:0], p.stack...)
+		}
+	}
+	for i := 0; i < len(text) && runes < max; {
+		fits(i)
+		next := i + 1
+		switch text[i] {
+		case '<':
+			next, _ = p.tag(i) // text is valid: no error
+		case '&':
+			next, _ = p.entity(i)
+		default:
+			_, size := utf8.DecodeRuneInString(text[i:])
+			next = i + size
+		}
+		runes += utf8.RuneCountInString(text[i:next])
+		i = next
+	}
+	if best < 0 { // the tags open at the start leave no room
+		return string([]rune(text)[:max-1]) + ellipsis
+	}
+	var b strings.Builder
+	b.WriteString(text[:best])
+	b.WriteString(ellipsis)
+	for k := len(bestStack) - 1; k >= 0; k-- {
+		b.WriteString("</" + bestStack[k].name + ">")
+	}
+	return b.String()
+}

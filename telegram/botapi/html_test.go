@@ -2,6 +2,7 @@ package botapi_test
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -144,4 +145,61 @@ func tagSafe(r rune) rune {
 		return r
 	}
 	return -1
+}
+
+// Ensure a long valid text is cut to the limit between tags and entities,
+// with its open tags closed, and stays valid.
+func TestTruncateHTML(t *testing.T) {
+	item := `<b>Tea &amp; "cups"</b> × 2 — <i>1 200 &#8381;</i>` + "\n"
+	long := "<b>Order 42</b>\n<blockquote>" + strings.Repeat(item, 200) + "</blockquote>"
+	for _, max := range []int{40, 41, 57, 100, 1000, botapi.MaxMessageLength} {
+		got := botapi.TruncateHTML(long, max)
+		if n := utf8.RuneCountInString(got); n > max {
+			t.Errorf("max %d: %d runes", max, n)
+		}
+		if err := botapi.CheckHTML(got); err != nil {
+			t.Errorf("max %d: %q is not valid: %v", max, got, err)
+		}
+		if !regexp.MustCompile(`…(</[a-z-]+>)*$`).MatchString(got) {
+			t.Errorf("max %d: %q does not end in … and its closing tags", max, got)
+		}
+		if cut := strings.SplitN(got, "…", 2)[0]; !strings.HasPrefix(long, cut) {
+			t.Errorf("max %d: the kept text %q is not the text's beginning", max, cut)
+		}
+	}
+	if got := botapi.TruncateHTML("<b>short</b>", 100); got != "<b>short</b>" {
+		t.Errorf("a short text changed: %q", got)
+	}
+	if got := botapi.TruncateHTML("a < b "+strings.Repeat("x", 50), 10); got != "a < b xxx…" {
+		t.Errorf("invalid HTML cut to %q, want the plain cut", got)
+	}
+}
+
+// Ensure truncating any valid text keeps it valid and within the limit.
+func FuzzTruncateHTML(f *testing.F) {
+	for _, s := range []string{"<b>bold</b> and <i>it&amp;alic</i>", "<pre><code class=\"language-go\">x := 1</code></pre>",
+		`<a href="https://e.com">link</a> &#8381;`, "<blockquote expandable>q <s>w</s></blockquote>"} {
+		f.Add(s, uint8(12))
+	}
+	f.Fuzz(func(t *testing.T, s string, max uint8) {
+		if botapi.CheckHTML(s) != nil || max < 1 {
+			return
+		}
+		got := botapi.TruncateHTML(s, int(max))
+		if utf8.RuneCountInString(s) <= int(max) {
+			if got != s {
+				t.Fatalf("TruncateHTML(%q, %d) = %q; want it unchanged", s, max, got)
+			}
+			return
+		}
+		if n := utf8.RuneCountInString(got); n > int(max) {
+			t.Fatalf("TruncateHTML(%q, %d) = %q: %d runes", s, max, got, n)
+		}
+		if strings.Count(got, "…") > strings.Count(s, "…")+1 {
+			t.Fatalf("TruncateHTML(%q, %d) = %q", s, max, got)
+		}
+		if err := botapi.CheckHTML(got); err != nil && max >= 40 {
+			t.Fatalf("TruncateHTML(%q, %d) = %q, not valid: %v", s, max, got, err)
+		}
+	})
 }

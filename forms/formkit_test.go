@@ -1,6 +1,7 @@
 package forms_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -94,6 +95,7 @@ func TestFormKitRules(t *testing.T) {
 	t.Run("Not", func(t *testing.T) {
 		runFormkit(t, v, "text", []formkitCase{
 			{"not:6", "5", true}, {"not:def", "abc", true}, {"not:b,c,d,a,f", "a", false},
+			{"not", "abc", true}, // no argument: nothing is refused
 		})
 		runFormkit(t, v, "number", []formkitCase{{"not:30", 1.0, true}, {"not:30", 30.0, false}})
 	})
@@ -186,6 +188,7 @@ func TestFormKitRules(t *testing.T) {
 			{"length:3", "abc", true}, {"length:4", "abc", false}, {"length:1,5", "abcdef", false},
 			{"length:1,6", "abcdef", true}, {"length:6,1", "abcdef", true}, {"length:6,6", "abcdef", true},
 			{"length:6,6", "abcde", false}, {"length:6,6", "abcdefg", false}, {"length:2", "😀", true},
+			{"length", "", true}, {"length", strings.Repeat("a", 300), true}, // no argument: 0 to any
 		})
 	})
 }

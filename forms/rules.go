@@ -84,7 +84,7 @@ var ruleSpecs = map[string]ruleSpec{
 	"accepted":              {0, 0, []string{TypeCheckbox}, nil, false},
 	"email":                 {0, 0, textTypes, nil, false},
 	"url":                   {0, 10, textTypes, nil, false},
-	"length":                {1, 2, textTypes, parseLength, false},
+	"length":                {0, 2, textTypes, parseLength, false}, // no argument: 0 to any, as in FormKit
 	"min":                   {1, 1, []string{TypeNumber}, parseNum, false},
 	"max":                   {1, 1, []string{TypeNumber}, parseNum, false},
 	"between":               {2, 2, numericTypes, parseBetween, false},
@@ -112,7 +112,7 @@ var ruleSpecs = map[string]ruleSpec{
 	"confirm":               {0, 2, nodeTypes, parseConfirm, false},
 	"in":                    {1, 100, choiceTypes, nil, false},
 	"is":                    {1, 100, choiceTypes, nil, false}, // FormKit's name for "in"
-	"not":                   {1, 100, choiceTypes, nil, false},
+	"not":                   {0, 100, choiceTypes, nil, false}, // no argument: nothing refused, as in FormKit
 }
 
 // RuleNames lists the rule names ParseRules accepts, sorted.
@@ -261,8 +261,8 @@ func argCount(s ruleSpec) string {
 			return "no arguments"
 		}
 		return plural(s.maxArgs)
-	case s.minArgs == 0 && s.maxArgs == 1:
-		return "at most 1 argument"
+	case s.minArgs == 0:
+		return "at most " + plural(s.maxArgs)
 	case s.maxArgs == s.minArgs+1:
 		return fmt.Sprintf("%d or %s", s.minArgs, plural(s.maxArgs))
 	}

@@ -25,7 +25,7 @@ const SPECS = {
   accepted: [0, 0, ['checkbox']],
   email: [0, 0, TEXT_TYPES],
   url: [0, 10, TEXT_TYPES],
-  length: [1, 2, TEXT_TYPES],
+  length: [0, 2, TEXT_TYPES],
   min: [1, 1, ['number']],
   max: [1, 1, ['number']],
   between: [2, 2, NUMERIC_TYPES],
@@ -53,7 +53,7 @@ const SPECS = {
   confirm: [0, 2, NODE_TYPES],
   in: [1, 100, CHOICE_TYPES],
   is: [1, 100, CHOICE_TYPES],
-  not: [1, 100, CHOICE_TYPES],
+  not: [0, 100, CHOICE_TYPES],
 };
 
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;

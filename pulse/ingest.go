@@ -339,6 +339,8 @@ func validateIngestEvent(ev IngestEvent, now time.Time) (ingestItem, string) {
 	case v.notScalar:
 		return ingestItem{}, fmt.Sprintf("payload field %s must hold a string, number, boolean or null",
 			strconv.Quote(abbreviate(v.field, 40)))
+	case v.repeated:
+		return ingestItem{}, fmt.Sprintf("payload field %s appears twice in one object", strconv.Quote(abbreviate(v.field, 40)))
 	case v.bad:
 		return ingestItem{}, fmt.Sprintf("payload field %s is not one %s may carry (Pulse events carry no personal data); allowed: %s",
 			strconv.Quote(abbreviate(v.field, 40)), ev.Event, strings.Join(PayloadFields(ev.Event), ", "))

@@ -488,6 +488,8 @@ func TestIngest(t *testing.T) {
 				{"InsideNestedField", `{"id":"x","event":"CART_VIEW","payload":{"items":[{"product_id":{"name":"Zinaida"}}]}}`, `payload field "items[].product_id" must hold`},
 				{"ObjectForArray", `{"id":"x","event":"CART_VIEW","payload":{"items":{"name":"Zinaida"}}}`, `payload field "items"`},
 				{"OtherEventsField", `{"id":"x","event":"WEBAPP_OPEN","payload":{"platform":"ios","query":"Zinaida"}}`, `payload field "query"`},
+				{"RepeatedKey", `{"id":"x","event":"SEARCH","payload":{"query":{"name":"Zinaida","phone":"+7 900"},"query":"tea"}}`, `payload field "query" appears twice`},
+				{"RepeatedNestedKey", `{"id":"x","event":"CART_VIEW","payload":{"items":[{"product_id":"Zinaida","product_id":42}]}}`, `payload field "product_id" appears twice`},
 			} {
 				t.Run(tt.name, func(t *testing.T) {
 					// Ensure a payload field off the event's list is a 400

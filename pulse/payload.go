@@ -63,6 +63,8 @@ func CheckPayload(name string, payload []byte) error {
 		return nil
 	case v.notScalar:
 		return fmt.Errorf("pulse: %s payload field %q must hold a string, number, boolean or null", name, v.field)
+	case v.repeated:
+		return fmt.Errorf("pulse: %s payload field %q appears twice in one object", name, v.field)
 	default:
 		return fmt.Errorf("pulse: %s payload field %q is not on the list of fields Pulse events may carry", name, v.field)
 	}
@@ -77,6 +79,7 @@ type payloadViolation struct {
 	bad       bool
 	field     string
 	notScalar bool
+	repeated  bool // the field appears twice in one object
 }
 
 // checkPayloadFields checks payload against the allowed fields, top-level
@@ -89,6 +92,12 @@ func checkPayloadFields(allowed []string, payload []byte) payloadViolation {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(payload, &top); err != nil {
 		return payloadViolation{notObject: err}
+	}
+	// Go's decoder keeps the last of a repeated key, but the payload is
+	// stored and sent as it came: {"query":{"name":…},"query":"tea"} must
+	// not pass on its second "query".
+	if k, dup := repeatedKey(payload); dup {
+		return payloadViolation{bad: true, field: k, repeated: true}
 	}
 	for _, k := range sortedFields(top) {
 		if slices.Contains(allowed, k) {
@@ -135,4 +144,44 @@ func isScalar(v json.RawMessage) bool {
 // array k.
 func hasNested(allowed []string, k string) bool {
 	return slices.ContainsFunc(allowed, func(f string) bool { return strings.HasPrefix(f, k+"[].") })
+}
+
+// repeatedKey returns a key that appears twice in one object of payload,
+// valid JSON, at any depth.
+func repeatedKey(payload []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	// One entry per open object or array; an array's is nil. expectKey
+	// tells a key from a value inside an object.
+	var stack []map[string]bool
+	expectKey := false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false // the end, or what json.Unmarshal already refused
+		}
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{':
+				stack = append(stack, map[string]bool{})
+				expectKey = true
+				continue
+			case '[':
+				stack = append(stack, nil)
+				expectKey = false
+				continue
+			default:
+				stack = stack[:len(stack)-1]
+			}
+		} else if k, ok := tok.(string); ok && expectKey {
+			top := stack[len(stack)-1]
+			if top[k] {
+				return k, true
+			}
+			top[k] = true
+			expectKey = false
+			continue
+		}
+		// A value ended: inside an object, a key comes next.
+		expectKey = len(stack) > 0 && stack[len(stack)-1] != nil
+	}
 }

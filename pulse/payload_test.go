@@ -49,6 +49,10 @@ func TestPayloadFields(t *testing.T) {
 		{"TopLevel", pulse.EventOrderCreated, `{"order_id":"H1","name":"Anna"}`, `"name"`},
 		{"Nested", pulse.EventOrderCreated, `{"items":[{"product_id":"p1","phone":"+7"}]}`, `"items[].phone"`},
 		{"NotAnArrayOfObjects", pulse.EventCartView, `{"items":"Anna"}`, `"items"`},
+		{"RepeatedKey", pulse.EventSearch, `{"query":{"name":"Anna"},"query":"tea"}`, `"query" appears twice`},
+		{"RepeatedEscapedKey", pulse.EventSearch, `{"query":"tea","qu\u0065ry":"Anna"}`, `"query" appears twice`},
+		{"RepeatedNestedKey", pulse.EventCartView, `{"items":[{"product_id":"Anna","product_id":"p1"}]}`, `"product_id" appears twice`},
+		{"SameKeyInTwoItems", pulse.EventCartView, `{"items":[{"product_id":"p1"},{"product_id":"p2"}]}`, ""},
 		{"NotAllowedHere", pulse.EventSearch, `{"message_id":1}`, `"message_id"`},
 		{"Null", pulse.EventSearch, `{"query":null}`, ""},
 		{"ObjectInListed", pulse.EventWebAppOpen, `{"platform":{"name":"Anna"}}`, `"platform" must hold`},
@@ -153,6 +157,7 @@ func FuzzCheckPayload(f *testing.F) {
 				}
 			}
 		}
+		ok = ok && !hasRepeatedKey(strings.TrimSpace(payload))
 		if ok != (err == nil) {
 			t.Fatalf("%s %s: CheckPayload says %v, want passed=%v", name, payload, err, ok)
 		}
@@ -170,4 +175,45 @@ func BenchmarkCheckPayload(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// hasRepeatedKey reports whether an object of the JSON text s holds a key
+// twice; the fuzz test's own reading, by recursive descent over tokens.
+func hasRepeatedKey(s string) bool {
+	dec := json.NewDecoder(strings.NewReader(s))
+	var value func() bool // reads one value; true when a key repeats in it
+	value = func() bool {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return false
+				}
+				key, _ := k.(string)
+				if seen[key] {
+					return true
+				}
+				seen[key] = true
+				if value() {
+					return true
+				}
+			}
+			_, _ = dec.Token()
+		case json.Delim('['):
+			for dec.More() {
+				if value() {
+					return true
+				}
+			}
+			_, _ = dec.Token()
+		}
+		return false
+	}
+	return value()
 }

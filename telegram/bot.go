@@ -382,7 +382,7 @@ func (b *Bot) Send(ctx context.Context, p SendMessageParams) (Message, error) {
 			return Message{}, err
 		}
 		b.cfg.Logger.WarnContext(ctx, "telegram: flood control, retrying", "method", "sendMessage",
-			"chat_id", p.ChatID, "retry_after", apiErr.RetryAfter, "wait", wait, "retry", attempt+1)
+			"retry_after", apiErr.RetryAfter, "wait", wait, "retry", attempt+1)
 		if err := b.cfg.Sleep(ctx, wait); err != nil {
 			return Message{}, fmt.Errorf("telegram: sendMessage: waiting %s after 429: %w", wait, err)
 		}

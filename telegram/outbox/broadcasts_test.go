@@ -315,3 +315,34 @@ func TestBroadcast_ReleasedFollowControl(t *testing.T) {
 		})
 	}
 }
+
+// Ensure, on both dialects, that a broadcast goes only to customers who can
+// be messaged: one who never allowed the bot to write and one who blocked it
+// are not among its recipients and get nothing.
+func TestBroadcast_OnlyMessageable(t *testing.T) {
+	eachDB(t, func(t *testing.T, db migrator.DB) {
+		const n = 6
+		var silent, blocked telegram.Customer
+		e := startBroadcast(t, db, n, 40, 46_000, func(e *broadcastEnv) {
+			ctx := context.Background()
+			var err error
+			if silent, err = e.customers.Save(ctx, telegram.User{ID: 46_900, FirstName: "Silent"}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if blocked, err = e.customers.Save(ctx, telegram.User{ID: 46_901, FirstName: "Blocked", AllowsWriteToPM: true}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.customers.MarkUnreachable(ctx, blocked.ID, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}) // it checks the draft's recipients: the n messageable customers
+		if b := e.waitDone(t); b.Sent != n {
+			t.Errorf("done: %+v, want %d sent", b, n)
+		}
+		for _, m := range e.api.Sent() {
+			if m.Params.ChatID == silent.TelegramUserID || m.Params.ChatID == blocked.TelegramUserID {
+				t.Errorf("a broadcast message went to chat %d, who cannot be messaged", m.Params.ChatID)
+			}
+		}
+	})
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/telecart-go/telecart/migrator"
 	"github.com/telecart-go/telecart/migrator/migratortest"
 	"github.com/telecart-go/telecart/pulse"
+	"github.com/telecart-go/telecart/telegram"
 	"github.com/telecart-go/telecart/telegram/botapi"
 	"github.com/telecart-go/telecart/telegram/botapi/botapitest"
 )
@@ -23,7 +24,8 @@ import (
 // with a signed campaign link by long polling: one customer with the
 // campaign, one greeting with a web_app button to {public-url}/app/; and
 // that my_chat_member kicked then member blocks the customer and makes
-// them reachable again. On SQLite and MariaDB.
+// them reachable again; and that with -owner-chat an order sends one notice
+// to that chat's topic and one to the buyer. On SQLite and MariaDB.
 func TestDemoBotPolling(t *testing.T) {
 	for _, d := range migratortest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
@@ -41,7 +43,7 @@ func TestDemoBotPolling(t *testing.T) {
 			go func() {
 				done <- run(ctx, []string{"-addr", addr, "-db", dsn, "-log-file", filepath.Join(t.TempDir(), "bot.log"),
 					"-bot-token", fake.Token, "-admin-token", "admin", "-start-param-secret", secret,
-					"-bot-updates", "poll", "-bot-api-url", fake.URL, "-public-url", publicURL},
+					"-bot-updates", "poll", "-bot-api-url", fake.URL, "-public-url", publicURL, "-owner-chat", "-100123:7"},
 					func(string) string { return "" }, io.Discard, &stderr)
 			}()
 			defer func() {
@@ -101,8 +103,94 @@ func TestDemoBotPolling(t *testing.T) {
 			if n := len(fake.Sent()); n != 1 {
 				t.Errorf("%d messages, want the one greeting", n)
 			}
+
+			// An order from Ann: one notice to -owner-chat's forum topic and
+			// one to her (she allowed the bot to write).
+			initData := telegram.SignInitData(fake.Token, telegram.SignParams{
+				User: &telegram.User{ID: 6001, FirstName: "Ann", LanguageCode: "en", AllowsWriteToPM: true}}, time.Now())
+			orderID := demoOrder(t, addr, initData)
+			sent = fake.WaitForSent(t, 3, 30*time.Second)
+			var owner, buyer []botapitest.SentMessage
+			for _, m := range sent[1:] {
+				switch m.Params.ChatID {
+				case -100123:
+					owner = append(owner, m)
+				case 6001:
+					buyer = append(buyer, m)
+				}
+			}
+			if len(owner) != 1 || owner[0].Params.MessageThreadID != 7 || !strings.Contains(owner[0].Params.Text, orderID) {
+				t.Errorf("owner notices %+v, want one to topic 7 naming order %s", owner, orderID)
+			}
+			if len(buyer) != 1 || !strings.Contains(buyer[0].Params.Text, orderID) {
+				t.Errorf("buyer notices %+v, want one naming order %s", buyer, orderID)
+			}
 		})
 	}
+}
+
+// demoOrder places an order of one in-stock product through the demo's
+// storefront API and returns its id.
+func demoOrder(t *testing.T, addr, initData string) string {
+	t.Helper()
+	do := func(method, path string, body, out any) {
+		t.Helper()
+		var r io.Reader
+		if body != nil {
+			raw, err := json.Marshal(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r = bytes.NewReader(raw)
+		}
+		req, err := http.NewRequest(method, "http://"+addr+path, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Telegram-Init-Data", initData)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode/100 != 2 {
+			t.Fatalf("%s %s = %d: %s", method, path, resp.StatusCode, raw)
+		}
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, path, err, raw)
+		}
+	}
+	var products struct {
+		Data []struct {
+			ID      string `json:"id"`
+			InStock bool   `json:"in_stock"`
+		} `json:"data"`
+	}
+	do("GET", "/api/products", nil, &products)
+	id := ""
+	for _, p := range products.Data {
+		if p.InStock {
+			id = p.ID
+			break
+		}
+	}
+	if id == "" {
+		t.Fatalf("no product in stock: %+v", products)
+	}
+	var order struct {
+		OrderID string `json:"order_id"`
+	}
+	do("POST", "/api/orders", map[string]any{
+		"order_key": "6001aaaa-0000-4000-8000-000000000001",
+		"items":     []any{map[string]any{"product_id": id, "quantity": 1}},
+		"fields":    map[string]any{"name": "Ann", "phone": "+420 777 123 456", "delivery": "courier", "address": "Praha 1"},
+	}, &order)
+	if order.OrderID == "" {
+		t.Fatal("no order id")
+	}
+	return order.OrderID
 }
 
 type demoCustomerRow struct {

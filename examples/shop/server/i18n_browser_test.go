@@ -223,7 +223,8 @@ func TestAppRussian(t *testing.T) {
 
 // Ensure a buyer whose Telegram language the storefront does not speak
 // (de) gets English: the strings, the shop's texts, the form's labels and
-// English numbers, with no Russian anywhere.
+// English numbers, with no Russian anywhere, from consent through the feed,
+// the product, the cart and checkout to the success screen.
 func TestAppEnglishFallback(t *testing.T) {
 	a := appStart(t, nil)
 	a.appUpdateSettings(t, func(m map[string]any) { m["privacy_policy_link"] = "https://example.com/privacy" })
@@ -253,13 +254,24 @@ func TestAppEnglishFallback(t *testing.T) {
 	appClick(t, ctx, `[data-testid=consent-accept]`)
 	appWait(t, ctx, "the feed", `document.querySelectorAll('[data-testid=product-card]').length > 0`)
 	check("feed", "Products", "Search products")
-	appClick(t, ctx, `[data-testid=product-card][data-product-id=p1] [data-testid=quick-add]`)
+	appClick(t, ctx, `[data-testid=product-card][data-product-id=p1]`)
+	appWait(t, ctx, "the product page", `document.querySelector('[data-testid=product-title]') !== null`)
+	check("product", "Add to cart", "₽890.00")
+	appClick(t, ctx, `[data-testid=add-to-cart]`)
+	appWait(t, ctx, "the stepper", `document.querySelector('[data-testid=product-stepper]') !== null`)
 	appDo(t, ctx, "opening the cart", chromedp.Navigate(a.url+"/app/#/cart"))
 	appWait(t, ctx, "the cart", `document.querySelectorAll('[data-testid=cart-item]').length === 1`)
 	check("cart", "Cart", "Total", "1 pc", "Checkout · ₽890.00")
 	appEval[int](t, ctx, `Telegram.WebApp.MainButton.__click(), 0`)
 	appWait(t, ctx, "the checkout form", `document.querySelector('[data-testid=field-name]') !== null && Telegram.WebApp.MainButton.isVisible`)
 	check("checkout", "Checkout", "Name", "Your name", "Delivery", "Courier", "Place order · ₽890.00")
+	appDo(t, ctx, "filling the form",
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=field-name]`), "Berta"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=field-phone]`), "+49 30 1234567"))
+	appWait(t, ctx, "no messages", `[...document.querySelectorAll('[data-testid^=error-]')].every((e) => e.hidden)`)
+	appEval[int](t, ctx, `Telegram.WebApp.MainButton.__click(), 0`)
+	appWait(t, ctx, "the success page", `document.querySelector('[data-testid=success-page]') !== null`)
+	check("success", "₽890.00", time.Now().Month().String(), en.SuccessText, "Thank you")
 }
 
 // Ensure the storefront's language follows the buyer's Telegram

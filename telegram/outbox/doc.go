@@ -56,7 +56,9 @@
 // to a private chat, one every 3 seconds to a group (Telegram's 20 a
 // minute). A claim takes at most the coming second's slots and one message
 // per chat; a message whose slot passed while the process stalled goes back
-// for a new slot rather than bunch up. A 429's retry_after keeps the chat's
+// for a new slot rather than bunch up, and each process also holds its own
+// sends to at most GlobalRate+1 (rounded down) in any second, which a send
+// late within SlotTolerance would otherwise exceed. A 429's retry_after keeps the chat's
 // messages back that long, also after a restart, without counting an
 // attempt. A 403 marks the customer blocked and fails the message at once;
 // another 4xx fails it with Telegram's description; a group that became a

@@ -146,6 +146,7 @@ type Outbox struct {
 
 	wake      chan struct{}
 	sendNanos atomic.Int64 // moving average of one send, for spacing
+	window    *sendWindow  // at most GlobalRate's worth in any second; nil without pacing
 	conflicts atomic.Int64 // claims and records retried after a conflict
 
 	lifeMu   sync.Mutex
@@ -184,6 +185,9 @@ func New(db migrator.DB, cfg Config) (*Outbox, error) {
 		table: db.Table(MessagesTable), chats: db.Table(ChatsTable), pace: db.Table(PaceTable),
 		bcast: db.Table(BroadcastsTable),
 		wake:  make(chan struct{}, 1),
+	}
+	if !cfg.NoPacing {
+		o.window = newSendWindow(cfg.GlobalRate)
 	}
 	o.q.OnConflict = func(error) { o.conflicts.Add(1) }
 	return o, nil

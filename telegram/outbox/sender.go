@@ -220,6 +220,12 @@ func (o *Outbox) sendBatchReport(ctx context.Context) (Report, time.Duration, er
 			}
 			continue
 		}
+		if o.window != nil {
+			if err := o.window.wait(ctx, o.cfg.Now, sleep); err != nil {
+				rep.Released += o.release(b.owner, rest, o.cfg.Now())
+				return rep, 0, nil
+			}
+		}
 		began := time.Now()
 		status, stop, err := o.send(b.owner, c.msg)
 		o.observe(time.Since(began))

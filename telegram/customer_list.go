@@ -647,26 +647,32 @@ func (s *CustomerStore) Recipients(ctx context.Context, q ListQuery, afterID int
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Dialect.Builder().Select("id", "telegram_user_id", "language_code").From(s.table).
+	list, err := scanRecipients(ctx, s.db.DB, s.db.Dialect.Builder().Select("id", "telegram_user_id", "language_code").From(s.table).
 		Where(p.where).Where(messageable).Where(sq.Gt{"id": afterID}).
-		OrderBy("id").Limit(uint64(max(limit, 1))).
-		RunWith(s.db.DB).QueryContext(ctx)
+		OrderBy("id").Limit(uint64(max(limit, 1))))
 	if err != nil {
 		return nil, fmt.Errorf("telegram: listing recipients: %w", err)
+	}
+	return list, nil
+}
+
+// scanRecipients runs q, a select of id, telegram_user_id and
+// language_code, on runner.
+func scanRecipients(ctx context.Context, runner sq.BaseRunner, q sq.SelectBuilder) ([]Recipient, error) {
+	rows, err := q.RunWith(runner).QueryContext(ctx)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var list []Recipient
 	for rows.Next() {
 		var r Recipient
 		if err := rows.Scan(&r.CustomerID, &r.TelegramUserID, &r.LanguageCode); err != nil {
-			return nil, fmt.Errorf("telegram: listing recipients: %w", err)
+			return nil, err
 		}
 		list = append(list, r)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("telegram: listing recipients: %w", err)
-	}
-	return list, nil
+	return list, rows.Err()
 }
 
 // RecipientsTx returns those of the customers ids who can still be
@@ -687,20 +693,8 @@ func (s *CustomerStore) RecipientsTx(ctx context.Context, tx *sql.Tx, ids []int6
 	if s.db.Dialect == migrator.MySQL {
 		b = b.Suffix("LOCK IN SHARE MODE")
 	}
-	rows, err := b.RunWith(tx).QueryContext(ctx)
+	list, err := scanRecipients(ctx, tx, b)
 	if err != nil {
-		return nil, fmt.Errorf("telegram: reading recipients again: %w", err)
-	}
-	defer rows.Close()
-	var list []Recipient
-	for rows.Next() {
-		var r Recipient
-		if err := rows.Scan(&r.CustomerID, &r.TelegramUserID, &r.LanguageCode); err != nil {
-			return nil, fmt.Errorf("telegram: reading recipients again: %w", err)
-		}
-		list = append(list, r)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("telegram: reading recipients again: %w", err)
 	}
 	return list, nil

@@ -421,7 +421,7 @@ func TruncateHTML(text string, max int) string {
 	}
 	for i := 0; i < len(text) && runes < max; {
 		fits(i)
-		next := i + 1
+		var next int
 		switch text[i] {
 		case '<':
 			next, _ = p.tag(i) // text is valid: no error
